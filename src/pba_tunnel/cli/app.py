@@ -1,0 +1,140 @@
+"""The command group, shared options, and how errors and output reach the user."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import click
+from pydantic import BaseModel
+
+from ..config import ENV_PREFIX, Settings, load_settings
+from ..errors import PbaError
+from ..logging import configure_logging
+from ..service import TemplateService
+
+T = TypeVar("T")
+
+
+class State:
+    """What the group's options decided, for every command."""
+
+    def __init__(self, home: Path | None, database_url: str | None) -> None:
+        self.home = home
+        self.database_url = database_url
+
+    def settings(self) -> Settings:
+        """Settings from the environment, with command-line options on top."""
+        return load_settings(home=self.home, database_url=self.database_url)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """One readable line on stderr and a non-zero exit; never a traceback."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def run(work: Callable[[TemplateService], Awaitable[T]]) -> T:
+    """Open the service, run ``work`` with it, close it; user errors become one line on stderr."""
+    state: State = click.get_current_context().find_object(State)  # type: ignore[assignment]
+
+    async def main() -> T:
+        service = await TemplateService.open(state.settings())
+        try:
+            return await work(service)
+        finally:
+            await service.close()
+
+    try:
+        return anyio.run(main)
+    except PbaError as exc:
+        fail(exc.message)
+    raise AssertionError("unreachable")
+
+
+def run_plain(work: Callable[[], T]) -> T:
+    """Run ``work`` (no store needed) with the same error handling as :func:`run`."""
+    try:
+        return work()
+    except PbaError as exc:
+        fail(exc.message)
+    raise AssertionError("unreachable")
+
+
+def echo_json(value: Any) -> None:
+    """Print a model, a list of models or plain data as JSON on stdout."""
+
+    def plain(item: Any) -> Any:
+        if isinstance(item, BaseModel):
+            return item.model_dump(mode="json")
+        if isinstance(item, list):
+            return [plain(i) for i in item]
+        return item
+
+    click.echo(json.dumps(plain(value), indent=2, ensure_ascii=False))
+
+
+class ProgressBar:
+    """A progress bar on stderr while it is a terminal; nothing at all when output is piped."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Any = None
+
+    @property
+    def callback(self) -> Callable[[int, int], None] | None:
+        """The ``(done, total)`` callback to hand to long work, or None when not on a terminal."""
+        return self.update if sys.stderr.isatty() else None
+
+    def update(self, done: int, total: int) -> None:
+        """Advance by one item."""
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(1)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        """Finish the bar (idempotent)."""
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help=f"Folder of the default SQLite store [env: {ENV_PREFIX}HOME].",
+)
+@click.option(
+    "--database-url",
+    default=None,
+    metavar="URL",
+    help=f"Any SQLAlchemy async URL, e.g. sqlite+aiosqlite:///t.db [env: {ENV_PREFIX}DATABASE_URL].",
+)
+@click.version_option(package_name="mcp-pba-tunnel", prog_name="pba-tunnel")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None:
+    """MCP-PBA-TUNNEL: one store of prompt templates for every MCP client."""
+    try:
+        configure_logging(
+            os.environ.get(f"{ENV_PREFIX}LOG_LEVEL", "warning"), os.environ.get(f"{ENV_PREFIX}LOG_FORMAT")
+        )
+    except PbaError as exc:
+        fail(exc.message)
+    ctx.obj = State(home, database_url)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from . import commands_db, commands_read, commands_write  # noqa: F401  (registers the commands)
+
+    cli()

@@ -1,0 +1,212 @@
+"""Commands that read: list, show, render, history, diff, validate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import InvalidTemplateError, PbaError
+from ..service import TemplateService
+from ..store import TemplateSummary
+from ..sync import find_template_files
+from ..templates import parse_template
+from .app import cli, echo_json, fail, run, run_plain
+
+
+@cli.command("list")
+@click.option("--category", help="Only this category (and its sub-categories).")
+@click.option("--tag", help="Only templates with this tag.")
+@click.option("--deleted", "include_deleted", is_flag=True, help="Include deleted templates.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Show at most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def list_command(
+    category: str | None, tag: str | None, include_deleted: bool, limit: int | None, as_json: bool
+) -> None:
+    """List templates, ordered by name."""
+
+    async def work(service: TemplateService) -> list[TemplateSummary]:
+        items: list[TemplateSummary] = []
+        cursor = None
+        while limit is None or len(items) < limit:
+            page = await service.list_templates(
+                category=category, tag=tag, cursor=cursor, limit=1000, include_deleted=include_deleted
+            )
+            items.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return items[:limit] if limit else items
+
+    items = run(work)
+    if as_json:
+        echo_json(items)
+        return
+    if not items:
+        click.echo("no templates", err=True)
+        return
+    width = max(len(i.name) for i in items)
+    for item in items:
+        flag = " (deleted)" if item.deleted else ""
+        click.echo(
+            f"{item.name:<{width}}  v{item.version:<3} {item.category or '-':<14} "
+            f"{item.title or item.description}{flag}"
+        )
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--version", "version", type=click.IntRange(1), help="Show this version instead of the current one.")
+@click.option("--source", is_flag=True, help="Print only the template source.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def show(name: str, version: int | None, source: bool, as_json: bool) -> None:
+    """Show a template: its description, arguments and source."""
+    stored = run(lambda service: service.get(name, version))
+    if as_json:
+        echo_json(stored)
+    elif source:
+        click.echo(stored.source, nl=False)
+    else:
+        click.echo(
+            f"{stored.name}  version {stored.version} of {stored.current_version}"
+            f"  category {stored.category or '-'}  tags {', '.join(stored.tags) or '-'}"
+        )
+        click.echo(stored.title or stored.name)
+        click.echo(stored.description)
+        if stored.arguments:
+            click.echo("arguments:")
+            for argument in stored.arguments:
+                extra = []
+                extra.append("required" if argument.is_required else f"default {argument.default!r}")
+                if argument.type != "string":
+                    extra.append(argument.type)
+                if argument.enum:
+                    extra.append("one of " + ", ".join(map(str, argument.enum)))
+                click.echo(f"  {argument.name}: {argument.description} ({'; '.join(extra)})")
+        click.echo("---")
+        click.echo(stored.source, nl=False)
+
+
+def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``key=value`` pairs; ``key=@file`` reads the value from a file and ``key=@-`` from stdin."""
+    arguments: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise PbaError(f"-a expects key=value, got {pair!r}")
+        if value.startswith("@") and len(value) > 1:
+            target = value[1:]
+            try:
+                value = sys.stdin.read() if target == "-" else Path(target).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise PbaError(f"cannot read the value of {key} from {target}: {exc}") from None
+        arguments[key] = value
+    return arguments
+
+
+@cli.command()
+@click.argument("name")
+@click.option(
+    "-a",
+    "--arg",
+    "pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An argument; repeat for more. KEY=@file reads the value from a file, KEY=@- from stdin.",
+)
+@click.option("--version", "version", type=click.IntRange(1), help="Render this version instead of the current one.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (messages with roles, text, version).")
+def render(name: str, pairs: tuple[str, ...], version: int | None, as_json: bool) -> None:
+    """Render a template with arguments and print its messages."""
+    arguments = run_plain(lambda: parse_assignments(pairs))
+    result = run(lambda service: service.render(name, arguments, version=version, client="cli"))
+    if as_json:
+        echo_json(result)
+        return
+    for index, message in enumerate(result.messages):
+        if index:
+            click.echo()
+        click.echo(f"{message.role}:")
+        click.echo(message.content)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def history(name: str, as_json: bool) -> None:
+    """List every version of a template, oldest first."""
+    versions = run(lambda service: service.history(name))
+    if as_json:
+        echo_json(versions)
+        return
+    for entry in versions:
+        mark = "*" if entry.current else " "
+        when = entry.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(
+            f"{mark} v{entry.version:<4} {when}  {entry.origin:<8} {entry.content_hash[:10]}  {entry.message or ''}"
+        )
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("from_version", type=click.IntRange(1))
+@click.argument("to_version", type=click.IntRange(1))
+def diff(name: str, from_version: int, to_version: int) -> None:
+    """Show a unified diff between two versions of a template."""
+    text = run(lambda service: service.diff(name, from_version, to_version))
+    click.echo(text or f"versions {from_version} and {to_version} of {name} are identical", nl=not text)
+
+
+def _partials_near(path: Path) -> dict[str, str]:
+    """Partials a validated path can include: the ``_partials/`` folder at or above it."""
+    for folder in [path if path.is_dir() else path.parent, *path.resolve().parents]:
+        candidate = folder / "_partials"
+        if candidate.is_dir():
+            return {
+                f"_partials/{p.relative_to(candidate).as_posix()}": p.read_text(encoding="utf-8")
+                for p in sorted(candidate.rglob("*.md"))
+            }
+    return {}
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def validate(path: Path, as_json: bool) -> None:
+    """Check template files without touching the store; exit 1 if any is invalid."""
+    partials = run_plain(lambda: _partials_near(path))
+    results: list[dict[str, Any]] = []
+    for file in run_plain(lambda: find_template_files(path)):
+        entry: dict[str, Any] = {"path": str(file.path), "ok": True, "warnings": []}
+        if not file.is_partial:
+            try:
+                parsed = parse_template(
+                    file.path.read_text(encoding="utf-8"),
+                    path=str(file.path),
+                    default_name=file.path.stem,
+                    default_category=file.category,
+                    partials=partials.get,
+                )
+                entry["name"] = parsed.name
+                entry["warnings"] = list(parsed.warnings)
+            except (InvalidTemplateError, PbaError) as exc:
+                entry.update(ok=False, error=exc.message)
+            except UnicodeDecodeError:
+                entry.update(ok=False, error=f"{file.path}: the file is not UTF-8 text")
+        results.append(entry)
+    failed = [r for r in results if not r["ok"]]
+    if as_json:
+        echo_json(results)
+    else:
+        for result in results:
+            if not result["ok"]:
+                click.echo(f"invalid: {result['error']}", err=True)
+            for warning in result["warnings"]:
+                click.echo(f"warning: {result['path']}: {warning}", err=True)
+        click.echo(f"{len(results) - len(failed)} valid, {len(failed)} invalid")
+    if failed:
+        sys.exit(1)
+    if not results:
+        fail(f"no template files (*.md) found under {path}")

@@ -1,0 +1,87 @@
+"""Commands that change the store: import, export, rollback, delete, restore."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..service import TemplateService
+from ..sync import ImportReport, export_to, import_path
+from .app import ProgressBar, cli, echo_json, run
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def import_command(path: Path, as_json: bool) -> None:
+    """Import a template file or a folder of them (recursively); unchanged files create no version."""
+    bar = ProgressBar("importing")
+
+    async def work(service: TemplateService) -> ImportReport:
+        try:
+            return await import_path(service, path, progress=bar.callback)
+        finally:
+            bar.close()
+
+    report = run(work)
+    if as_json:
+        echo_json(
+            {
+                "added": report.added,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "failed": [{"path": p, "reason": r} for p, r in report.failed],
+            }
+        )
+    else:
+        for failed_path, reason in report.failed:
+            click.echo(f"skipped {failed_path}: {reason}", err=True)
+        click.echo(report.summary())
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export(directory: Path) -> None:
+    """Write the current version of every template as files that re-import unchanged."""
+    bar = ProgressBar("exporting")
+
+    async def work(service: TemplateService) -> list[Path]:
+        try:
+            return await export_to(service, directory, progress=bar.callback)
+        finally:
+            bar.close()
+
+    written = run(work)
+    click.echo(f"exported {len(written)} files to {directory}")
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("version", type=click.IntRange(1))
+def rollback(name: str, version: int) -> None:
+    """Make an earlier version current again (as a new version; nothing is lost)."""
+    result = run(lambda service: service.rollback(name, version))
+    if result.changed:
+        click.echo(f"{name} is now at version {result.version} (same content as version {version})")
+    else:
+        click.echo(f"{name} already has the content of version {version} (version {result.version})")
+
+
+@cli.command()
+@click.argument("name")
+def delete(name: str) -> None:
+    """Delete a template (soft: `restore` brings it back with all its versions)."""
+    changed = run(lambda service: service.delete(name))
+    click.echo(f"deleted {name}" if changed else f"{name} was already deleted")
+
+
+@cli.command()
+@click.argument("name")
+def restore(name: str) -> None:
+    """Bring back a deleted template."""
+    changed = run(lambda service: service.restore(name))
+    click.echo(f"restored {name}" if changed else f"{name} was not deleted")

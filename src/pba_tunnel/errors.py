@@ -1,0 +1,147 @@
+"""The package's exceptions: one base class and a few precise subclasses.
+
+Each error carries a stable ``code`` (used by the CLI's JSON output and, later, by the MCP layer to choose a
+protocol error) and a message a person can act on.
+"""
+
+from __future__ import annotations
+
+
+class PbaError(Exception):
+    """Base class of every error MCP-PBA-TUNNEL raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(PbaError):
+    """A template (or one of its versions) does not exist."""
+
+    code = "not_found"
+
+
+class InvalidTemplateError(PbaError):
+    """A template source does not parse or does not validate."""
+
+    code = "invalid_template"
+
+    def __init__(
+        self, message: str, *, path: str | None = None, field: str | None = None, line: int | None = None
+    ) -> None:
+        where = ":".join(str(part) for part in (path, line) if part is not None)
+        prefix = f"{where}: " if where else ""
+        field_part = f"{field}: " if field else ""
+        super().__init__(f"{prefix}{field_part}{message}")
+        self.path = path
+        self.field = field
+        self.line = line
+        self.reason = message
+
+
+class ArgumentError(PbaError):
+    """Arguments given to a render are missing, unknown or of the wrong type."""
+
+    code = "invalid_arguments"
+
+
+class MissingArgumentsError(ArgumentError):
+    """One or more required arguments were not given."""
+
+    code = "missing_arguments"
+
+    def __init__(self, template: str, missing: list[str]) -> None:
+        names = ", ".join(missing)
+        super().__init__(f"template '{template}' needs argument(s) {names}: pass them, e.g. -a {missing[0]}=...")
+        self.missing = missing
+
+
+class UnknownArgumentsError(ArgumentError):
+    """Arguments were given that the template does not declare."""
+
+    code = "unknown_arguments"
+
+    def __init__(self, template: str, unknown: list[str], declared: list[str]) -> None:
+        known = ", ".join(declared) or "none"
+        super().__init__(f"template '{template}' has no argument(s) {', '.join(unknown)}; it declares: {known}")
+        self.unknown = unknown
+
+
+class LimitExceededError(PbaError):
+    """A configured limit was hit; subclasses say which."""
+
+    code = "limit_exceeded"
+
+
+class SourceTooLargeError(LimitExceededError):
+    """The template source is larger than ``max_source_bytes``."""
+
+    code = "source_too_large"
+
+
+class ArgumentTooLargeError(LimitExceededError):
+    """An argument value is larger than ``max_argument_bytes``."""
+
+    code = "argument_too_large"
+
+
+class OutputTooLargeError(LimitExceededError):
+    """Rendering produced more than ``max_output_bytes``."""
+
+    code = "output_too_large"
+
+
+class RenderTimeoutError(LimitExceededError):
+    """Rendering ran longer than ``max_render_seconds``."""
+
+    code = "render_timeout"
+
+
+class RangeTooLargeError(LimitExceededError):
+    """A template asked for a ``range()``, repetition or number beyond the sandbox's bound."""
+
+    code = "range_too_large"
+
+
+class RecursionLimitError(LimitExceededError):
+    """A template recursed deeper than the sandbox allows."""
+
+    code = "recursion_limit"
+
+
+class RenderError(PbaError):
+    """The template failed while rendering (undefined value, bad filter use)."""
+
+    code = "render_error"
+
+
+class SandboxViolationError(RenderError):
+    """The template tried to reach something the sandbox forbids."""
+
+    code = "sandbox_violation"
+
+
+class ConflictError(PbaError):
+    """A write was based on a version that is no longer current, or a name is taken."""
+
+    code = "conflict"
+
+
+class StoreError(PbaError):
+    """The store cannot be opened or used (missing, corrupt, unreachable, wrong schema)."""
+
+    code = "store_error"
+
+
+class ProviderError(PbaError):
+    """An LLM provider failed or is not configured."""
+
+    code = "provider_error"
+
+
+class ConfigError(PbaError):
+    """The configuration (environment or options) is invalid."""
+
+    code = "config_error"

@@ -1,0 +1,119 @@
+"""Render parsed templates in the bounded sandbox, with compiled templates cached by content hash."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jinja2 import Template, TemplateError, TemplateNotFound
+from jinja2.exceptions import SecurityError, UndefinedError
+from pydantic import BaseModel
+
+from ..config import Limits
+from ..errors import OutputTooLargeError, PbaError, RecursionLimitError, RenderError, SandboxViolationError
+from ..templates.spec import ParsedTemplate, Role
+from .arguments import resolve_arguments
+from .budget import Budget, current_budget
+from .sandbox import BoundedSandbox
+
+
+class RenderedMessage(BaseModel):
+    """One message of a rendered template."""
+
+    role: Role
+    content: str
+
+
+class RenderResult(BaseModel):
+    """What a render produced: the messages (system kept), the joined text and how long it took."""
+
+    name: str
+    version: int | None = None
+    messages: list[RenderedMessage]
+    text: str
+    duration_ms: float
+
+
+CompiledParts = tuple[tuple[Role, Template], ...]
+
+
+class Renderer:
+    """Compiles (once per content hash) and renders templates within the configured limits."""
+
+    def __init__(
+        self, limits: Limits, partials: Callable[[str], str | None] | None = None, cache_size: int = 4096
+    ) -> None:
+        self.limits = limits
+        self.environment = BoundedSandbox(limits, partials)
+        self._compiled: OrderedDict[str, CompiledParts] = OrderedDict()
+        self._cache_size = cache_size
+
+    def compiled(self, template: ParsedTemplate) -> CompiledParts:
+        """The compiled parts of ``template``; a compile costs ~80 renders, so it is cached by hash."""
+        cached = self._compiled.get(template.content_hash)
+        if cached is not None:
+            self._compiled.move_to_end(template.content_hash)
+            return cached
+        compiled = tuple((part.role, self.environment.from_string(part.source)) for part in template.parts)
+        self._compiled[template.content_hash] = compiled
+        if len(self._compiled) > self._cache_size:
+            self._compiled.popitem(last=False)
+        return compiled
+
+    def render(
+        self, template: ParsedTemplate, arguments: Mapping[str, Any], *, version: int | None = None
+    ) -> RenderResult:
+        """Render every message part of ``template`` with ``arguments`` (strings or typed values)."""
+        started = time.perf_counter()
+        values = resolve_arguments(template.spec, arguments, self.limits)
+        budget = Budget(self.limits)
+        token = current_budget.set(budget)
+        try:
+            messages = [
+                RenderedMessage(role=role, content=content)
+                for role, compiled in self.compiled(template)
+                if (content := self._render_part(template.name, compiled, values, budget))
+            ]
+        finally:
+            current_budget.reset(token)
+        return RenderResult(
+            name=template.name,
+            version=version,
+            messages=messages,
+            text="\n\n".join(m.content for m in messages),
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _render_part(self, name: str, compiled: Template, values: dict[str, Any], budget: Budget) -> str:
+        limit = self.limits.max_output_bytes
+        chunks: list[str] = []
+        size = 0
+        try:
+            for chunk in compiled.generate(values):
+                size += len(chunk)
+                if size > limit:
+                    raise OutputTooLargeError(
+                        f"rendering '{name}' produced more than {limit:,} bytes (PBA_TUNNEL_MAX_OUTPUT_BYTES)"
+                    )
+                chunks.append(chunk)
+            budget.check_time()
+        except PbaError:
+            raise
+        except SecurityError as exc:
+            raise SandboxViolationError(f"template '{name}' tried something the sandbox forbids: {exc}") from None
+        except UndefinedError as exc:
+            raise RenderError(f"template '{name}' used an undefined value: {exc.message}") from None
+        except TemplateNotFound as exc:
+            raise RenderError(f"template '{name}' includes the unknown partial '{exc.name}'") from None
+        except RecursionError:
+            raise RecursionLimitError(f"template '{name}' recursed too deeply") from None
+        except MemoryError:
+            raise OutputTooLargeError(f"template '{name}' ran out of memory while rendering") from None
+        except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+            raise RenderError(f"rendering '{name}' failed: {type(exc).__name__}: {exc}") from None
+        text = "".join(chunks).strip()
+        if len(text.encode("utf-8", errors="surrogatepass")) > limit:
+            raise OutputTooLargeError(f"rendering '{name}' produced more than {limit:,} bytes")
+        return text

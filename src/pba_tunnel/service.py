@@ -1,0 +1,245 @@
+"""The one service API that the CLI and the MCP server both call. It knows nothing of MCP."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from .config import Settings
+from .errors import ConflictError, InvalidTemplateError
+from .rendering import Renderer, RenderResult
+from .store import Page, Store, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+from .templates import ParsedTemplate, parse_template
+from .templates.parsing import check_source_size, content_hash
+from .templates.variables import parse_body
+
+
+def partial_write(name: str, source: str) -> TemplateWrite:
+    """A partial as the store keeps it (no front matter, no arguments)."""
+    return TemplateWrite(
+        name=name,
+        kind="partial",
+        description=f"partial {name}",
+        source=source,
+        content_hash=content_hash(source, None),
+    )
+
+
+def template_write(parsed: ParsedTemplate) -> TemplateWrite:
+    """A parsed template as the store keeps it."""
+    spec = parsed.spec
+    return TemplateWrite(
+        name=spec.name,
+        category=spec.category,
+        title=spec.title,
+        description=spec.description,
+        tags=list(spec.tags),
+        arguments=list(spec.arguments),
+        source=parsed.source,
+        content_hash=parsed.content_hash,
+    )
+
+
+class TemplateService:
+    """Create, read, version, render and delete templates; one instance per store."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.limits = settings.limits
+        self._partials: dict[str, str] = {}
+        self.renderer = Renderer(settings.limits, partials=self._partials.get)
+        self._parsed: dict[str, ParsedTemplate] = {}
+
+    @classmethod
+    async def open(cls, settings: Settings) -> TemplateService:
+        """Open the store (creating and migrating it), seed an empty one, load partials."""
+        from .seed import seed_if_new
+
+        store = await Store.open(settings.database_url)
+        service = cls(store, settings)
+        await service.refresh_partials()
+        if settings.seed:
+            await seed_if_new(service)
+        return service
+
+    async def close(self) -> None:
+        """Release the store."""
+        await self.store.close()
+
+    async def refresh_partials(self) -> None:
+        """Reload partial sources from the store (they are few and small)."""
+        self._partials.clear()
+        self._partials.update(await self.store.sources("partial"))
+
+    # -- parsing -----------------------------------------------------------------------------------
+
+    def parse(
+        self,
+        source: str,
+        *,
+        path: str | None = None,
+        default_name: str | None = None,
+        default_category: str | None = None,
+    ) -> ParsedTemplate:
+        """Parse and validate a template source against the stored partials."""
+        return parse_template(
+            source,
+            path=path,
+            default_name=default_name,
+            default_category=default_category,
+            limits=self.limits,
+            partials=self._partials.get,
+        )
+
+    def check_partial(self, name: str, source: str, *, path: str | None = None) -> TemplateWrite:
+        """Validate a partial's source and return it ready to store."""
+        check_source_size(source, self.limits, path)
+        parse_body(source, path=path or name, line=1)
+        return partial_write(name, source)
+
+    def _parsed_version(self, stored: StoredTemplate) -> ParsedTemplate:
+        parsed = self._parsed.get(stored.content_hash)
+        if parsed is None:
+            parsed = self.parse(stored.source, default_name=stored.name, default_category=stored.category)
+            self._parsed[stored.content_hash] = parsed
+        return parsed
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    async def save(
+        self,
+        item: TemplateWrite,
+        *,
+        origin: str,
+        message: str | None = None,
+        expected_version: int | None = None,
+        allow_create: bool = True,
+        allow_update: bool = True,
+        restore_deleted: bool = False,
+    ) -> WriteResult:
+        """Store a validated template or partial (a new version only when its content changed)."""
+        result = await self.store.write(
+            item,
+            origin=origin,
+            message=message,
+            expected_version=expected_version,
+            allow_create=allow_create,
+            allow_update=allow_update,
+            restore_deleted=restore_deleted,
+        )
+        if item.kind == "partial" and result.changed:
+            self._partials[item.name] = item.source
+        return result
+
+    async def create(
+        self,
+        source: str,
+        *,
+        name: str | None = None,
+        category: str | None = None,
+        origin: str = "cli",
+        message: str | None = None,
+    ) -> WriteResult:
+        """Create a new template from its source; ConflictError when the name is taken."""
+        parsed = self.parse(source, default_name=name, default_category=category)
+        if name is not None and parsed.name != name:
+            raise InvalidTemplateError(f"the source is named '{parsed.name}', not '{name}'", field="name")
+        return await self.save(template_write(parsed), origin=origin, message=message or "created", allow_update=False)
+
+    async def update(
+        self,
+        name: str,
+        source: str,
+        *,
+        expected_version: int | None = None,
+        origin: str = "cli",
+        message: str | None = None,
+    ) -> WriteResult:
+        """Store a new version of an existing template."""
+        current = await self.store.get(name)
+        parsed = self.parse(source, default_name=name, default_category=current.category)
+        if parsed.name != name:
+            raise InvalidTemplateError(
+                f"the source is named '{parsed.name}' but you are updating '{name}': renaming is not supported; "
+                "create a new template instead",
+                field="name",
+            )
+        return await self.save(
+            template_write(parsed),
+            origin=origin,
+            message=message,
+            expected_version=expected_version,
+            allow_create=False,
+        )
+
+    async def rollback(self, name: str, version: int, *, origin: str = "cli") -> WriteResult:
+        """Make an earlier version current again, as a new version (history keeps everything)."""
+        old = await self.store.get(name, version)
+        item = TemplateWrite(**{**template_write(self._parsed_version(old)).model_dump(), "kind": old.kind})
+        return await self.save(item, origin=origin, message=f"rollback to version {version}", allow_create=False)
+
+    async def delete(self, name: str) -> bool:
+        """Soft-delete; False when it was already deleted."""
+        return await self.store.set_deleted(name, True)
+
+    async def restore(self, name: str) -> bool:
+        """Undo a delete; False when it was not deleted."""
+        return await self.store.set_deleted(name, False)
+
+    # -- reads -------------------------------------------------------------------------------------
+
+    async def get(self, name: str, version: int | None = None) -> StoredTemplate:
+        """The current (or a given) version of a template with its source."""
+        return await self.store.get(name, version)
+
+    async def list_templates(
+        self,
+        *,
+        category: str | None = None,
+        tag: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        include_deleted: bool = False,
+    ) -> Page[TemplateSummary]:
+        """One page of templates, ordered by name."""
+        return await self.store.list_templates(
+            category=category, tag=tag, cursor=cursor, limit=limit, include_deleted=include_deleted
+        )
+
+    async def history(self, name: str) -> list[VersionInfo]:
+        """Every version of a template, oldest first."""
+        return await self.store.history(name)
+
+    async def diff(self, name: str, from_version: int, to_version: int) -> str:
+        """A unified diff between two versions of a template."""
+        old = await self.store.get(name, from_version, include_deleted=True)
+        new = await self.store.get(name, to_version, include_deleted=True)
+        lines = difflib.unified_diff(
+            old.source.splitlines(keepends=True),
+            new.source.splitlines(keepends=True),
+            fromfile=f"{name}@{from_version}",
+            tofile=f"{name}@{to_version}",
+        )
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+    async def render(
+        self,
+        name: str,
+        arguments: Mapping[str, Any],
+        *,
+        version: int | None = None,
+        client: str | None = None,
+        record: bool = True,
+    ) -> RenderResult:
+        """Render a stored template; every render is recorded for statistics."""
+        stored = await self.store.get(name, version)
+        if stored.kind != "prompt":
+            raise ConflictError(f"'{name}' is a partial: it can only be included by templates")
+        result = self.renderer.render(self._parsed_version(stored), arguments, version=stored.version)
+        if record:
+            await self.store.record_render(
+                name, stored.version, result.duration_ms, client=client, arguments=dict(arguments) or None
+            )
+        return result

@@ -1,0 +1,14 @@
+"""The versioned template store (SQLModel over SQLite by default, any SQLAlchemy async URL)."""
+
+from .records import Page, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+from .store import Store
+
+__all__ = [
+    "Page",
+    "Store",
+    "StoredTemplate",
+    "TemplateSummary",
+    "TemplateWrite",
+    "VersionInfo",
+    "WriteResult",
+]

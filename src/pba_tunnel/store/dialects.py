@@ -1,0 +1,82 @@
+"""What differs between databases, behind one small interface.
+
+The store's queries are portable SQLAlchemy; only connection set-up, how a write transaction takes its
+lock, and (later) full-text search and change notification differ per database.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Select
+
+
+class Dialect(Protocol):
+    """Database-specific behaviour the store relies on."""
+
+    name: str
+
+    def prepare(self, engine: AsyncEngine) -> None:
+        """Install connection hooks (pragmas, transaction handling)."""
+
+    def write_options(self) -> dict[str, Any]:
+        """Execution options for a connection that will write."""
+
+    def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
+        """Make a SELECT of the row about to change hold it until commit."""
+
+
+class SqliteDialect:
+    """SQLite: WAL, a busy timeout, and ``BEGIN IMMEDIATE`` for writers so concurrent writers queue."""
+
+    name = "sqlite"
+
+    def __init__(self, busy_timeout_ms: int = 10_000) -> None:
+        self.busy_timeout_ms = busy_timeout_ms
+
+    def prepare(self, engine: AsyncEngine) -> None:
+        busy_timeout_ms = self.busy_timeout_ms
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let us issue BEGIN ourselves (pysqlite's implicit transactions cannot BEGIN IMMEDIATE).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+    def write_options(self) -> dict[str, Any]:
+        return {"sqlite_begin": "IMMEDIATE"}
+
+    def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
+        return statement  # BEGIN IMMEDIATE already holds the write lock
+
+
+class GenericDialect:
+    """Server databases (PostgreSQL): row locks with SELECT … FOR UPDATE."""
+
+    name = "generic"
+
+    def prepare(self, engine: AsyncEngine) -> None:
+        """Nothing to install."""
+
+    def write_options(self) -> dict[str, Any]:
+        return {}
+
+    def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
+        return statement.with_for_update()
+
+
+def dialect_for(url: str) -> Dialect:
+    """The dialect that fits a database URL."""
+    return SqliteDialect() if url.startswith("sqlite") else GenericDialect()

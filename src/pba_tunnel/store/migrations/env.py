@@ -1,0 +1,17 @@
+"""Alembic environment: runs on the connection the store hands over (see ``store/migrate.py``)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+import pba_tunnel.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+connection: Connection | None = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations with `pba-tunnel db upgrade`, which supplies the database connection")
+
+context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,87 @@
+"""SQLModel tables. Rows never leave the store: callers get the pydantic records of ``records.py``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored in UTC."""
+    return datetime.now(UTC)
+
+
+def _timestamp(*, nullable: bool = False, index: bool = False) -> datetime:
+    column = Column(DateTime(timezone=True), nullable=nullable, index=index)
+    return Field(default=None, sa_column=column)  # type: ignore[no-any-return]
+
+
+class TemplateRow(SQLModel, table=True):
+    """A template (or partial) and a pointer to its current version, with fields denormalized for listing."""
+
+    __tablename__ = "templates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    kind: str = Field(default="prompt", max_length=16)  # "prompt" or "partial"
+    category: str | None = Field(default=None, max_length=200, index=True)
+    title: str | None = Field(default=None)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    tags_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    arguments_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    current_version: int
+    deleted_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class VersionRow(SQLModel, table=True):
+    """An immutable version of a template; nothing ever updates or deletes one."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "version", name="uq_template_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="templates.id")
+    version: int
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    category: str | None = Field(default=None, max_length=200)
+    content_hash: str = Field(max_length=64)
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    origin: str = Field(max_length=32)  # cli, import, seed, mcp, rollback, enhance, ...
+    created_at: datetime = _timestamp()
+
+
+class TagRow(SQLModel, table=True):
+    """Tags of a template's current version, for filtering."""
+
+    __tablename__ = "template_tags"
+
+    template_id: int = Field(foreign_key="templates.id", primary_key=True)
+    tag: str = Field(max_length=100, primary_key=True, index=True)
+
+
+class RenderEventRow(SQLModel, table=True):
+    """One render, for statistics and argument completion."""
+
+    __tablename__ = "render_events"
+    __table_args__ = (Index("ix_render_events_template_created", "template_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="templates.id")
+    version: int
+    duration_ms: float
+    client: str | None = Field(default=None, max_length=200)
+    arguments_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _timestamp()
+
+
+class MetaRow(SQLModel, table=True):
+    """Store-wide facts, such as when the starter library was seeded."""
+
+    __tablename__ = "store_meta"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,81 @@
+"""Plain pydantic records the store returns; SQLModel rows never leave it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from ..templates.spec import ArgumentSpec
+
+Kind = Literal["prompt", "partial"]
+T = TypeVar("T")
+
+
+class TemplateSummary(BaseModel):
+    """What listing shows of a template."""
+
+    name: str
+    kind: Kind = "prompt"
+    title: str | None = None
+    description: str = ""
+    category: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    arguments: list[ArgumentSpec] = Field(default_factory=list)
+    version: int
+    deleted: bool = False
+    updated_at: datetime
+
+
+class StoredTemplate(TemplateSummary):
+    """One version of a template with its source."""
+
+    source: str
+    content_hash: str
+    current_version: int
+    message: str | None = None
+    origin: str
+    created_at: datetime
+
+
+class VersionInfo(BaseModel):
+    """One entry of a template's history."""
+
+    version: int
+    content_hash: str
+    message: str | None
+    origin: str
+    created_at: datetime
+    current: bool
+
+
+class WriteResult(BaseModel):
+    """The outcome of a write: the version now current and what happened."""
+
+    name: str
+    version: int
+    created: bool = False
+    changed: bool = True
+    restored: bool = False
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a listing; pass ``next_cursor`` back to get the next one."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class TemplateWrite(BaseModel):
+    """Everything the store needs to write a version (the service fills it from a parsed template)."""
+
+    name: str
+    kind: Kind = "prompt"
+    category: str | None = None
+    title: str | None = None
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    arguments: list[ArgumentSpec] = Field(default_factory=list)
+    source: str
+    content_hash: str

@@ -1,0 +1,459 @@
+"""The template store: versioned writes, reads, listing, history, soft delete and render events."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlmodel import col
+
+from ..errors import ConflictError, NotFoundError, StoreError
+from ..templates.spec import ArgumentSpec
+from . import migrate
+from .dialects import Dialect, dialect_for
+from .models import MetaRow, RenderEventRow, TagRow, TemplateRow, VersionRow, utcnow
+from .records import Kind, Page, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+
+MAX_PAGE = 1000
+_T = TemplateRow.__table__  # type: ignore[attr-defined]
+_V = VersionRow.__table__  # type: ignore[attr-defined]
+
+
+def _describe_database_error(url: str, exc: BaseException) -> str:
+    detail = str(getattr(exc, "orig", exc)).strip() or type(exc).__name__
+    where = url.split("///", 1)[-1] if url.startswith("sqlite") else url.split("@")[-1]
+    if "file is not a database" in detail or "malformed" in detail:
+        return (
+            f"the store {where} is not a valid SQLite database ({detail}); move the file away or point "
+            "PBA_TUNNEL_DATABASE_URL / --database-url at another store"
+        )
+    return f"the store {where} cannot be used: {detail}"
+
+
+def encode_cursor(name: str) -> str:
+    """Cursors are opaque to callers: the last name of a page, base64-encoded."""
+    return base64.urlsafe_b64encode(name.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    """The name a cursor stands for; a malformed cursor is a ConflictError-free user error."""
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise NotFoundError(f"invalid cursor {cursor!r}: pass the next_cursor of a previous page") from None
+
+
+class Store:
+    """Async access to the templates of one database."""
+
+    def __init__(self, engine: AsyncEngine, dialect: Dialect, url: str) -> None:
+        self.engine = engine
+        self.dialect = dialect
+        self.url = url
+
+    @classmethod
+    async def open(cls, url: str, *, migrate_schema: bool = True) -> Store:
+        """Connect, and create or migrate the schema when needed."""
+        sqlite_file = url.split("///", 1)[1].split("?", 1)[0] if url.startswith("sqlite") and "///" in url else None
+        if sqlite_file and sqlite_file != ":memory:":
+            Path(sqlite_file).parent.mkdir(parents=True, exist_ok=True)
+        dialect = dialect_for(url)
+        try:
+            engine = create_async_engine(url)
+        except (ImportError, ValueError, ArgumentError) as exc:
+            raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
+        dialect.prepare(engine)
+        store = cls(engine, dialect, url)
+        if migrate_schema:
+            await store.upgrade()
+        return store
+
+    async def close(self) -> None:
+        """Release every connection."""
+        await self.engine.dispose()
+
+    async def upgrade(self) -> bool:
+        """Apply pending migrations; True when one ran."""
+        async with self._errors():
+            return await migrate.upgrade(self.engine, self.dialect.write_options())
+
+    # -- connections -------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except (DBAPIError, OSError) as exc:
+            if isinstance(exc, IntegrityError):
+                raise
+            raise StoreError(_describe_database_error(self.url, exc)) from None
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        async with self._errors(), self.engine.connect() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        async with self._errors(), self.engine.connect() as connection:
+            await connection.execution_options(**self.dialect.write_options())
+            async with connection.begin():
+                yield connection
+
+    # -- reads -------------------------------------------------------------------------------------
+
+    async def get(self, name: str, version: int | None = None, *, include_deleted: bool = False) -> StoredTemplate:
+        """The current version of ``name`` (or ``version``); NotFoundError names what is missing."""
+        query = (
+            select(
+                _T,
+                _V.c.version.label("v_version"),
+                _V.c.source,
+                _V.c.content_hash,
+                _V.c.message,
+                _V.c.origin,
+                _V.c.created_at.label("v_created_at"),
+                _V.c.category.label("v_category"),
+            )
+            .join(_V, _V.c.template_id == _T.c.id)
+            .where(_T.c.name == name)
+            .where(_V.c.version == (version if version is not None else _T.c.current_version))
+        )
+        async with self._read() as connection:
+            row = (await connection.execute(query)).mappings().first()
+            if row is None:
+                await self._raise_missing(connection, name, version)
+        assert row is not None
+        if row["deleted_at"] is not None and not include_deleted:
+            raise NotFoundError(f"template '{name}' is deleted: `pba-tunnel restore {name}` brings it back")
+        return StoredTemplate(
+            **_summary_fields(row),
+            version=row["v_version"],
+            current_version=row["current_version"],
+            source=row["source"],
+            content_hash=row["content_hash"],
+            message=row["message"],
+            origin=row["origin"],
+            created_at=row["v_created_at"],
+        )
+
+    async def _raise_missing(self, connection: AsyncConnection, name: str, version: int | None) -> None:
+        current = (await connection.execute(select(_T.c.current_version).where(_T.c.name == name))).first()
+        if current is None:
+            raise NotFoundError(f"no template named '{name}': `pba-tunnel list` shows the names")
+        raise NotFoundError(f"template '{name}' has no version {version}; its versions are 1..{current[0]}")
+
+    async def list_templates(
+        self,
+        *,
+        category: str | None = None,
+        tag: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        include_deleted: bool = False,
+        kind: Kind | None = "prompt",
+    ) -> Page[TemplateSummary]:
+        """One page of templates ordered by name."""
+        limit = max(1, min(limit, MAX_PAGE))
+        query = select(_T).order_by(_T.c.name).limit(limit + 1)
+        if kind is not None:
+            query = query.where(_T.c.kind == kind)
+        if not include_deleted:
+            query = query.where(_T.c.deleted_at.is_(None))
+        if category:
+            query = query.where(or_(_T.c.category == category, _T.c.category.startswith(f"{category}/")))
+        if tag:
+            tagged = select(col(TagRow.template_id)).where(col(TagRow.tag) == tag)
+            query = query.where(_T.c.id.in_(tagged))
+        if cursor:
+            query = query.where(_T.c.name > decode_cursor(cursor))
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        items = [TemplateSummary(**_summary_fields(r), version=r["current_version"]) for r in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].name) if len(rows) > limit else None
+        return Page[TemplateSummary](items=items, next_cursor=next_cursor)
+
+    async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
+        """How many templates the store holds."""
+        query = select(func.count()).select_from(_T)
+        if kind is not None:
+            query = query.where(_T.c.kind == kind)
+        if not include_deleted:
+            query = query.where(_T.c.deleted_at.is_(None))
+        async with self._read() as connection:
+            return int((await connection.execute(query)).scalar_one())
+
+    async def history(self, name: str) -> list[VersionInfo]:
+        """Every version of ``name``, oldest first."""
+        async with self._read() as connection:
+            template = (
+                await connection.execute(select(_T.c.id, _T.c.current_version).where(_T.c.name == name))
+            ).first()
+            if template is None:
+                raise NotFoundError(f"no template named '{name}': `pba-tunnel list` shows the names")
+            rows = (
+                (await connection.execute(select(_V).where(_V.c.template_id == template.id).order_by(_V.c.version)))
+                .mappings()
+                .all()
+            )
+        return [
+            VersionInfo(
+                version=r["version"],
+                content_hash=r["content_hash"],
+                message=r["message"],
+                origin=r["origin"],
+                created_at=r["created_at"],
+                current=r["version"] == template.current_version,
+            )
+            for r in rows
+        ]
+
+    async def sources(self, kind: Kind) -> dict[str, str]:
+        """Current source of every live template of one kind (used for the few partials)."""
+        query = (
+            select(_T.c.name, _V.c.source)
+            .join(_V, and_(_V.c.template_id == _T.c.id, _V.c.version == _T.c.current_version))
+            .where(_T.c.kind == kind, _T.c.deleted_at.is_(None))
+        )
+        async with self._read() as connection:
+            return {row.name: row.source for row in await connection.execute(query)}
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    async def write(
+        self,
+        item: TemplateWrite,
+        *,
+        origin: str,
+        message: str | None = None,
+        expected_version: int | None = None,
+        allow_create: bool = True,
+        allow_update: bool = True,
+        restore_deleted: bool = False,
+    ) -> WriteResult:
+        """Store ``item`` as a new version when its content differs from the current one.
+
+        ``allow_create``/``allow_update`` say whether a new name / an existing name is acceptable; ``expected_version``
+        refuses a write based on a stale version with ConflictError.
+        """
+        async with self._write() as connection:
+            return await self._write_in(
+                connection,
+                item,
+                origin=origin,
+                message=message,
+                expected_version=expected_version,
+                allow_create=allow_create,
+                allow_update=allow_update,
+                restore_deleted=restore_deleted,
+            )
+
+    async def write_many(self, items: Sequence[TemplateWrite], *, origin: str) -> list[WriteResult]:
+        """Write several templates in one transaction (all or nothing)."""
+        async with self._write() as connection:
+            return [
+                await self._write_in(
+                    connection,
+                    item,
+                    origin=origin,
+                    message=None,
+                    expected_version=None,
+                    allow_create=True,
+                    allow_update=True,
+                    restore_deleted=False,
+                )
+                for item in items
+            ]
+
+    async def _write_in(
+        self,
+        connection: AsyncConnection,
+        item: TemplateWrite,
+        *,
+        origin: str,
+        message: str | None,
+        expected_version: int | None,
+        allow_create: bool,
+        allow_update: bool,
+        restore_deleted: bool,
+    ) -> WriteResult:
+        now = utcnow()
+        locked = self.dialect.lock_for_write(select(_T).where(_T.c.name == item.name))
+        row = (await connection.execute(locked)).mappings().first()
+        if row is None:
+            if not allow_create:
+                raise NotFoundError(f"no template named '{item.name}': create it first")
+            if expected_version not in (None, 0):
+                raise ConflictError(
+                    f"template '{item.name}' does not exist, so it is not at version {expected_version}"
+                )
+            inserted = await connection.execute(
+                insert(_T).values(
+                    name=item.name, current_version=1, created_at=now, updated_at=now, **_denormalized(item)
+                )
+            )
+            template_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+            await self._insert_version(connection, template_id, 1, item, origin, message, now)
+            await self._set_tags(connection, template_id, item.tags)
+            return WriteResult(name=item.name, version=1, created=True)
+
+        current = int(row["current_version"])
+        deleted = row["deleted_at"] is not None
+        if row["kind"] != item.kind:
+            raise ConflictError(f"'{item.name}' is already used by a {row['kind']}; pick another name")
+        if not allow_update:
+            hint = "restore it or pick another name" if deleted else "update it instead, or pick another name"
+            raise ConflictError(
+                f"a template named '{item.name}' already exists{' (deleted)' if deleted else ''}: {hint}"
+            )
+        if deleted and not restore_deleted:
+            raise NotFoundError(f"template '{item.name}' is deleted: `pba-tunnel restore {item.name}` brings it back")
+        if expected_version is not None and expected_version != current:
+            raise ConflictError(
+                f"template '{item.name}' is at version {current}, not {expected_version}: "
+                "someone changed it meanwhile; get the current version and apply your change again"
+            )
+        current_hash = (
+            await connection.execute(
+                select(_V.c.content_hash).where(_V.c.template_id == row["id"], _V.c.version == current)
+            )
+        ).scalar_one()
+        if current_hash == item.content_hash:
+            if deleted:
+                await connection.execute(update_(_T, row["id"], deleted_at=None, updated_at=now))
+            return WriteResult(name=item.name, version=current, changed=False, restored=deleted)
+
+        new_version = current + 1
+        await self._insert_version(connection, row["id"], new_version, item, origin, message, now)
+        changed = await connection.execute(
+            update(_T)
+            .where(_T.c.id == row["id"], _T.c.current_version == current)
+            .values(current_version=new_version, updated_at=now, deleted_at=None, **_denormalized(item))
+        )
+        if changed.rowcount != 1:  # only reachable without row locks; the unique version constraint backs it up
+            raise ConflictError(f"template '{item.name}' changed during the write; try again")
+        await self._set_tags(connection, row["id"], item.tags)
+        return WriteResult(name=item.name, version=new_version, restored=deleted)
+
+    async def _insert_version(
+        self,
+        connection: AsyncConnection,
+        template_id: int,
+        version: int,
+        item: TemplateWrite,
+        origin: str,
+        message: str | None,
+        now: datetime,
+    ) -> None:
+        try:
+            await connection.execute(
+                insert(_V).values(
+                    template_id=template_id,
+                    version=version,
+                    source=item.source,
+                    category=item.category,
+                    content_hash=item.content_hash,
+                    message=message,
+                    origin=origin,
+                    created_at=now,
+                )
+            )
+        except IntegrityError:
+            raise ConflictError(f"version {version} of '{item.name}' was written by someone else; try again") from None
+
+    async def _set_tags(self, connection: AsyncConnection, template_id: int, tags: list[str]) -> None:
+        await connection.execute(delete(TagRow).where(col(TagRow.template_id) == template_id))
+        unique = sorted(set(tags))
+        if unique:
+            await connection.execute(insert(TagRow), [{"template_id": template_id, "tag": t} for t in unique])
+
+    async def set_deleted(self, name: str, deleted: bool) -> bool:
+        """Soft-delete or restore ``name``; False when it already was in that state."""
+        async with self._write() as connection:
+            row = (
+                await connection.execute(
+                    self.dialect.lock_for_write(select(_T.c.id, _T.c.deleted_at).where(_T.c.name == name))
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no template named '{name}': `pba-tunnel list --deleted` shows deleted ones")
+            if (row.deleted_at is not None) == deleted:
+                return False
+            await connection.execute(update_(_T, row.id, deleted_at=utcnow() if deleted else None, updated_at=utcnow()))
+            return True
+
+    async def record_render(
+        self,
+        name: str,
+        version: int,
+        duration_ms: float,
+        *,
+        client: str | None = None,
+        arguments: dict[str, Any] | None = None,
+    ) -> None:
+        """Remember one render for statistics and completion."""
+        async with self._write() as connection:
+            template_id = (await connection.execute(select(_T.c.id).where(_T.c.name == name))).scalar_one_or_none()
+            if template_id is None:
+                return
+            await connection.execute(
+                insert(RenderEventRow).values(
+                    template_id=template_id,
+                    version=version,
+                    duration_ms=duration_ms,
+                    client=client,
+                    arguments_json=json.dumps(arguments, default=str) if arguments else None,
+                    created_at=utcnow(),
+                )
+            )
+
+    async def get_meta(self, key: str) -> str | None:
+        """A store-wide fact."""
+        async with self._read() as connection:
+            return (
+                await connection.execute(select(col(MetaRow.value)).where(col(MetaRow.key) == key))
+            ).scalar_one_or_none()
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Set a store-wide fact."""
+        async with self._write() as connection:
+            await connection.execute(delete(MetaRow).where(col(MetaRow.key) == key))
+            await connection.execute(insert(MetaRow).values(key=key, value=value))
+
+
+def update_(table: Any, row_id: int, **values: Any) -> Any:
+    """UPDATE one row by id."""
+    return update(table).where(table.c.id == row_id).values(**values)
+
+
+def _denormalized(item: TemplateWrite) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "category": item.category,
+        "title": item.title,
+        "description": item.description,
+        "tags_json": json.dumps(item.tags),
+        "arguments_json": json.dumps([a.model_dump(exclude_none=True) for a in item.arguments]),
+    }
+
+
+def _summary_fields(row: Any) -> dict[str, Any]:
+    return {
+        "name": row["name"],
+        "kind": row["kind"],
+        "title": row["title"],
+        "description": row["description"],
+        "category": row["category"],
+        "tags": json.loads(row["tags_json"]),
+        "arguments": [ArgumentSpec.model_validate(a) for a in json.loads(row["arguments_json"])],
+        "deleted": row["deleted_at"] is not None,
+        "updated_at": row["updated_at"],
+    }

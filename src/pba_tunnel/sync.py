@@ -1,0 +1,141 @@
+"""Keep the store in step with template files: import a file or folder, export to a folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import PbaError
+from .rendering.sandbox import PARTIALS_PREFIX
+from .service import TemplateService
+from .store import TemplateWrite
+
+Progress = Callable[[int, int], None]  # (done, total)
+TEMPLATE_SUFFIX = ".md"
+
+
+@dataclass
+class ImportReport:
+    """What an import did, file by file."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One closing line, e.g. ``added 3, updated 1, unchanged 30, failed 0``."""
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"failed {len(self.failed)}"
+        )
+
+
+@dataclass(frozen=True)
+class TemplateFile:
+    """A file found under an import root, with what its location says about it."""
+
+    path: Path
+    relative: str  # posix path relative to the root
+    category: str | None
+
+    @property
+    def is_partial(self) -> bool:
+        """Files under ``_partials/`` are includable pieces, never prompts."""
+        return self.relative.startswith(PARTIALS_PREFIX)
+
+
+def find_template_files(path: Path) -> list[TemplateFile]:
+    """Template files under ``path`` (or ``path`` itself); partials first so templates can include them."""
+    if path.is_file():
+        category = path.parent.name or None
+        return [TemplateFile(path, path.name, None if category in {"", ".", "templates"} else category)]
+    if not path.is_dir():
+        raise PbaError(f"{path} does not exist: pass a template file or a folder of them")
+    files = []
+    for file in sorted(path.rglob(f"*{TEMPLATE_SUFFIX}")):
+        relative = file.relative_to(path)
+        if any(part.startswith(".") for part in relative.parts) or not file.is_file():
+            continue
+        folder = relative.parent.as_posix()
+        files.append(TemplateFile(file, relative.as_posix(), None if folder == "." else folder))
+    files.sort(key=lambda f: (not f.is_partial, f.relative))
+    return files
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PbaError("the file is not UTF-8 text") from None
+    except OSError as exc:
+        raise PbaError(f"cannot read the file: {exc.strerror}") from None
+
+
+async def import_path(
+    service: TemplateService, path: Path, *, origin: str = "import", progress: Progress | None = None
+) -> ImportReport:
+    """Import every template under ``path``; each file is its own transaction; bad files are skipped."""
+    report = ImportReport()
+    files = find_template_files(path)
+    seen: dict[str, str] = {}
+    for done, file in enumerate(files, start=1):
+        try:
+            item = _prepare(service, file)
+            if item.name in seen:
+                raise PbaError(f"the name '{item.name}' is already used by {seen[item.name]} in this import")
+            seen[item.name] = file.relative
+            result = await service.save(
+                item, origin=origin, message=f"imported from {file.relative}", restore_deleted=True
+            )
+        except PbaError as exc:
+            report.failed.append((str(file.path), exc.message))
+        else:
+            bucket = report.added if result.created else report.updated if result.changed else report.unchanged
+            bucket.append(result.name)
+        if progress is not None:
+            progress(done, len(files))
+    return report
+
+
+def _prepare(service: TemplateService, file: TemplateFile) -> TemplateWrite:
+    from .service import template_write
+
+    source = _read(file.path)
+    if file.is_partial:
+        return service.check_partial(file.relative, source, path=str(file.path))
+    parsed = service.parse(source, path=str(file.path), default_name=file.path.stem, default_category=file.category)
+    return template_write(parsed)
+
+
+def export_path(name: str, category: str | None, kind: str) -> str:
+    """Where a template goes in an export folder, so that importing the folder gives it back unchanged."""
+    if kind == "partial":
+        return name
+    return f"{category}/{name}{TEMPLATE_SUFFIX}" if category else f"{name}{TEMPLATE_SUFFIX}"
+
+
+async def export_to(service: TemplateService, directory: Path, *, progress: Progress | None = None) -> list[Path]:
+    """Write the current version of every live template (and partial) under ``directory``."""
+    store = service.store
+    names = []
+    for kind in ("partial", "prompt"):
+        cursor = None
+        while True:
+            page = await store.list_templates(cursor=cursor, limit=1000, kind=kind)
+            names.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    written = []
+    for done, summary in enumerate(names, start=1):
+        stored = await store.get(summary.name)
+        target = directory / export_path(stored.name, stored.category, stored.kind)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(stored.source, encoding="utf-8")
+        written.append(target)
+        if progress is not None:
+            progress(done, len(names))
+    return written

@@ -1,0 +1,205 @@
+"""Parse a template file: front matter, role markers, validation with file, field and line."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..config import Limits
+from ..errors import InvalidTemplateError, SourceTooLargeError
+from .spec import ArgumentSpec, MessagePart, ParsedTemplate, Role, TemplateSpec
+from .variables import PartialLookup, analyse_variables
+
+_MARKER = re.compile(r"^(system|user|assistant):[ \t]*$")
+_FRONT_MATTER_HELP = "a template starts with a line '---', then YAML front matter, then a closing '---' line"
+
+
+def content_hash(source: str, category: str | None) -> str:
+    """Identity of a template version: its source and the category it lives in."""
+    return hashlib.sha256(f"{category or ''}\0{source}".encode()).hexdigest()
+
+
+def check_source_size(source: str, limits: Limits, path: str | None) -> None:
+    """Refuse sources beyond ``max_source_bytes`` before any parsing work."""
+    size = len(source.encode("utf-8", errors="surrogatepass"))
+    if size > limits.max_source_bytes:
+        where = f"{path}: " if path else ""
+        raise SourceTooLargeError(
+            f"{where}template source is {size:,} bytes; the limit is {limits.max_source_bytes:,} "
+            "(PBA_TUNNEL_MAX_SOURCE_BYTES)"
+        )
+
+
+def split_front_matter(source: str, path: str | None = None) -> tuple[str, str, int]:
+    """Return (front matter text, body text, 1-based line number where the body starts)."""
+    lines = source.removeprefix("\ufeff").splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise InvalidTemplateError(_FRONT_MATTER_HELP, path=path, field="front matter", line=1)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() == "---":
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    raise InvalidTemplateError(
+        "front matter is not closed: add a line '---' after it", path=path, field="front matter", line=1
+    )
+
+
+def split_messages(body: str, first_line: int) -> list[MessagePart]:
+    """Split a body on role-marker lines; text before the first marker is a user message."""
+    parts: list[MessagePart] = []
+    role: Role = "user"
+    buffer: list[str] = []
+    start = first_line
+
+    def flush() -> None:
+        text = "".join(buffer)
+        if text.strip():
+            parts.append(MessagePart(role=role, source=text, line=start))
+
+    for offset, line in enumerate(body.splitlines(keepends=True)):
+        marker = _MARKER.match(line.rstrip("\r\n"))
+        if marker:
+            flush()
+            role = marker.group(1)  # type: ignore[assignment]
+            buffer = []
+            start = first_line + offset + 1
+        else:
+            buffer.append(line)
+    flush()
+    return parts
+
+
+def _field_name(loc: Sequence[int | str]) -> str:
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
+
+
+def _yaml_line(front_matter: str, loc: Sequence[int | str]) -> int | None:
+    """1-based file line of the front-matter node at ``loc`` (the closest existing ancestor)."""
+    try:
+        node: Any = yaml.compose(front_matter, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    line: int = node.start_mark.line
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line = match[0].start_mark.line
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line
+        else:
+            break
+    return line + 2  # +1 for 1-based, +1 for the opening '---'
+
+
+def _allowed_keys(loc: Sequence[int | str]) -> str:
+    model = ArgumentSpec if "arguments" in loc else TemplateSpec
+    return ", ".join(model.model_fields)
+
+
+def _validation_error(error: ValidationError, front_matter: str, path: str | None) -> InvalidTemplateError:
+    problems: list[tuple[str, int | None, str]] = []
+    for item in error.errors():
+        loc = item["loc"]
+        if item["type"] == "extra_forbidden":
+            message = f"unknown key; allowed keys are: {_allowed_keys(loc[:-1])}"
+        elif item["type"] == "missing":
+            message = "is required"
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append((_field_name(loc) or "front matter", _yaml_line(front_matter, loc), message))
+    field, line, message = problems[0]
+    if len(problems) > 1:
+        others = "; ".join(f"{f} (line {n}): {m}" if n else f"{f}: {m}" for f, n, m in problems[1:])
+        message = f"{message}; also {others}"
+    return InvalidTemplateError(message, path=path, field=field, line=line)
+
+
+def _load_front_matter(front_matter: str, path: str | None) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(front_matter)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise InvalidTemplateError(f"invalid YAML: {reason}", path=path, field="front matter", line=line) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidTemplateError(
+            "front matter must be a YAML mapping of keys to values", path=path, field="front matter", line=2
+        )
+    return data
+
+
+def parse_template(
+    source: str,
+    *,
+    path: str | None = None,
+    default_name: str | None = None,
+    default_category: str | None = None,
+    limits: Limits | None = None,
+    partials: PartialLookup | None = None,
+) -> ParsedTemplate:
+    """Parse and validate a template source; raise ``InvalidTemplateError`` naming file, field and line."""
+    check_source_size(source, limits or Limits(), path)
+    front_matter, body, body_line = split_front_matter(source, path)
+    data = _load_front_matter(front_matter, path)
+    if default_name is not None:
+        data.setdefault("name", default_name)
+    if default_category:
+        data.setdefault("category", default_category)
+    try:
+        spec = TemplateSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc, front_matter, path) from None
+
+    parts = split_messages(body, body_line)
+    if not parts:
+        raise InvalidTemplateError(
+            "the body is empty: write the prompt text after the front matter",
+            path=path,
+            field="body",
+            line=body_line,
+        )
+    analysis = analyse_variables(parts, path=path, partials=partials)
+    declared = {a.name for a in spec.arguments}
+    undeclared = sorted(analysis.used - declared)
+    if undeclared:
+        names = ", ".join(undeclared)
+        raise InvalidTemplateError(
+            f"variable(s) {names} used in the body but not declared: add them under 'arguments'",
+            path=path,
+            field="arguments",
+            line=analysis.first_line(undeclared),
+        )
+    warnings = tuple(
+        f"argument '{name}' is declared but never used in the body"
+        for name in (a.name for a in spec.arguments)
+        if name not in analysis.used
+    )
+    return ParsedTemplate(
+        spec=spec,
+        source=source,
+        parts=tuple(parts),
+        content_hash=content_hash(source, spec.category),
+        partials=tuple(sorted(analysis.partials)),
+        warnings=warnings,
+    )
+
+
+def lookup_from(partials: dict[str, str] | None) -> Callable[[str], str | None]:
+    """A partial lookup over a plain mapping."""
+    return (partials or {}).get

@@ -1,0 +1,109 @@
+"""Which variables a template body uses, found in Jinja2's AST, following ``_partials/`` includes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from jinja2 import TemplateSyntaxError, meta, nodes
+
+from ..config import Limits
+from ..errors import InvalidTemplateError
+from ..rendering.sandbox import BoundedSandbox, is_partial_name
+from .spec import MessagePart
+
+PartialLookup = Callable[[str], str | None]
+
+# Parsing needs only the syntax (and the globals to ignore); one environment serves every parse.
+_PARSE_ENV = BoundedSandbox(Limits())
+_GLOBALS = frozenset(_PARSE_ENV.globals)
+_REFERENCE_NODES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
+
+
+@dataclass
+class VariableAnalysis:
+    """Variables used by a body and the partials it includes, with where each name first appears."""
+
+    used: set[str] = field(default_factory=set)
+    partials: set[str] = field(default_factory=set)
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def first_line(self, names: Iterable[str]) -> int | None:
+        """The earliest file line among ``names`` (None when only partials use them)."""
+        found = [self.lines[n] for n in names if n in self.lines]
+        return min(found) if found else None
+
+
+def parse_body(source: str, *, path: str | None, line: int, field_name: str = "body") -> nodes.Template:
+    """Parse one Jinja source, mapping syntax errors to the file's line numbers."""
+    try:
+        return _PARSE_ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        raise InvalidTemplateError(
+            f"Jinja syntax error: {exc.message}",
+            path=path,
+            field=field_name,
+            line=line + (exc.lineno or 1) - 1,
+        ) from None
+
+
+def _referenced_partials(tree: nodes.Template, *, path: str | None, line: int) -> list[str]:
+    names: list[str] = []
+    for node in tree.find_all(_REFERENCE_NODES):
+        where = line + node.lineno - 1
+        if isinstance(node, nodes.Extends):
+            raise InvalidTemplateError(
+                '{% extends %} is not supported: use {% include "_partials/…" %}',
+                path=path,
+                field="body",
+                line=where,
+            )
+        target = node.template  # type: ignore[attr-defined]
+        if not isinstance(target, nodes.Const) or not isinstance(target.value, str):
+            raise InvalidTemplateError(
+                'dynamic includes are not allowed: include a literal "_partials/…" name',
+                path=path,
+                field="body",
+                line=where,
+            )
+        if not is_partial_name(target.value):
+            raise InvalidTemplateError(
+                f"can only include partials under _partials/, not '{target.value}'",
+                path=path,
+                field="body",
+                line=where,
+            )
+        names.append(target.value)
+    return names
+
+
+def analyse_variables(
+    parts: Iterable[MessagePart], *, path: str | None, partials: PartialLookup | None
+) -> VariableAnalysis:
+    """Collect the variables of every part and of every partial they include (cycles are errors)."""
+    lookup = partials or (lambda _name: None)
+    analysis = VariableAnalysis()
+
+    def visit(tree: nodes.Template, line: int, chain: tuple[str, ...]) -> None:
+        names = meta.find_undeclared_variables(tree) - _GLOBALS
+        analysis.used |= names
+        for node in tree.find_all(nodes.Name):
+            if node.ctx == "load" and node.name in names and node.name not in analysis.lines and not chain:
+                analysis.lines[node.name] = line + node.lineno - 1
+        for partial in _referenced_partials(tree, path=path, line=line):
+            if partial in chain:
+                cycle = " -> ".join((*chain, partial))
+                raise InvalidTemplateError(
+                    f"partials include each other in a cycle: {cycle}", path=path, field="body", line=line
+                )
+            source = lookup(partial)
+            if source is None:
+                raise InvalidTemplateError(
+                    f"unknown partial '{partial}': add the file {partial}", path=path, field="body", line=line
+                )
+            analysis.partials.add(partial)
+            visit(parse_body(source, path=partial, line=1), 1, (*chain, partial))
+
+    for part in parts:
+        visit(parse_body(part.source, path=path, line=part.line), part.line, ())
+    return analysis
