@@ -1,0 +1,5 @@
+"""``python -m pba_tunnel`` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,101 @@
+"""Shared fixtures: real SQLite stores in temporary folders and the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pba_tunnel.config import Settings, load_settings
+from pba_tunnel.service import TemplateService
+
+REPO = Path(__file__).resolve().parents[1]
+STARTER = REPO / "templates"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh PBA_TUNNEL_HOME for one test."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+def make_settings(home: Path, *, seed: bool = False, **env: str) -> Settings:
+    """Settings for a store under ``home`` (unseeded unless asked)."""
+    return load_settings({"PBA_TUNNEL_HOME": str(home), "PBA_TUNNEL_SEED": "1" if seed else "0", **env})
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    return make_settings(home)
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[TemplateService]:
+    """An open service over an empty (unseeded) SQLite store in a temporary folder."""
+    opened = await TemplateService.open(settings)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def template_source(
+    description: str = "Greets someone.",
+    body: str = "user:\nHello {{ who }}!",
+    arguments: str = "  - name: who\n    description: Who to greet\n",
+    extra: str = "",
+) -> str:
+    """A small valid template source; pieces can be swapped to make it invalid."""
+    args = f"arguments:\n{arguments}" if arguments else ""
+    return f"---\ndescription: {description}\n{extra}{args}---\n{body}\n"
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a CLI subprocess: the parent's minus PBA_TUNNEL_*, plus a store under ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PBA_TUNNEL_")}
+    env.update({"PBA_TUNNEL_HOME": str(home), **extra})
+    return env
+
+
+def run_cli(*args: str, home: Path, env: Mapping[str, str] | None = None, input: str | None = None,
+            timeout: float = 60) -> CliResult:
+    """Run the real ``pba-tunnel`` command in a subprocess (stdout and stderr captured separately)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "pba_tunnel", *args],
+        env=cli_env(home, **(env or {})),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture
+def cli(home: Path):  # type: ignore[no-untyped-def]
+    """``cli("list", "--json")`` runs the real CLI against this test's store (seeded on first use)."""
+
+    def call(*args: str, env: Mapping[str, str] | None = None, input: str | None = None) -> CliResult:
+        return run_cli(*args, home=home, env=env, input=input)
+
+    return call
