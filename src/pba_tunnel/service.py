@@ -9,10 +9,15 @@ from typing import Any
 from .config import Settings
 from .errors import ConflictError, InvalidTemplateError
 from .rendering import Renderer, RenderResult
-from .store import Page, Store, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+from .store import Page, RenderEvent, Store, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+from .store.models import utcnow
 from .templates import ParsedTemplate, parse_template
 from .templates.parsing import check_source_size, content_hash
 from .templates.variables import parse_body
+
+_CACHE_LIMIT = 20_000  # parsed templates kept in memory; far above any real library
+_EVENT_BATCH = 256  # render events buffered before a write
+_REMEMBERED_VALUE_CHARS = 200  # longer values (code, documents) are not kept for completion
 
 
 def partial_write(name: str, source: str) -> TemplateWrite:
@@ -51,6 +56,11 @@ class TemplateService:
         self._partials: dict[str, str] = {}
         self.renderer = Renderer(settings.limits, partials=self._partials.get)
         self._parsed: dict[str, ParsedTemplate] = {}
+        # Current versions by name, trusted until the store's generation moves (any process's write).
+        self._current: dict[str, tuple[StoredTemplate, ParsedTemplate]] = {}
+        self._generation = -1
+        self._token: bytes | None = None
+        self._events: list[RenderEvent] = []
 
     @classmethod
     async def open(cls, settings: Settings) -> TemplateService:
@@ -65,8 +75,43 @@ class TemplateService:
         return service
 
     async def close(self) -> None:
-        """Release the store."""
-        await self.store.close()
+        """Write pending render events and release the store."""
+        try:
+            await self.flush_events()
+        finally:
+            await self.store.close()
+
+    async def sync_changes(self) -> bool:
+        """Forget cached templates if any process changed the store since the last look; True when it did."""
+        token = self.store.change_token()
+        if token is not None and token == self._token:
+            return False
+        generation = await self.store.generation()
+        self._token = token  # read before the query: a commit in between changes the token again
+        if generation == self._generation:
+            return False
+        first_look = self._generation < 0
+        self._generation = generation
+        self._current.clear()
+        await self.refresh_partials()
+        return not first_look
+
+    async def current(self, name: str) -> tuple[StoredTemplate, ParsedTemplate]:
+        """The current version of ``name`` and its parsed form, from memory when nothing changed."""
+        await self.sync_changes()
+        entry = self._current.get(name)
+        if entry is None:
+            stored = await self.store.get(name)
+            entry = (stored, self._parsed_version(stored))
+            if len(self._current) >= _CACHE_LIMIT:
+                self._current.clear()
+            self._current[name] = entry
+        return entry
+
+    async def flush_events(self) -> None:
+        """Write the render events gathered since the last flush (one transaction)."""
+        events, self._events = self._events, []
+        await self.store.record_renders(events)
 
     async def refresh_partials(self) -> None:
         """Reload partial sources from the store (they are few and small)."""
@@ -103,6 +148,8 @@ class TemplateService:
         parsed = self._parsed.get(stored.content_hash)
         if parsed is None:
             parsed = self.parse(stored.source, default_name=stored.name, default_category=stored.category)
+            if len(self._parsed) >= _CACHE_LIMIT:
+                self._parsed.clear()
             self._parsed[stored.content_hash] = parsed
         return parsed
 
@@ -231,15 +278,42 @@ class TemplateService:
         *,
         version: int | None = None,
         client: str | None = None,
-        record: bool = True,
     ) -> RenderResult:
-        """Render a stored template; every render is recorded for statistics."""
-        stored = await self.store.get(name, version)
+        """Render a stored template; every render is recorded (in batches) for statistics."""
+        if version is None:
+            stored, parsed = await self.current(name)
+        else:
+            stored = await self.store.get(name, version)
+            parsed = self._parsed_version(stored)
         if stored.kind != "prompt":
             raise ConflictError(f"'{name}' is a partial: it can only be included by templates")
-        result = self.renderer.render(self._parsed_version(stored), arguments, version=stored.version)
-        if record:
-            await self.store.record_render(
-                name, stored.version, result.duration_ms, client=client, arguments=dict(arguments) or None
+        result = self.renderer.render(parsed, arguments, version=stored.version)
+        remembered = {k: v for k, v in arguments.items() if isinstance(v, str) and len(v) <= _REMEMBERED_VALUE_CHARS}
+        self._events.append(
+            RenderEvent(
+                name=name,
+                version=stored.version,
+                duration_ms=result.duration_ms,
+                client=client,
+                arguments=remembered or None,
+                created_at=utcnow(),
             )
+        )
+        if len(self._events) >= _EVENT_BATCH:
+            await self.flush_events()
         return result
+
+    async def complete_argument(self, name: str, argument: str, prefix: str = "", *, limit: int = 100) -> list[str]:
+        """Values for an argument: enum values, then the default, then values used before; by prefix."""
+        _stored, parsed = await self.current(name)
+        spec = parsed.spec.argument(argument)
+        if spec is None:
+            return []
+        await self.flush_events()
+        candidates = [str(v) for v in spec.enum or []]
+        if spec.default is not None:
+            candidates.append(str(spec.default))
+        candidates.extend(await self.store.argument_values(name, argument))
+        wanted = prefix.lower()
+        unique = dict.fromkeys(c for c in candidates if c.lower().startswith(wanted))
+        return list(unique)[:limit]

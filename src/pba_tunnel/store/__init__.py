@@ -1,10 +1,11 @@
 """The versioned template store (SQLModel over SQLite by default, any SQLAlchemy async URL)."""
 
-from .records import Page, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+from .records import Page, RenderEvent, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
 from .store import Store
 
 __all__ = [
     "Page",
+    "RenderEvent",
     "Store",
     "StoredTemplate",
     "TemplateSummary",

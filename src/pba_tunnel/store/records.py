@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -65,6 +65,17 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = None
+
+
+class RenderEvent(BaseModel):
+    """One render, as recorded for statistics and completion."""
+
+    name: str
+    version: int
+    duration_ms: float
+    client: str | None = None
+    arguments: dict[str, Any] | None = None
+    created_at: datetime
 
 
 class TemplateWrite(BaseModel):

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Integer, Text, and_, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import col
@@ -20,9 +20,10 @@ from ..templates.spec import ArgumentSpec
 from . import migrate
 from .dialects import Dialect, dialect_for
 from .models import MetaRow, RenderEventRow, TagRow, TemplateRow, VersionRow, utcnow
-from .records import Kind, Page, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+from .records import Kind, Page, RenderEvent, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
 
 MAX_PAGE = 1000
+GENERATION_KEY = "generation"
 _T = TemplateRow.__table__  # type: ignore[attr-defined]
 _V = VersionRow.__table__  # type: ignore[attr-defined]
 
@@ -65,7 +66,7 @@ class Store:
         sqlite_file = url.split("///", 1)[1].split("?", 1)[0] if url.startswith("sqlite") and "///" in url else None
         if sqlite_file and sqlite_file != ":memory:":
             Path(sqlite_file).parent.mkdir(parents=True, exist_ok=True)
-        dialect = dialect_for(url)
+        dialect = dialect_for(url, sqlite_file if sqlite_file != ":memory:" else None)
         try:
             engine = create_async_engine(url)
         except (ImportError, ValueError, ArgumentError) as exc:
@@ -303,6 +304,7 @@ class Store:
             template_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
             await self._insert_version(connection, template_id, 1, item, origin, message, now)
             await self._set_tags(connection, template_id, item.tags)
+            await self._bump_generation(connection)
             return WriteResult(name=item.name, version=1, created=True)
 
         current = int(row["current_version"])
@@ -329,6 +331,7 @@ class Store:
         if current_hash == item.content_hash:
             if deleted:
                 await connection.execute(update_(_T, row["id"], deleted_at=None, updated_at=now))
+                await self._bump_generation(connection)
             return WriteResult(name=item.name, version=current, changed=False, restored=deleted)
 
         new_version = current + 1
@@ -341,6 +344,7 @@ class Store:
         if changed.rowcount != 1:  # only reachable without row locks; the unique version constraint backs it up
             raise ConflictError(f"template '{item.name}' changed during the write; try again")
         await self._set_tags(connection, row["id"], item.tags)
+        await self._bump_generation(connection)
         return WriteResult(name=item.name, version=new_version, restored=deleted)
 
     async def _insert_version(
@@ -369,6 +373,26 @@ class Store:
         except IntegrityError:
             raise ConflictError(f"version {version} of '{item.name}' was written by someone else; try again") from None
 
+    async def _bump_generation(self, connection: AsyncConnection) -> None:
+        # Every change to what templates exist or say bumps this counter, in the same transaction, so any
+        # process can tell "templates changed" from "only render events were written".
+        bumped = await connection.execute(
+            update(MetaRow)
+            .where(col(MetaRow.key) == GENERATION_KEY)
+            .values(value=cast(cast(col(MetaRow.value), Integer) + 1, Text))
+        )
+        if bumped.rowcount == 0:
+            await connection.execute(insert(MetaRow).values(key=GENERATION_KEY, value="1"))
+
+    async def generation(self) -> int:
+        """The template generation: it changes with every template write by any process."""
+        value = await self.get_meta(GENERATION_KEY)
+        return int(value) if value is not None else 0
+
+    def change_token(self) -> bytes | None:
+        """Cheap bytes that change after any commit (SQLite); None when only a query can tell."""
+        return self.dialect.change_token()
+
     async def _set_tags(self, connection: AsyncConnection, template_id: int, tags: list[str]) -> None:
         await connection.execute(delete(TagRow).where(col(TagRow.template_id) == template_id))
         unique = sorted(set(tags))
@@ -388,32 +412,49 @@ class Store:
             if (row.deleted_at is not None) == deleted:
                 return False
             await connection.execute(update_(_T, row.id, deleted_at=utcnow() if deleted else None, updated_at=utcnow()))
+            await self._bump_generation(connection)
             return True
 
-    async def record_render(
-        self,
-        name: str,
-        version: int,
-        duration_ms: float,
-        *,
-        client: str | None = None,
-        arguments: dict[str, Any] | None = None,
-    ) -> None:
-        """Remember one render for statistics and completion."""
+    async def record_renders(self, events: Sequence[RenderEvent]) -> None:
+        """Remember renders for statistics and completion, in one transaction."""
+        if not events:
+            return
+        names = sorted({e.name for e in events})
         async with self._write() as connection:
-            template_id = (await connection.execute(select(_T.c.id).where(_T.c.name == name))).scalar_one_or_none()
-            if template_id is None:
-                return
-            await connection.execute(
-                insert(RenderEventRow).values(
-                    template_id=template_id,
-                    version=version,
-                    duration_ms=duration_ms,
-                    client=client,
-                    arguments_json=json.dumps(arguments, default=str) if arguments else None,
-                    created_at=utcnow(),
-                )
-            )
+            found = await connection.execute(select(_T.c.name, _T.c.id).where(_T.c.name.in_(names)))
+            ids: dict[str, int] = {row.name: row.id for row in found}
+            rows = [
+                {
+                    "template_id": ids[e.name],
+                    "version": e.version,
+                    "duration_ms": e.duration_ms,
+                    "client": e.client,
+                    "arguments_json": json.dumps(e.arguments, default=str) if e.arguments else None,
+                    "created_at": e.created_at,
+                }
+                for e in events
+                if e.name in ids
+            ]
+            if rows:
+                await connection.execute(insert(RenderEventRow), rows)
+
+    async def argument_values(self, name: str, argument: str, *, scan: int = 500) -> list[str]:
+        """Values given for ``argument`` in the latest renders of ``name``, most recent first, unique."""
+        query = (
+            select(col(RenderEventRow.arguments_json))
+            .join(_T, _T.c.id == col(RenderEventRow.template_id))
+            .where(_T.c.name == name, col(RenderEventRow.arguments_json).is_not(None))
+            .order_by(col(RenderEventRow.id).desc())
+            .limit(scan)
+        )
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).scalars().all()
+        values: list[str] = []
+        for raw in rows:
+            value = json.loads(raw or "{}").get(argument)
+            if isinstance(value, str) and value and value not in values:
+                values.append(value)
+        return values
 
     async def get_meta(self, key: str) -> str | None:
         """A store-wide fact."""

@@ -23,6 +23,10 @@ def upgrade() -> None:
         sa.Column("key", sa.String(100), primary_key=True),
         sa.Column("value", sa.Text(), nullable=False),
     )
+    op.bulk_insert(
+        sa.table("store_meta", sa.column("key", sa.String), sa.column("value", sa.Text)),
+        [{"key": "generation", "value": "0"}],
+    )
     op.create_table(
         "templates",
         sa.Column("id", sa.Integer(), primary_key=True),
