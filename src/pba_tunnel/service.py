@@ -81,6 +81,11 @@ class TemplateService:
         finally:
             await self.store.close()
 
+    @property
+    def generation(self) -> int:
+        """The store generation last seen by :meth:`sync_changes`."""
+        return self._generation
+
     async def sync_changes(self) -> bool:
         """Forget cached templates if any process changed the store since the last look; True when it did."""
         token = self.store.change_token()

@@ -7,7 +7,7 @@ import click
 
 from ..errors import PbaError
 from ..store import Store
-from .app import State, cli, fail, run
+from .app import State, cli, fail
 
 
 @cli.group()
@@ -49,11 +49,37 @@ def path() -> None:
 
 
 @cli.command()
-def serve() -> None:
-    """Serve the templates over MCP (stdio)."""
+@click.option(
+    "--transport",
+    type=click.Choice(["stdio", "http", "sse"]),
+    default="stdio",
+    show_default=True,
+    help="stdio for Claude Desktop and IDEs; http (streamable HTTP at /mcp); sse for older clients.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (http, sse).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (http, sse).")
+@click.option("--stateless", is_flag=True, help="Streamable HTTP without sessions (for load-balanced replicas).")
+@click.option(
+    "--auth-token",
+    envvar="PBA_TUNNEL_AUTH_TOKEN",
+    default=None,
+    metavar="TOKEN",
+    help="Require 'Authorization: Bearer TOKEN' (mandatory when binding beyond loopback).",
+)
+def serve(transport: str, host: str, port: int, stateless: bool, auth_token: str | None) -> None:
+    """Serve the templates over MCP (stdio by default)."""
+    from ..server.serve import serve_forever
 
-    async def ready(_service: object) -> None:
-        """Opening the service creates, migrates and seeds the store."""
-
-    run(ready)
-    fail("the MCP server is not available in this version yet (the store is ready)")
+    state = click.get_current_context().find_object(State)
+    assert state is not None
+    try:
+        settings = state.settings()
+        anyio.run(
+            lambda: serve_forever(
+                settings, transport=transport, host=host, port=port, stateless=stateless, token=auth_token
+            )
+        )
+    except PbaError as exc:
+        fail(exc.message)
+    except KeyboardInterrupt:
+        pass

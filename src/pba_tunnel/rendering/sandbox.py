@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace
 
@@ -107,6 +108,11 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 "(PBA_TUNNEL_MAX_RANGE)"
             )
         return result
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> NoReturn:
+        # Refuse at once: Jinja returns an Undefined here, which a chained |attr swallows, so the escape
+        # attempt would surface as a misleading "undefined value" error instead of a sandbox violation.
+        raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe.")
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         wrapped = super().wrap_str_format(value)

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ..errors import StoreError
+
 # The newest migration in migrations/versions; a test keeps it equal to Alembic's head. Comparing against a
 # constant lets a start with nothing pending skip importing Alembic (about 100 ms).
 HEAD_REVISION = "0001_initial"
@@ -35,8 +37,16 @@ def alembic_config(connection: Any = None) -> Any:
 
 def _upgrade(sync_connection: Any) -> None:
     from alembic import command
+    from alembic.util import CommandError
 
-    command.upgrade(alembic_config(sync_connection), "head")
+    try:
+        command.upgrade(alembic_config(sync_connection), "head")
+    except CommandError as exc:  # e.g. a revision this version does not know: the store is from a newer release
+        where = sync_connection.engine.url.render_as_string(hide_password=True)
+        raise StoreError(
+            f"the schema of the store {where} cannot be migrated ({exc}); if a newer pba-tunnel created it, "
+            "upgrade mcp-pba-tunnel"
+        ) from None
 
 
 async def upgrade(engine: AsyncEngine, write_options: dict[str, Any]) -> bool:

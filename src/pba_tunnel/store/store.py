@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 from sqlalchemy import Integer, Text, and_, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -97,13 +99,22 @@ class Store:
                 raise
             raise StoreError(_describe_database_error(self.url, exc)) from None
 
+    # Database work is shielded from cancellation: cancelling an aiosqlite call mid-query leaves its
+    # connection unable to close (engine disposal hangs), and a write is better finished than torn.
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._errors(), self.engine.connect() as connection:
-            yield connection
+        with anyio.CancelScope(shield=True):
+            async with self._errors(), self.engine.connect() as connection:
+                yield connection
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
+        with anyio.CancelScope(shield=True):
+            async with self._write_unshielded() as connection:
+                yield connection
+
+    @asynccontextmanager
+    async def _write_unshielded(self) -> AsyncIterator[AsyncConnection]:
         async with self._errors(), self.engine.connect() as connection:
             await connection.execution_options(**self.dialect.write_options())
             async with connection.begin():
@@ -181,6 +192,41 @@ class Store:
         items = [TemplateSummary(**_summary_fields(r), version=r["current_version"]) for r in rows[:limit]]
         next_cursor = encode_cursor(items[-1].name) if len(rows) > limit else None
         return Page[TemplateSummary](items=items, next_cursor=next_cursor)
+
+    async def search_candidates(
+        self, terms: Sequence[str], *, category: str | None, tags: Sequence[str], limit: int
+    ) -> list[StoredTemplate]:
+        """Live templates whose name, title, description, tags, category or body contain every term."""
+        fields = (_T.c.name, _T.c.title, _T.c.description, _T.c.tags_json, _T.c.category, _V.c.source)
+        query = (
+            select(_T, _V.c.source, _V.c.content_hash, _V.c.message, _V.c.origin, _V.c.created_at.label("v_created_at"))
+            .join(_V, and_(_V.c.template_id == _T.c.id, _V.c.version == _T.c.current_version))
+            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None))
+            .order_by(_T.c.name)
+            .limit(limit)
+        )
+        for term in terms:
+            pattern = "%" + re.sub(r"[%_\\\\]", "", term) + "%"  # user text cannot inject LIKE wildcards
+            query = query.where(or_(*(func.lower(f).like(pattern) for f in fields)))
+        if category:
+            query = query.where(or_(_T.c.category == category, _T.c.category.startswith(f"{category}/")))
+        for tag in tags:
+            query = query.where(_T.c.id.in_(select(col(TagRow.template_id)).where(col(TagRow.tag) == tag)))
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [
+            StoredTemplate(
+                **_summary_fields(r),
+                version=r["current_version"],
+                current_version=r["current_version"],
+                source=r["source"],
+                content_hash=r["content_hash"],
+                message=r["message"],
+                origin=r["origin"],
+                created_at=r["v_created_at"],
+            )
+            for r in rows
+        ]
 
     async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
         """How many templates the store holds."""

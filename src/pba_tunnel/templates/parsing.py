@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ..config import Limits
 from ..errors import InvalidTemplateError, SourceTooLargeError
-from .spec import ArgumentSpec, MessagePart, ParsedTemplate, Role, TemplateSpec
+from .spec import ArgumentSpec, MessagePart, ModelHints, ParsedTemplate, Role, TemplateSpec
 from .variables import PartialLookup, analyse_variables
 
 _MARKER = re.compile(r"^(system|user|assistant):[ \t]*$")
@@ -105,7 +105,7 @@ def _yaml_line(front_matter: str, loc: Sequence[int | str]) -> int | None:
 
 
 def _allowed_keys(loc: Sequence[int | str]) -> str:
-    model = ArgumentSpec if "arguments" in loc else TemplateSpec
+    model = ArgumentSpec if "arguments" in loc else ModelHints if "model" in loc else TemplateSpec
     return ", ".join(model.model_fields)
 
 

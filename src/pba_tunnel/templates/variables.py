@@ -37,7 +37,9 @@ class VariableAnalysis:
 def parse_body(source: str, *, path: str | None, line: int, field_name: str = "body") -> nodes.Template:
     """Parse one Jinja source, mapping syntax errors to the file's line numbers."""
     try:
-        return _PARSE_ENV.parse(source)
+        tree = _PARSE_ENV.parse(source)
+        # Compiling (~1 ms) makes Python's own limits (nesting depth, nested blocks) fail here, not at render.
+        _PARSE_ENV.compile(source)
     except TemplateSyntaxError as exc:
         raise InvalidTemplateError(
             f"Jinja syntax error: {exc.message}",
@@ -45,6 +47,14 @@ def parse_body(source: str, *, path: str | None, line: int, field_name: str = "b
             field=field_name,
             line=line + (exc.lineno or 1) - 1,
         ) from None
+    except (RecursionError, SyntaxError, MemoryError):
+        raise InvalidTemplateError(
+            "the template nests too deeply: flatten nested blocks, loops or parentheses",
+            path=path,
+            field=field_name,
+            line=line,
+        ) from None
+    return tree
 
 
 def _referenced_partials(tree: nodes.Template, *, path: str | None, line: int) -> list[str]:

@@ -1,0 +1,1 @@
+"""The MCP surface: prompts, tools, resources and completions over the service API."""

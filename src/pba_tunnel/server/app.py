@@ -1,0 +1,114 @@
+"""The low-level MCP ``Server`` wired to our handlers, with honest capabilities."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import mcp.types as types
+from mcp.server import Server, ServerRequestContext
+from mcp.server.lowlevel import NotificationOptions
+from mcp.server.models import InitializationOptions
+from mcp.server.subscriptions import ListenHandler
+
+from ..service import TemplateService
+from .handlers import Handlers
+from .notify import ChangeNotifier
+from .tools import READ_ONLY_TOOLS
+
+INSTRUCTIONS = (
+    "Prompt templates from the user's MCP-PBA-TUNNEL library. Each template is an MCP prompt; when your client "
+    "does not show prompts, use search_templates to find one and render_template to fill it in. Templates are "
+    "versioned: update_template keeps history, rollback_template restores an earlier version."
+)
+
+
+def package_version() -> str:
+    """The installed version of mcp-pba-tunnel."""
+    try:
+        return version("mcp-pba-tunnel")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "0.0.0"
+
+
+class TunnelServer(Server[Any]):
+    """The SDK server, advertising ``listChanged: true`` on every transport (the SDK default is false)."""
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        return super().create_initialization_options(
+            notification_options or NotificationOptions(prompts_changed=True, resources_changed=True),
+            experimental_capabilities,
+            extensions,
+        )
+
+
+class McpApp:
+    """One service exposed as an MCP server: handlers, change notifications and the SDK server."""
+
+    def __init__(self, service: TemplateService) -> None:
+        self.service = service
+        self.handlers = Handlers(service)
+        self.notifier = ChangeNotifier(service)
+        self.server: Server[Any] = self._build()
+
+    def initialization_options(self) -> InitializationOptions:
+        """Capabilities as advertised on handshake-era connections (listChanged true)."""
+        return self.server.create_initialization_options()
+
+    def _build(self) -> TunnelServer:
+        h = self.handlers
+
+        async def list_prompts(_ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None) -> Any:
+            return await h.list_prompts(p.cursor if p else None)
+
+        async def get_prompt(_ctx: ServerRequestContext[Any], p: types.GetPromptRequestParams) -> Any:
+            return await h.get_prompt(p.name, p.arguments)
+
+        async def list_tools(_ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None) -> Any:
+            return await h.list_tools()
+
+        async def call_tool(_ctx: ServerRequestContext[Any], p: types.CallToolRequestParams) -> Any:
+            result = await h.call_tool(p.name, p.arguments)
+            if not result.get("isError") and p.name not in READ_ONLY_TOOLS:
+                await self.notifier.check()  # a write: tell every client now rather than at the next poll
+            return result
+
+        async def list_resources(_ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None) -> Any:
+            return await h.list_resources(p.cursor if p else None)
+
+        async def list_templates(_ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None) -> Any:
+            return await h.list_resource_templates()
+
+        async def read_resource(_ctx: ServerRequestContext[Any], p: types.ReadResourceRequestParams) -> Any:
+            return await h.read_resource(str(p.uri))
+
+        async def complete(_ctx: ServerRequestContext[Any], p: types.CompleteRequestParams) -> Any:
+            return await h.complete(p.ref.model_dump(by_alias=True), p.argument.model_dump(by_alias=True))
+
+        async def set_level(_ctx: ServerRequestContext[Any], _p: types.SetLevelRequestParams) -> Any:
+            return {}  # our logs go to stderr; accepting the level keeps clients that set one happy
+
+        server = TunnelServer(
+            "pba-tunnel",
+            version=package_version(),
+            title="MCP-PBA-TUNNEL",
+            description="Prompt templates from one versioned store, for every MCP client",
+            instructions=INSTRUCTIONS,
+            on_list_prompts=list_prompts,
+            on_get_prompt=get_prompt,
+            on_list_tools=list_tools,
+            on_call_tool=call_tool,
+            on_list_resources=list_resources,
+            on_list_resource_templates=list_templates,
+            on_read_resource=read_resource,
+            on_completion=complete,
+            on_subscriptions_listen=ListenHandler(self.notifier.bus),
+        )
+        server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, set_level)
+        server.middleware.append(self.notifier.middleware)
+        return server

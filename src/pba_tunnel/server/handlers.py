@@ -1,0 +1,180 @@
+"""Protocol handlers as plain functions over wire dicts, shared by the SDK dispatch and the stdio fast path."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp import MCPError
+
+from ..errors import NotFoundError, PbaError
+from ..rendering import RenderResult
+from ..service import TemplateService
+from ..store import TemplateSummary
+from .errors import INVALID_PARAMS, RESOURCE_NOT_FOUND, protocol_error
+from .tools import TOOL_DEFINITIONS, call_tool
+
+PAGE_SIZE = 100
+INDEX_URI = "templates://index"
+TEMPLATE_URI = "template://"
+
+
+def prompt_definition(item: TemplateSummary) -> dict[str, Any]:
+    """A template as ``prompts/list`` shows it: arguments with description and required flag as declared."""
+    prompt: dict[str, Any] = {
+        "name": item.name,
+        "description": item.description,
+        "arguments": [
+            {"name": a.name, "description": a.description, "required": a.is_required} for a in item.arguments
+        ],
+    }
+    if item.title:
+        prompt["title"] = item.title
+    return prompt
+
+
+def prompt_messages(result: RenderResult) -> list[dict[str, Any]]:
+    """MCP prompts have only user and assistant roles: system parts go on top of the first user message."""
+    system = [m.content for m in result.messages if m.role == "system"]
+    others = [(m.role, m.content) for m in result.messages if m.role != "system"]
+    if system:
+        first_user = next((i for i, (role, _) in enumerate(others) if role == "user"), None)
+        if first_user is None:
+            others.insert(0, ("user", "\n\n".join(system)))
+        else:
+            others[first_user] = ("user", "\n\n".join([*system, others[first_user][1]]))
+    return [{"role": role, "content": {"type": "text", "text": text}} for role, text in others]
+
+
+class Handlers:
+    """Every MCP request this server answers, over one service."""
+
+    def __init__(self, service: TemplateService) -> None:
+        self.service = service
+
+    async def list_prompts(self, cursor: str | None) -> dict[str, Any]:
+        try:
+            page = await self.service.list_templates(cursor=cursor, limit=PAGE_SIZE)
+        except NotFoundError as exc:
+            raise MCPError(code=INVALID_PARAMS, message=exc.message) from None
+        except PbaError as exc:
+            raise protocol_error(exc) from None
+        result: dict[str, Any] = {"prompts": [prompt_definition(item) for item in page.items]}
+        if page.next_cursor:
+            result["nextCursor"] = page.next_cursor
+        return result
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
+        try:
+            stored, _parsed = await self.service.current(name)
+            result = await self.service.render(name, arguments or {}, client="mcp")
+        except NotFoundError as exc:
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt '{name}': {exc.message}") from None
+        except PbaError as exc:
+            raise protocol_error(exc) from None
+        return {"description": stored.description, "messages": prompt_messages(result)}
+
+    async def list_tools(self) -> dict[str, Any]:
+        return {"tools": TOOL_DEFINITIONS}
+
+    async def call_tool(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
+        return await call_tool(self.service, name, arguments)
+
+    async def list_resources(self, cursor: str | None) -> dict[str, Any]:
+        try:
+            page = await self.service.list_templates(cursor=cursor, limit=PAGE_SIZE)
+        except PbaError as exc:
+            raise protocol_error(exc) from None
+        resources = (
+            []
+            if cursor
+            else [
+                {
+                    "uri": INDEX_URI,
+                    "name": "template-index",
+                    "title": "Template index",
+                    "mimeType": "application/json",
+                    "description": "Every template: name, title, description, category, tags, arguments and version",
+                }
+            ]
+        )
+        resources += [
+            {
+                "uri": f"{TEMPLATE_URI}{item.name}",
+                "name": item.name,
+                "title": item.title or item.name,
+                "description": item.description,
+                "mimeType": "text/markdown",
+            }
+            for item in page.items
+        ]
+        result: dict[str, Any] = {"resources": resources}
+        if page.next_cursor:
+            result["nextCursor"] = page.next_cursor
+        return result
+
+    async def list_resource_templates(self) -> dict[str, Any]:
+        return {
+            "resourceTemplates": [
+                {
+                    "uriTemplate": f"{TEMPLATE_URI}{{name}}",
+                    "name": "template-source",
+                    "mimeType": "text/markdown",
+                    "description": "The current source of a template (front matter and body)",
+                },
+                {
+                    "uriTemplate": f"{TEMPLATE_URI}{{name}}@{{version}}",
+                    "name": "template-version-source",
+                    "mimeType": "text/markdown",
+                    "description": "The source of one version of a template",
+                },
+            ]
+        }
+
+    async def read_resource(self, uri: str) -> dict[str, Any]:
+        try:
+            if uri == INDEX_URI:
+                return {"contents": [{"uri": uri, "mimeType": "application/json", "text": await self._index()}]}
+            if uri.startswith(TEMPLATE_URI):
+                name, _, version = uri.removeprefix(TEMPLATE_URI).partition("@")
+                if version and not version.isdigit():
+                    raise NotFoundError(f"'{version}' is not a version number")
+                stored = await self.service.get(name, int(version) if version else None)
+                return {"contents": [{"uri": uri, "mimeType": "text/markdown", "text": stored.source}]}
+        except NotFoundError as exc:
+            raise MCPError(
+                code=RESOURCE_NOT_FOUND, message=f"Resource not found: {uri}: {exc.message}", data={"uri": uri}
+            ) from None
+        except PbaError as exc:
+            raise protocol_error(exc) from None
+        raise MCPError(
+            code=RESOURCE_NOT_FOUND,
+            message=f"Resource not found: {uri} (use {INDEX_URI} or {TEMPLATE_URI}NAME[@VERSION])",
+            data={"uri": uri},
+        )
+
+    async def _index(self) -> str:
+        entries: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = await self.service.list_templates(cursor=cursor, limit=1000)
+            entries.extend(item.model_dump(mode="json", exclude={"kind", "deleted"}) for item in page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                return json.dumps({"templates": entries}, ensure_ascii=False)
+
+    async def complete(self, ref: dict[str, Any], argument: dict[str, Any]) -> dict[str, Any]:
+        """Values for a prompt argument (enum, default, used before) or a template name in a resource URI."""
+        name, value = str(argument.get("name", "")), str(argument.get("value", ""))
+        values: list[str] = []
+        try:
+            if ref.get("type") == "ref/prompt":
+                values = await self.service.complete_argument(str(ref.get("name", "")), name, value)
+            elif ref.get("type") == "ref/resource" and name == "name":
+                page = await self.service.list_templates(limit=1000)
+                values = [i.name for i in page.items if i.name.startswith(value)]
+        except NotFoundError:
+            values = []  # completing for an unknown prompt offers nothing rather than failing the client
+        except PbaError as exc:
+            raise protocol_error(exc) from None
+        return {"completion": {"values": values[:100], "total": len(values), "hasMore": len(values) > 100}}

@@ -1,0 +1,130 @@
+"""Streamable HTTP and SSE: DNS-rebinding checks on loopback, a bearer token elsewhere, and ``/healthz``."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Any
+
+import uvicorn
+from mcp.server.sse import SseServerTransport
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..errors import ConfigError, PbaError
+from .app import McpApp
+
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+OPEN_PATHS = {"/healthz"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, token: str | None) -> None:
+    """Refuse to serve beyond loopback without a token."""
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"binding to {host} exposes your templates to the network: pass --auth-token or set "
+            "PBA_TUNNEL_AUTH_TOKEN (clients then send 'Authorization: Bearer <token>'), or bind to 127.0.0.1"
+        )
+
+
+def rebinding_protection(host: str) -> TransportSecuritySettings | None:
+    """Host and Origin allow-lists for loopback binds (a web page cannot reach us through DNS rebinding)."""
+    if not is_loopback(host):
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"],
+        allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+    )
+
+
+class BearerTokenMiddleware:
+    """401 for every request but ``/healthz`` that lacks ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                response = JSONResponse(
+                    {"error": "unauthorized", "message": "send the server's token as 'Authorization: Bearer <token>'"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="pba-tunnel"'},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def health_route(app: McpApp) -> Route:
+    """``GET /healthz``: 200 with the template count when the store answers, 503 otherwise."""
+
+    async def healthz(_request: Request) -> Response:
+        try:
+            count = await app.service.store.count()
+        except PbaError as exc:
+            return JSONResponse({"status": "error", "store": "unreachable", "error": exc.message}, status_code=503)
+        return JSONResponse({"status": "ok", "store": "reachable", "templates": count})
+
+    return Route("/healthz", healthz, methods=["GET"])
+
+
+def streamable_http_app(app: McpApp, *, host: str, stateless: bool, json_response: bool = False) -> Starlette:
+    """The streamable HTTP app at ``/mcp`` plus ``/healthz``."""
+    return app.server.streamable_http_app(
+        streamable_http_path="/mcp",
+        stateless_http=stateless,
+        json_response=json_response,
+        transport_security=rebinding_protection(host),
+        host=host,
+        custom_starlette_routes=[health_route(app)],
+    )
+
+
+def sse_app(app: McpApp, *, host: str) -> Starlette:
+    """The SSE transport for older clients: ``GET /sse`` and ``POST /messages/``."""
+    transport = SseServerTransport("/messages/", security_settings=rebinding_protection(host))
+
+    async def handle_sse(request: Request) -> Response:
+        async with transport.connect_sse(request.scope, request.receive, request._send) as (reads, writes):
+            await app.server.run(reads, writes, app.initialization_options())
+        return Response()
+
+    return Starlette(
+        routes=[
+            Route("/sse", handle_sse, methods=["GET"]),
+            Mount("/messages/", app=transport.handle_post_message),
+            health_route(app),
+        ]
+    )
+
+
+async def serve_http(app: McpApp, *, transport: str, host: str, port: int, stateless: bool, token: str | None) -> None:
+    """Serve HTTP until cancelled, with the change watcher beside it."""
+    check_exposure(host, token)
+    asgi: Any = (
+        sse_app(app, host=host) if transport == "sse" else streamable_http_app(app, host=host, stateless=stateless)
+    )
+    if token:
+        asgi = BearerTokenMiddleware(asgi, token)
+    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    async with app.notifier.watching():
+        await server.serve()

@@ -1,0 +1,162 @@
+"""Input and output models of the MCP tools; their JSON Schemas are the tools' schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..templates.spec import ArgumentSpec
+
+Name = Field(description="Template name (its MCP prompt name), e.g. code-review", min_length=1, max_length=200)
+
+
+class Input(BaseModel):
+    """Tool inputs reject unknown keys so typos surface instead of being ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RenderInput(Input):
+    name: str = Name
+    arguments: dict[str, Any] = Field(
+        default_factory=dict, description="Argument values by name (strings are converted to the declared type)"
+    )
+    version: int | None = Field(default=None, ge=1, description="Render this version instead of the current one")
+
+
+class SearchInput(Input):
+    query: str = Field(
+        min_length=1, max_length=500, description="Words to look for in names, titles, descriptions, tags and text"
+    )
+    category: str | None = Field(default=None, description="Only this category")
+    tags: list[str] | None = Field(default=None, description="Only templates carrying all of these tags")
+    limit: int = Field(default=10, ge=1, le=100, description="Most results to return")
+
+
+class ListInput(Input):
+    category: str | None = Field(default=None, description="Only this category (and its sub-categories)")
+    tag: str | None = Field(default=None, description="Only templates with this tag")
+    cursor: str | None = Field(default=None, description="next_cursor of the previous page")
+    limit: int = Field(default=50, ge=1, le=1000, description="Templates per page")
+
+
+class NameInput(Input):
+    name: str = Name
+
+
+class GetInput(Input):
+    name: str = Name
+    version: int | None = Field(default=None, ge=1, description="A given version instead of the current one")
+
+
+class CreateInput(Input):
+    source: str = Field(
+        description="The whole template file: YAML front matter between '---' lines, then the "
+        "Jinja2 body with optional 'system:' / 'user:' / 'assistant:' marker lines"
+    )
+    name: str | None = Field(default=None, description="Name, when the front matter has none")
+    category: str | None = Field(default=None, description="Category, when the front matter has none")
+    message: str | None = Field(default=None, description="Why this template exists (kept in its history)")
+
+
+class UpdateInput(Input):
+    name: str = Name
+    source: str = Field(description="The whole new template file (front matter and body)")
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="Refuse the update unless this is still "
+        "the current version (protects against overwriting someone's change)",
+    )
+    message: str | None = Field(default=None, description="What changed and why (kept in the history)")
+
+
+class RollbackInput(Input):
+    name: str = Name
+    version: int = Field(ge=1, description="The version whose content becomes current again")
+
+
+class DiffInput(Input):
+    name: str = Name
+    from_version: int = Field(ge=1, description="Older version")
+    to_version: int = Field(ge=1, description="Newer version")
+
+
+class MessageOut(BaseModel):
+    role: str
+    content: str
+
+
+class RenderOut(BaseModel):
+    name: str
+    version: int
+    messages: list[MessageOut]
+    text: str = Field(description="The messages' contents joined by blank lines")
+
+
+class TemplateOut(BaseModel):
+    name: str
+    title: str | None = None
+    description: str
+    category: str | None = None
+    tags: list[str]
+    version: int
+
+
+class SearchHit(TemplateOut):
+    score: float
+    snippet: str
+    matched: list[str] = Field(description="Fields the query matched in")
+
+
+class SearchOut(BaseModel):
+    results: list[SearchHit]
+
+
+class ListOut(BaseModel):
+    templates: list[TemplateOut]
+    next_cursor: str | None = None
+
+
+class DetailOut(TemplateOut):
+    current_version: int
+    arguments: list[ArgumentSpec]
+    source: str
+    content_hash: str
+    message: str | None = None
+    origin: str
+
+
+class WriteOut(BaseModel):
+    name: str
+    version: int
+    created: bool
+    changed: bool
+
+
+class StateOut(BaseModel):
+    name: str
+    deleted: bool
+    changed: bool = Field(description="False when the template already was in that state")
+
+
+class VersionOut(BaseModel):
+    version: int
+    content_hash: str
+    message: str | None
+    origin: str
+    created_at: str
+    current: bool
+
+
+class HistoryOut(BaseModel):
+    name: str
+    versions: list[VersionOut]
+
+
+class DiffOut(BaseModel):
+    name: str
+    from_version: int
+    to_version: int
+    diff: str = Field(description="Unified diff; empty when the versions are identical")
