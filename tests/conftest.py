@@ -76,8 +76,9 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, home: Path, env: Mapping[str, str] | None = None, input: str | None = None,
-            timeout: float = 60) -> CliResult:
+def run_cli(
+    *args: str, home: Path, env: Mapping[str, str] | None = None, input: str | None = None, timeout: float = 60
+) -> CliResult:
     """Run the real ``pba-tunnel`` command in a subprocess (stdout and stderr captured separately)."""
     completed = subprocess.run(
         [sys.executable, "-m", "pba_tunnel", *args],

@@ -11,12 +11,12 @@ from .errors import ConflictError, InvalidTemplateError
 from .rendering import Renderer, RenderResult
 from .store import Page, RenderEvent, Store, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
 from .store.models import utcnow
-from .templates import ParsedTemplate, parse_template
-from .templates.parsing import check_source_size, content_hash
+from .templates.parsing import check_source_size, content_hash, parse_template
+from .templates.spec import ParsedTemplate
 from .templates.variables import parse_body
 
 _CACHE_LIMIT = 20_000  # parsed templates kept in memory; far above any real library
-_EVENT_BATCH = 256  # render events buffered before a write
+_EVENT_BATCH = 10_000  # render events buffered before a render writes them itself (servers flush them sooner)
 _REMEMBERED_VALUE_CHARS = 200  # longer values (code, documents) are not kept for completion
 
 
@@ -290,22 +290,34 @@ class TemplateService:
         else:
             stored = await self.store.get(name, version)
             parsed = self._parsed_version(stored)
-        if stored.kind != "prompt":
-            raise ConflictError(f"'{name}' is a partial: it can only be included by templates")
-        result = self.renderer.render(parsed, arguments, version=stored.version)
-        remembered = {k: v for k, v in arguments.items() if isinstance(v, str) and len(v) <= _REMEMBERED_VALUE_CHARS}
-        self._events.append(
-            RenderEvent(
-                name=name,
-                version=stored.version,
-                duration_ms=result.duration_ms,
-                client=client,
-                arguments=remembered or None,
-                created_at=utcnow(),
-            )
-        )
+        result = self._render_version(stored, parsed, arguments, client)
         if len(self._events) >= _EVENT_BATCH:
             await self.flush_events()
+        return result
+
+    def render_cached(
+        self, name: str, arguments: Mapping[str, Any], *, client: str | None = None
+    ) -> RenderResult | None:
+        """Render the current version without awaiting anything, or None when that needs the store.
+
+        Only possible when the template is cached and no process has committed since the last look; the
+        stdio server uses it to answer without a task switch.
+        """
+        token = self.store.change_token()
+        entry = self._current.get(name)
+        if token is None or token != self._token or entry is None or len(self._events) >= _EVENT_BATCH:
+            return None
+        return self._render_version(entry[0], entry[1], arguments, client)
+
+    def _render_version(
+        self, stored: StoredTemplate, parsed: ParsedTemplate, arguments: Mapping[str, Any], client: str | None
+    ) -> RenderResult:
+        if stored.kind != "prompt":
+            raise ConflictError(f"'{stored.name}' is a partial: it can only be included by templates")
+        result = self.renderer.render(parsed, arguments, version=stored.version)
+        remembered = {k: v for k, v in arguments.items() if isinstance(v, str) and len(v) <= _REMEMBERED_VALUE_CHARS}
+        event = RenderEvent(stored.name, stored.version, result.duration_ms, client, remembered or None, utcnow())
+        self._events.append(event)
         return result
 
     async def complete_argument(self, name: str, argument: str, prefix: str = "", *, limit: int = 100) -> list[str]:

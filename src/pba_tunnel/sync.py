@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PbaError
+from .errors import NotFoundError, PbaError
 from .rendering.sandbox import PARTIALS_PREFIX
 from .service import TemplateService
 from .store import TemplateWrite
 
 Progress = Callable[[int, int], None]  # (done, total)
 TEMPLATE_SUFFIX = ".md"
+_FOLDER_CATEGORY = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 @dataclass
@@ -40,6 +42,7 @@ class TemplateFile:
     path: Path
     relative: str  # posix path relative to the root
     category: str | None
+    alone: bool = False  # imported by itself: its folder is only a guess at its category
 
     @property
     def is_partial(self) -> bool:
@@ -50,8 +53,11 @@ class TemplateFile:
 def find_template_files(path: Path) -> list[TemplateFile]:
     """Template files under ``path`` (or ``path`` itself); partials first so templates can include them."""
     if path.is_file():
-        category = path.parent.name or None
-        return [TemplateFile(path, path.name, None if category in {"", ".", "templates"} else category)]
+        folder = path.parent.name
+        if f"{folder}/" == PARTIALS_PREFIX:
+            return [TemplateFile(path, f"{PARTIALS_PREFIX}{path.name}", None)]
+        category = folder if _FOLDER_CATEGORY.fullmatch(folder) and folder != "templates" else None
+        return [TemplateFile(path, path.name, category, alone=True)]
     if not path.is_dir():
         raise PbaError(f"{path} does not exist: pass a template file or a folder of them")
     files = []
@@ -83,7 +89,13 @@ async def import_path(
     seen: dict[str, str] = {}
     for done, file in enumerate(files, start=1):
         try:
-            item = _prepare(service, file)
+            item = _prepare(service, file, file.category)
+            if file.alone:
+                # Keep the stored category (unless the front matter sets one): an exported file re-imported by
+                # itself must not gain its export folder as a category and so a new version.
+                stored = await _stored_category(service, item.name, default=item.category)
+                if stored != item.category:
+                    item = _prepare(service, file, stored)
             if item.name in seen:
                 raise PbaError(f"the name '{item.name}' is already used by {seen[item.name]} in this import")
             seen[item.name] = file.relative
@@ -100,13 +112,21 @@ async def import_path(
     return report
 
 
-def _prepare(service: TemplateService, file: TemplateFile) -> TemplateWrite:
+async def _stored_category(service: TemplateService, name: str, *, default: str | None) -> str | None:
+    try:
+        stored = await service.store.get(name, include_deleted=True)
+    except NotFoundError:
+        return default
+    return stored.category if stored.kind == "prompt" else default
+
+
+def _prepare(service: TemplateService, file: TemplateFile, category: str | None) -> TemplateWrite:
     from .service import template_write
 
     source = _read(file.path)
     if file.is_partial:
         return service.check_partial(file.relative, source, path=str(file.path))
-    parsed = service.parse(source, path=str(file.path), default_name=file.path.stem, default_category=file.category)
+    parsed = service.parse(source, path=str(file.path), default_name=file.path.stem, default_category=category)
     return template_write(parsed)
 
 

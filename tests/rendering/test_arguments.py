@@ -241,7 +241,7 @@ def test_a_second_render_does_not_compile_again() -> None:
         renderer.render(CONVERSATION, {"n": n})
     assert renderer.sandbox.compiles == 3
     assert renderer.compiled(CONVERSATION) is first
-    assert all(isinstance(compiled, Template) for _role, compiled in first)
+    assert len(first) == 3
 
 
 def test_the_cache_is_keyed_by_content_hash() -> None:

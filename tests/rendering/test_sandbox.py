@@ -78,7 +78,10 @@ def test_reaching_python_internals_is_a_sandbox_violation(body: str) -> None:
 def test_globals_and_mutation_are_sandbox_violations(body: str, unsafe: str) -> None:
     error = refused(Renderer(Limits()), hostile(body))
     assert type(error) is SandboxViolationError
-    assert error.message == f"template 'hostile' tried something the sandbox forbids: access to attribute {unsafe} is unsafe."
+    assert (
+        error.message
+        == f"template 'hostile' tried something the sandbox forbids: access to attribute {unsafe} is unsafe."
+    )
 
 
 def test_a_json_argument_cannot_reach_python_internals() -> None:
@@ -180,7 +183,10 @@ def test_a_hostile_render_stops_rather_than_hangs() -> None:
 def test_a_source_nested_too_deeply_is_an_invalid_template(body: str) -> None:
     with pytest.raises(InvalidTemplateError) as caught:
         parse_template(f"---\ndescription: d\n---\n{body}\n", path="deep.md", default_name="deep")
-    assert caught.value.message == "deep.md:4: body: the template nests too deeply: flatten nested blocks, loops or parentheses"
+    assert (
+        caught.value.message
+        == "deep.md:4: body: the template nests too deeply: flatten nested blocks, loops or parentheses"
+    )
     assert Renderer(Limits()).render(NORMAL, {"who": "Ada"}).text == "Hello Ada!"
 
 
@@ -196,7 +202,9 @@ def test_a_5_mb_source_is_refused_before_parsing() -> None:
 
 @pytest.mark.anyio
 async def test_the_service_refuses_every_hostile_template_and_keeps_working(service: TemplateService) -> None:
-    await service.create("---\ndescription: d\narguments:\n  - name: who\n    description: w\n---\nHi {{ who }}\n", name="ok")
+    await service.create(
+        "---\ndescription: d\narguments:\n  - name: who\n    description: w\n---\nHi {{ who }}\n", name="ok"
+    )
     cases = [(f"escape-{key}", body, SandboxViolationError) for key, body in ESCAPES.items()]
     cases += [(f"bomb-{key}", body, error_class) for key, (body, error_class) in BOMBS.items()]
     for name, body, error_class in cases:
@@ -211,7 +219,9 @@ async def test_the_service_refuses_every_hostile_template_and_keeps_working(serv
     with pytest.raises(InvalidTemplateError):
         await service.create("---\ndescription: d\n---\n{{ " + "(" * 5000 + " }}\n", name="deep")
     assert (await service.render("ok", {"who": "Ada"})).text == "Hi Ada"
-    assert [t.name for t in (await service.list_templates(limit=1000)).items if not t.name.startswith(("escape-", "bomb-"))] == ["ok"]
+    assert [
+        t.name for t in (await service.list_templates(limit=1000)).items if not t.name.startswith(("escape-", "bomb-"))
+    ] == ["ok"]
 
 
 def test_a_hostile_render_on_the_cli_is_one_error_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -223,4 +233,6 @@ def test_a_hostile_render_on_the_cli_is_one_error_line(cli, tmp_path: Path) -> N
     assert cli("import", str(tmp_path / "spin.md"), env=env).returncode == 0
     result = cli("render", "spin", env=env)
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == "error: rendering took longer than 0.2 s (set PBA_TUNNEL_MAX_RENDER_SECONDS to allow more)\n"
+    assert (
+        result.stderr == "error: rendering took longer than 0.2 s (set PBA_TUNNEL_MAX_RENDER_SECONDS to allow more)\n"
+    )

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import anyio
 import pytest
-from conftest import cli_env, make_settings, template_source
 
+from conftest import cli_env, make_settings, template_source
 from pba_tunnel.service import TemplateService
 
 # Each writer opens its own service, reads the template, waits at a gate so both write at the same moment,
@@ -94,7 +94,7 @@ def run_writers(home: Path, tmp_path: Path, mode: str, count: int) -> dict[str, 
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    for me, (stdout, stderr) in outputs.items():
+    for me, (_stdout, stderr) in outputs.items():
         assert writers[me].returncode == 0, stderr
         assert "Traceback" not in stderr
     return {me: json.loads(stdout) for me, (stdout, _stderr) in outputs.items()}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from conftest import template_source
 
+from conftest import template_source
 from pba_tunnel.config import Settings
 from pba_tunnel.errors import ConflictError, InvalidTemplateError, NotFoundError
 from pba_tunnel.service import TemplateService
@@ -44,7 +44,12 @@ async def test_create_stores_version_1(service: TemplateService) -> None:
     assert (result.name, result.version, result.created, result.changed) == ("greet", 1, True, True)
     stored = await service.get("greet")
     assert (stored.name, stored.version, stored.current_version) == ("greet", 1, 1)
-    assert (stored.source, stored.description, stored.origin, stored.message) == (V1, "Greets someone.", "cli", "created")
+    assert (stored.source, stored.description, stored.origin, stored.message) == (
+        V1,
+        "Greets someone.",
+        "cli",
+        "created",
+    )
     assert [a.name for a in stored.arguments] == ["who"]
     assert stored.deleted is False
 
@@ -54,9 +59,7 @@ async def test_create_refuses_a_taken_name(service: TemplateService) -> None:
     with pytest.raises(ConflictError) as caught:
         await service.create(V2, name="greet")
     assert caught.value.code == "conflict"
-    assert caught.value.message == (
-        "a template named 'greet' already exists: update it instead, or pick another name"
-    )
+    assert caught.value.message == ("a template named 'greet' already exists: update it instead, or pick another name")
     assert (await service.get("greet")).source == V1
 
 
@@ -278,7 +281,9 @@ async def test_delete_is_soft_and_restore_brings_everything_back(service: Templa
         await service.update("greet", V3)
     with pytest.raises(ConflictError) as conflict:
         await service.create(V3, name="greet")
-    assert conflict.value.message == "a template named 'greet' already exists (deleted): restore it or pick another name"
+    assert (
+        conflict.value.message == "a template named 'greet' already exists (deleted): restore it or pick another name"
+    )
     assert [t.name for t in (await service.list_templates()).items] == ["other"]
     every = (await service.list_templates(include_deleted=True)).items
     assert [(t.name, t.deleted) for t in every] == [("greet", True), ("other", False)]

@@ -91,8 +91,18 @@ def test_a_byte_order_mark_before_the_front_matter_is_accepted() -> None:
         ("---\ndescription: d\nHello\n", "front matter", 1, "front matter is not closed: add a line '---' after it"),
         ("---\n- a\n- b\n---\nHello\n", "front matter", 2, "front matter must be a YAML mapping of keys to values"),
         ("---\nname: x\n---\nHello\n", "description", 2, "is required"),
-        ("---\ndescription: d\n---\n\n   \n", "body", 4, "the body is empty: write the prompt text after the front matter"),
-        ("---\nname: Bad Name\ndescription: d\n---\nHello\n", "name", 2, "String should match pattern '^[a-z0-9][a-z0-9_-]*$'"),
+        (
+            "---\ndescription: d\n---\n\n   \n",
+            "body",
+            4,
+            "the body is empty: write the prompt text after the front matter",
+        ),
+        (
+            "---\nname: Bad Name\ndescription: d\n---\nHello\n",
+            "name",
+            2,
+            "String should match pattern '^[a-z0-9][a-z0-9_-]*$'",
+        ),
     ],
     ids=["no-front-matter", "unclosed", "not-a-mapping", "no-description", "empty-body", "bad-name"],
 )

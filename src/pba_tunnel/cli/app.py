@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import click
@@ -16,7 +17,9 @@ from pydantic import BaseModel
 from ..config import ENV_PREFIX, Settings, load_settings
 from ..errors import PbaError
 from ..logging import configure_logging
-from ..service import TemplateService
+
+if TYPE_CHECKING:
+    from ..service import TemplateService
 
 T = TypeVar("T")
 
@@ -44,6 +47,8 @@ def run(work: Callable[[TemplateService], Awaitable[T]]) -> T:
     state: State = click.get_current_context().find_object(State)  # type: ignore[assignment]
 
     async def main() -> T:
+        from ..service import TemplateService
+
         service = await TemplateService.open(state.settings())
         try:
             return await work(service)
@@ -72,6 +77,8 @@ def echo_json(value: Any) -> None:
     def plain(item: Any) -> Any:
         if isinstance(item, BaseModel):
             return item.model_dump(mode="json")
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            return dataclasses.asdict(item)
         if isinstance(item, list):
             return [plain(i) for i in item]
         return item
@@ -137,4 +144,17 @@ def main() -> None:
     """Console-script entry point."""
     from . import commands_db, commands_read, commands_write  # noqa: F401  (registers the commands)
 
-    cli()
+    # Not standalone: click's own usage errors would be a four-line block; ours are one "error:" line.
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.UsageError as exc:
+        if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+            exc.show()  # a group given no command: its help, as click prints it
+            sys.exit(exc.exit_code)
+        where = exc.ctx.command_path if exc.ctx is not None else "pba-tunnel"
+        fail(f"{exc.format_message()} (see '{where} --help')", code=exc.exit_code)
+    except click.ClickException as exc:
+        fail(exc.format_message(), code=exc.exit_code)
+    except click.Abort:
+        fail("aborted")
+    sys.exit(code if isinstance(code, int) else 0)

@@ -6,7 +6,6 @@ import anyio
 import click
 
 from ..errors import PbaError
-from ..store import Store
 from .app import State, cli, fail
 
 
@@ -22,6 +21,8 @@ def upgrade() -> None:
     assert state is not None
 
     async def work() -> bool:
+        from ..store import Store
+
         store = await Store.open(state.settings().database_url, migrate_schema=False)
         try:
             return await store.upgrade()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import InvalidTemplateError, PbaError
-from ..service import TemplateService
-from ..store import TemplateSummary
-from ..sync import find_template_files
-from ..templates import parse_template
 from .app import cli, echo_json, fail, run, run_plain
+
+if TYPE_CHECKING:
+    from ..service import TemplateService
+    from ..store import TemplateSummary
 
 
 @cli.command("list")
@@ -176,6 +176,9 @@ def _partials_near(path: Path) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def validate(path: Path, as_json: bool) -> None:
     """Check template files without touching the store; exit 1 if any is invalid."""
+    from ..sync import find_template_files
+    from ..templates.parsing import parse_template
+
     partials = run_plain(lambda: _partials_near(path))
     results: list[dict[str, Any]] = []
     for file in run_plain(lambda: find_template_files(path)):

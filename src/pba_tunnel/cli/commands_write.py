@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..service import TemplateService
-from ..sync import ImportReport, export_to, import_path
 from .app import ProgressBar, cli, echo_json, run
+
+if TYPE_CHECKING:
+    from ..service import TemplateService
+    from ..sync import ImportReport
 
 
 @cli.command("import")
@@ -17,6 +20,8 @@ from .app import ProgressBar, cli, echo_json, run
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def import_command(path: Path, as_json: bool) -> None:
     """Import a template file or a folder of them (recursively); unchanged files create no version."""
+    from ..sync import import_path
+
     bar = ProgressBar("importing")
 
     async def work(service: TemplateService) -> ImportReport:
@@ -47,6 +52,8 @@ def import_command(path: Path, as_json: bool) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def export(directory: Path) -> None:
     """Write the current version of every template as files that re-import unchanged."""
+    from ..sync import export_to
+
     bar = ProgressBar("exporting")
 
     async def work(service: TemplateService) -> list[Path]:

@@ -42,6 +42,8 @@ def _convert(template: str, spec: ArgumentSpec, value: Any) -> Any:
 
 def _check_size(template: str, name: str, value: Any, limits: Limits) -> None:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if len(text) * 4 <= limits.max_argument_bytes:  # UTF-8 needs at most 4 bytes a character
+        return
     size = len(text.encode("utf-8", errors="surrogatepass"))
     if size > limits.max_argument_bytes:
         raise ArgumentTooLargeError(

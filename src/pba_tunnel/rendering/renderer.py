@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Template, TemplateError, TemplateNotFound
 from jinja2.exceptions import SecurityError, UndefinedError
-from pydantic import BaseModel
+from jinja2.runtime import Context
 
 from ..config import Limits
 from ..errors import OutputTooLargeError, PbaError, RecursionLimitError, RenderError, SandboxViolationError
@@ -19,24 +20,38 @@ from .budget import Budget, current_budget
 from .sandbox import BoundedSandbox
 
 
-class RenderedMessage(BaseModel):
+# Plain slotted dataclasses, not pydantic models: building them is on every render's path.
+@dataclass(slots=True)
+class RenderedMessage:
     """One message of a rendered template."""
 
     role: Role
     content: str
 
 
-class RenderResult(BaseModel):
+@dataclass(slots=True)
+class RenderResult:
     """What a render produced: the messages (system kept), the joined text and how long it took."""
 
     name: str
-    version: int | None = None
+    version: int | None
+    description: str
     messages: list[RenderedMessage]
     text: str
     duration_ms: float
 
 
-CompiledParts = tuple[tuple[Role, Template], ...]
+@dataclass(frozen=True, slots=True)
+class CompiledPart:
+    """A compiled message part with what a render needs precomputed (Jinja's per-render context set-up
+    merges ChainMaps of globals, which costs more than rendering a short prompt)."""
+
+    role: Role
+    template: Template
+    globals: dict[str, Any]
+
+
+CompiledParts = tuple[CompiledPart, ...]
 
 
 class Renderer:
@@ -56,7 +71,11 @@ class Renderer:
         if cached is not None:
             self._compiled.move_to_end(template.content_hash)
             return cached
-        compiled = tuple((part.role, self.environment.from_string(part.source)) for part in template.parts)
+        compiled = tuple(
+            CompiledPart(part.role, jinja, dict(jinja.globals))
+            for part in template.parts
+            for jinja in (self.environment.from_string(part.source),)
+        )
         self._compiled[template.content_hash] = compiled
         if len(self._compiled) > self._cache_size:
             self._compiled.popitem(last=False)
@@ -72,26 +91,29 @@ class Renderer:
         token = current_budget.set(budget)
         try:
             messages = [
-                RenderedMessage(role=role, content=content)
-                for role, compiled in self.compiled(template)
-                if (content := self._render_part(template.name, compiled, values, budget))
+                RenderedMessage(part.role, content)
+                for part in self.compiled(template)
+                if (content := self._render_part(template.name, part, values, budget))
             ]
         finally:
             current_budget.reset(token)
         return RenderResult(
             name=template.name,
             version=version,
+            description=template.spec.description,
             messages=messages,
             text="\n\n".join(m.content for m in messages),
             duration_ms=(time.perf_counter() - started) * 1000,
         )
 
-    def _render_part(self, name: str, compiled: Template, values: dict[str, Any], budget: Budget) -> str:
+    def _render_part(self, name: str, part: CompiledPart, values: dict[str, Any], budget: Budget) -> str:
         limit = self.limits.max_output_bytes
         chunks: list[str] = []
         size = 0
         try:
-            for chunk in compiled.generate(values):
+            template = part.template
+            context = Context(self.environment, {**part.globals, **values}, template.name, {}, globals=part.globals)
+            for chunk in template.root_render_func(context):
                 size += len(chunk)
                 if size > limit:
                     raise OutputTooLargeError(

@@ -11,9 +11,9 @@ from mcp.server.lowlevel import NotificationOptions
 from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import ListenHandler
 
-from ..service import TemplateService
 from .handlers import Handlers
 from .notify import ChangeNotifier
+from .slot import ServiceSlot
 from .tools import READ_ONLY_TOOLS
 
 INSTRUCTIONS = (
@@ -50,10 +50,10 @@ class TunnelServer(Server[Any]):
 class McpApp:
     """One service exposed as an MCP server: handlers, change notifications and the SDK server."""
 
-    def __init__(self, service: TemplateService) -> None:
-        self.service = service
-        self.handlers = Handlers(service)
-        self.notifier = ChangeNotifier(service)
+    def __init__(self, slot: ServiceSlot) -> None:
+        self.slot = slot
+        self.handlers = Handlers(slot)
+        self.notifier = ChangeNotifier(slot)
         self.server: Server[Any] = self._build()
 
     def initialization_options(self) -> InitializationOptions:

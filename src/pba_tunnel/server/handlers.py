@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp import MCPError
 
 from ..errors import NotFoundError, PbaError
-from ..rendering import RenderResult
-from ..service import TemplateService
-from ..store import TemplateSummary
-from .errors import INVALID_PARAMS, RESOURCE_NOT_FOUND, protocol_error
-from .tools import TOOL_DEFINITIONS, call_tool
+from .errors import INVALID_PARAMS, RESOURCE_NOT_FOUND, protocol_error, tool_error
+from .slot import ServiceSlot
+from .tools import TOOL_DEFINITIONS, call_tool, render_tool_result
+
+if TYPE_CHECKING:
+    from ..rendering import RenderResult
+    from ..store import TemplateSummary
 
 PAGE_SIZE = 100
 INDEX_URI = "templates://index"
@@ -49,12 +51,12 @@ def prompt_messages(result: RenderResult) -> list[dict[str, Any]]:
 class Handlers:
     """Every MCP request this server answers, over one service."""
 
-    def __init__(self, service: TemplateService) -> None:
-        self.service = service
+    def __init__(self, slot: ServiceSlot) -> None:
+        self.slot = slot
 
     async def list_prompts(self, cursor: str | None) -> dict[str, Any]:
         try:
-            page = await self.service.list_templates(cursor=cursor, limit=PAGE_SIZE)
+            page = await (await self.slot.get()).list_templates(cursor=cursor, limit=PAGE_SIZE)
         except NotFoundError as exc:
             raise MCPError(code=INVALID_PARAMS, message=exc.message) from None
         except PbaError as exc:
@@ -66,23 +68,49 @@ class Handlers:
 
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
         try:
-            stored, _parsed = await self.service.current(name)
-            result = await self.service.render(name, arguments or {}, client="mcp")
+            result = await (await self.slot.get()).render(name, arguments or {}, client="mcp")
         except NotFoundError as exc:
             raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt '{name}': {exc.message}") from None
         except PbaError as exc:
             raise protocol_error(exc) from None
-        return {"description": stored.description, "messages": prompt_messages(result)}
+        return {"description": result.description, "messages": prompt_messages(result)}
+
+    def get_prompt_now(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any] | None:
+        """``get_prompt`` without awaiting, when the template is cached; None when the store is needed."""
+        service = self.slot.opened
+        if service is None:
+            return None
+        try:
+            result = service.render_cached(name, arguments or {}, client="mcp")
+        except PbaError as exc:
+            raise protocol_error(exc) from None
+        return None if result is None else {"description": result.description, "messages": prompt_messages(result)}
+
+    def render_tool_now(self, arguments: dict[str, Any]) -> dict[str, Any] | None:
+        """The ``render_template`` tool without awaiting, when the template is cached; else None."""
+        service = self.slot.opened
+        name, values = arguments.get("name"), arguments.get("arguments", {})
+        if service is None or not isinstance(name, str) or not isinstance(values, dict) or len(arguments) > 2:
+            return None
+        try:
+            result = service.render_cached(name, values, client="mcp")
+        except PbaError as exc:
+            return tool_error(f"render_template failed: {exc.message}")
+        return None if result is None else render_tool_result(result)
 
     async def list_tools(self) -> dict[str, Any]:
         return {"tools": TOOL_DEFINITIONS}
 
     async def call_tool(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
-        return await call_tool(self.service, name, arguments)
+        try:
+            service = await self.slot.get()
+        except PbaError as exc:
+            return tool_error(f"{name} failed: {exc.message}")
+        return await call_tool(service, name, arguments)
 
     async def list_resources(self, cursor: str | None) -> dict[str, Any]:
         try:
-            page = await self.service.list_templates(cursor=cursor, limit=PAGE_SIZE)
+            page = await (await self.slot.get()).list_templates(cursor=cursor, limit=PAGE_SIZE)
         except PbaError as exc:
             raise protocol_error(exc) from None
         resources = (
@@ -139,7 +167,7 @@ class Handlers:
                 name, _, version = uri.removeprefix(TEMPLATE_URI).partition("@")
                 if version and not version.isdigit():
                     raise NotFoundError(f"'{version}' is not a version number")
-                stored = await self.service.get(name, int(version) if version else None)
+                stored = await (await self.slot.get()).get(name, int(version) if version else None)
                 return {"contents": [{"uri": uri, "mimeType": "text/markdown", "text": stored.source}]}
         except NotFoundError as exc:
             raise MCPError(
@@ -157,7 +185,7 @@ class Handlers:
         entries: list[dict[str, Any]] = []
         cursor = None
         while True:
-            page = await self.service.list_templates(cursor=cursor, limit=1000)
+            page = await (await self.slot.get()).list_templates(cursor=cursor, limit=1000)
             entries.extend(item.model_dump(mode="json", exclude={"kind", "deleted"}) for item in page.items)
             cursor = page.next_cursor
             if cursor is None:
@@ -169,9 +197,10 @@ class Handlers:
         values: list[str] = []
         try:
             if ref.get("type") == "ref/prompt":
-                values = await self.service.complete_argument(str(ref.get("name", "")), name, value)
+                service = await self.slot.get()
+                values = await service.complete_argument(str(ref.get("name", "")), name, value)
             elif ref.get("type") == "ref/resource" and name == "name":
-                page = await self.service.list_templates(limit=1000)
+                page = await (await self.slot.get()).list_templates(limit=1000)
                 values = [i.name for i in page.items if i.name.startswith(value)]
         except NotFoundError:
             values = []  # completing for an unknown prompt offers nothing rather than failing the client

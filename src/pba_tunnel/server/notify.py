@@ -19,7 +19,7 @@ from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, PromptsListChanged, ResourcesListChanged
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from ..service import TemplateService
+from .slot import ServiceSlot
 
 log = structlog.get_logger(__name__)
 POLL_SECONDS = 0.2
@@ -28,8 +28,8 @@ POLL_SECONDS = 0.2
 class ChangeNotifier:
     """Tells connected clients that the list of prompts (and resources) changed."""
 
-    def __init__(self, service: TemplateService) -> None:
-        self.service = service
+    def __init__(self, slot: ServiceSlot) -> None:
+        self.slot = slot
         self.bus = InMemorySubscriptionBus()
         self._sessions: weakref.WeakSet[ServerSession] = weakref.WeakSet()
         self._notified_generation: int | None = None
@@ -46,8 +46,11 @@ class ChangeNotifier:
 
     async def check(self) -> None:
         """Notify once per change of the store's generation (by this process or any other)."""
-        await self.service.sync_changes()
-        generation = self.service.generation
+        service = self.slot.opened
+        if service is None:
+            return
+        await service.sync_changes()
+        generation = service.generation
         if self._notified_generation is None:
             self._notified_generation = generation
             return
@@ -77,7 +80,8 @@ class ChangeNotifier:
             while not stop.is_set():
                 try:
                     await self.check()
-                    await self.service.flush_events()
+                    if self.slot.opened is not None:
+                        await self.slot.opened.flush_events()
                 except Exception as exc:  # the store may be briefly unreachable; keep watching
                     log.warning("change watcher could not read the store", error=str(exc))
                 with anyio.move_on_after(poll_seconds):

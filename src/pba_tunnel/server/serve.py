@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import structlog
 
 from ..config import Settings
 from ..logging import configure_logging
-from ..service import TemplateService
 from .app import McpApp
+from .slot import ServiceSlot
+
+if TYPE_CHECKING:
+    from ..service import TemplateService
 
 log = structlog.get_logger(__name__)
 
@@ -23,19 +28,25 @@ async def serve_forever(
         from .http import check_exposure
 
         check_exposure(host, token)  # before the store is touched: a refused start changes nothing
-    service = await TemplateService.open(settings)
-    app = McpApp(service)
+
+    async def open_service() -> TemplateService:
+        from ..service import TemplateService
+
+        return await TemplateService.open(settings)
+
+    app = McpApp(ServiceSlot(open_service))
     try:
         if transport == "stdio":
             from .stdio import serve_stdio
 
             log.info("serving MCP on stdio", store=settings.database_url.split("@")[-1])
-            await serve_stdio(app)
+            await serve_stdio(app)  # opens the store once the handshake is answered
         else:
             from .http import serve_http
 
+            await app.slot.open()
             path = "/sse" if transport == "sse" else "/mcp"
             log.info("serving MCP over HTTP", url=f"http://{host}:{port}{path}", stateless=stateless)
             await serve_http(app, transport=transport, host=host, port=port, stateless=stateless, token=token)
     finally:
-        await service.close()
+        await app.slot.close()

@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import PbaError
-from ..search import search
-from ..service import TemplateService
-from ..store import StoredTemplate, TemplateSummary
 from . import tool_models as m
 from .errors import tool_error
 
-ToolFn = Callable[[TemplateService, Any], Awaitable[BaseModel]]
+if TYPE_CHECKING:
+    from ..rendering import RenderResult
+    from ..service import TemplateService
+    from ..store import StoredTemplate, TemplateSummary
+
+ToolFn = Callable[["TemplateService", Any], Awaitable[BaseModel]]
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ async def _render(service: TemplateService, args: m.RenderInput) -> m.RenderOut:
 
 
 async def _search(service: TemplateService, args: m.SearchInput) -> m.SearchOut:
+    from ..search import search
+
     hits = await search(service.store, args.query, category=args.category, tags=args.tags, limit=args.limit)
     return m.SearchOut(results=[m.SearchHit(**hit.model_dump()) for hit in hits])
 
@@ -267,8 +271,35 @@ def _validation_message(tool: str, error: ValidationError) -> str:
     return f"invalid arguments for {tool}: " + "; ".join(problems)
 
 
+async def _render_fast(service: TemplateService, arguments: dict[str, Any]) -> dict[str, Any] | None:
+    """render_template without pydantic on the way in or out (it is the hot tool); None for unusual input."""
+    name, values, version = arguments.get("name"), arguments.get("arguments", {}), arguments.get("version")
+    if not isinstance(name, str) or not isinstance(values, dict) or version is not None or len(arguments) > 2:
+        return None
+    try:
+        result = await service.render(name, values, client="mcp")
+    except PbaError as exc:
+        return tool_error(f"render_template failed: {exc.message}")
+    return render_tool_result(result)
+
+
+def render_tool_result(result: RenderResult) -> dict[str, Any]:
+    """render_template's wire result: the joined text for reading, messages with roles as structured content."""
+    structured = {
+        "name": result.name,
+        "version": result.version,
+        "text": result.text,
+        "messages": [{"role": m.role, "content": m.content} for m in result.messages],
+    }
+    return {"content": [{"type": "text", "text": result.text}], "structuredContent": structured, "isError": False}
+
+
 async def call_tool(service: TemplateService, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
     """Run a tool and return its wire result; user errors become ``isError`` results that say what to do."""
+    if name == "render_template" and arguments is not None:
+        fast = await _render_fast(service, arguments)
+        if fast is not None:
+            return fast
     spec = TOOLS.get(name)
     if spec is None:
         return tool_error(f"unknown tool {name!r}; the tools are: {', '.join(TOOLS)}")

@@ -6,6 +6,7 @@ lock, and (later) full-text search and change notification differ per database.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Protocol
 
 from sqlalchemy import event
@@ -30,6 +31,9 @@ class Dialect(Protocol):
     def change_token(self) -> bytes | None:
         """Bytes that differ after any commit by any process, read without a query; None if unknown."""
 
+    def close(self) -> None:
+        """Release what the dialect holds open."""
+
 
 class SqliteDialect:
     """SQLite: WAL, a busy timeout, and ``BEGIN IMMEDIATE`` for writers so concurrent writers queue."""
@@ -39,6 +43,7 @@ class SqliteDialect:
     def __init__(self, path: str | None = None, busy_timeout_ms: int = 10_000) -> None:
         self.busy_timeout_ms = busy_timeout_ms
         self._shm_path = f"{path}-shm" if path else None
+        self._shm_fd: int | None = None
 
     def prepare(self, engine: AsyncEngine) -> None:
         busy_timeout_ms = self.busy_timeout_ms
@@ -71,10 +76,18 @@ class SqliteDialect:
         if self._shm_path is None:
             return None
         try:
-            with open(self._shm_path, "rb", buffering=0) as shm:
-                return shm.read(96)
+            if self._shm_fd is None:
+                self._shm_fd = os.open(self._shm_path, os.O_RDONLY)
+            return os.pread(self._shm_fd, 96, 0)
         except OSError:
+            self.close()
             return None
+
+    def close(self) -> None:
+        """Forget the open -shm file (it is reopened on the next look)."""
+        if self._shm_fd is not None:
+            os.close(self._shm_fd)
+            self._shm_fd = None
 
 
 class GenericDialect:
@@ -93,6 +106,9 @@ class GenericDialect:
 
     def change_token(self) -> bytes | None:
         return None  # every check asks the database
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def dialect_for(url: str, sqlite_file: str | None = None) -> Dialect:

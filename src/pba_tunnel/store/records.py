@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -67,14 +68,15 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-class RenderEvent(BaseModel):
-    """One render, as recorded for statistics and completion."""
+@dataclass(slots=True)
+class RenderEvent:
+    """One render, as recorded for statistics and completion (a dataclass: one is made per render)."""
 
     name: str
     version: int
     duration_ms: float
-    client: str | None = None
-    arguments: dict[str, Any] | None = None
+    client: str | None
+    arguments: dict[str, Any] | None
     created_at: datetime
 
 

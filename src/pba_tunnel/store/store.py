@@ -76,11 +76,16 @@ class Store:
         dialect.prepare(engine)
         store = cls(engine, dialect, url)
         if migrate_schema:
-            await store.upgrade()
+            try:
+                await store.upgrade()
+            except BaseException:
+                await store.close()  # a broken store must not leave its connection (and thread) behind
+                raise
         return store
 
     async def close(self) -> None:
         """Release every connection."""
+        self.dialect.close()
         await self.engine.dispose()
 
     async def upgrade(self) -> bool:

@@ -1,13 +1,19 @@
 """Template files: the spec (front matter), the parser and the variable analysis."""
 
-from .parsing import parse_template, split_front_matter
+from typing import TYPE_CHECKING, Any
+
 from .spec import ArgumentSpec, MessagePart, ParsedTemplate, TemplateSpec
 
-__all__ = [
-    "ArgumentSpec",
-    "MessagePart",
-    "ParsedTemplate",
-    "TemplateSpec",
-    "parse_template",
-    "split_front_matter",
-]
+if TYPE_CHECKING:
+    from .parsing import parse_template, split_front_matter
+
+__all__ = ["ArgumentSpec", "MessagePart", "ParsedTemplate", "TemplateSpec", "parse_template", "split_front_matter"]
+
+
+def __getattr__(name: str) -> Any:
+    # The parser pulls in Jinja2; importing the spec models alone must stay cheap (server cold start).
+    if name in {"parse_template", "split_front_matter"}:
+        from . import parsing
+
+        return getattr(parsing, name)
+    raise AttributeError(name)

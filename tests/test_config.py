@@ -1,0 +1,73 @@
+"""Settings from PBA_TUNNEL_* variables: every limit is configurable, and bad or unknown settings are errors."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from pba_tunnel.config import Limits, load_settings, sqlite_url
+from pba_tunnel.errors import ConfigError
+
+
+def test_defaults() -> None:
+    settings = load_settings({"PBA_TUNNEL_HOME": "/data/pba"})
+    assert settings.home == Path("/data/pba")
+    assert settings.database_url == "sqlite+aiosqlite:////data/pba/pba-tunnel.db"
+    assert settings.sqlite_path == Path("/data/pba/pba-tunnel.db")
+    assert settings.limits == Limits()
+    assert settings.seed is True
+
+
+def test_every_limit_is_configurable_through_the_environment() -> None:
+    values = {
+        "max_source_bytes": "1000",
+        "max_argument_bytes": "2000",
+        "max_output_bytes": "3000",
+        "max_render_seconds": "0.25",
+        "max_range": "40",
+        "max_recursion_depth": "5",
+    }
+    assert set(values) == {f.name for f in fields(Limits)}
+    settings = load_settings({f"PBA_TUNNEL_{name.upper()}": raw for name, raw in values.items()})
+    assert settings.limits == Limits(
+        max_source_bytes=1000,
+        max_argument_bytes=2000,
+        max_output_bytes=3000,
+        max_render_seconds=0.25,
+        max_range=40,
+        max_recursion_depth=5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PBA_TUNNEL_MAX_RANGE": "lots"}, "PBA_TUNNEL_MAX_RANGE='lots' is not a number"),
+        ({"PBA_TUNNEL_MAX_OUTPUT_BYTES": "1.5"}, "PBA_TUNNEL_MAX_OUTPUT_BYTES='1.5' is not a number"),
+        ({"PBA_TUNNEL_MAX_RENDER_SECONDS": "0"}, "PBA_TUNNEL_MAX_RENDER_SECONDS must be positive, got 0"),
+        ({"PBA_TUNNEL_SEED": "sometimes"}, "PBA_TUNNEL_SEED='sometimes' is not a boolean: use 1/0, true/false, yes/no"),
+    ],
+)
+def test_bad_values_are_config_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert caught.value.code == "config_error"
+    assert caught.value.message == message
+
+
+def test_unknown_settings_are_errors_not_ignored() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"PBA_TUNNEL_MAX_OUTPUT": "10", "OTHER_VARIABLE": "fine"})
+    assert caught.value.message.startswith("unknown setting(s) PBA_TUNNEL_MAX_OUTPUT; known settings are: ")
+    assert "PBA_TUNNEL_MAX_OUTPUT_BYTES" in caught.value.message
+
+
+def test_options_win_over_the_environment(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"PBA_TUNNEL_HOME": "/elsewhere", "PBA_TUNNEL_DATABASE_URL": "sqlite+aiosqlite:////env.db"},
+        home=tmp_path,
+        database_url=sqlite_url(tmp_path / "option.db"),
+    )
+    assert (settings.home, settings.sqlite_path) == (tmp_path, tmp_path / "option.db")

@@ -1,0 +1,79 @@
+"""First start seeds the store from the starter library, once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import STARTER, make_settings, template_source
+from pba_tunnel.seed import SEEDED_KEY, starter_library
+from pba_tunnel.service import TemplateService
+
+pytestmark = pytest.mark.anyio
+
+STARTER_PROMPTS = sorted(p.stem for p in STARTER.rglob("*.md") if "_partials" not in p.parts)
+
+
+def test_the_starter_library_of_a_checkout_is_the_repositorys_templates_folder() -> None:
+    assert starter_library().resolve() == STARTER.resolve()
+
+
+async def all_names(service: TemplateService, *, include_deleted: bool = False) -> list[str]:
+    return [t.name for t in (await service.list_templates(limit=1000, include_deleted=include_deleted)).items]
+
+
+async def test_first_start_seeds_the_starter_library(home: Path) -> None:
+    service = await TemplateService.open(make_settings(home, seed=True))
+    try:
+        names = await all_names(service)
+        assert len(names) >= 30
+        assert names == STARTER_PROMPTS
+        review = await service.get("code-review")
+        assert (review.category, review.version, review.origin) == ("development", 1, "seed")
+        assert review.source == (STARTER / "development" / "code-review.md").read_text(encoding="utf-8")
+        assert await service.store.get_meta(SEEDED_KEY) is not None
+        rendered = await service.render("code-review", {"language": "python", "code": "x=1"})
+        assert [m.role for m in rendered.messages] == ["system", "user"]
+        assert "General answer rules:" in rendered.messages[1].content  # the partial was seeded too
+    finally:
+        await service.close()
+
+
+async def test_seeding_happens_once_even_after_every_template_is_deleted(home: Path) -> None:
+    settings = make_settings(home, seed=True)
+    service = await TemplateService.open(settings)
+    try:
+        for name in await all_names(service):
+            await service.delete(name)
+        assert await all_names(service) == []
+    finally:
+        await service.close()
+
+    reopened = await TemplateService.open(settings)
+    try:
+        assert await all_names(reopened) == []
+        assert await all_names(reopened, include_deleted=True) == STARTER_PROMPTS
+        assert [v.version for v in await reopened.history("code-review")] == [1]
+    finally:
+        await reopened.close()
+
+
+async def test_a_store_that_already_holds_templates_is_not_seeded(home: Path) -> None:
+    unseeded = await TemplateService.open(make_settings(home))
+    try:
+        await unseeded.create(template_source(), name="mine")
+    finally:
+        await unseeded.close()
+
+    service = await TemplateService.open(make_settings(home, seed=True))
+    try:
+        assert await all_names(service) == ["mine"]
+        assert await service.store.get_meta(SEEDED_KEY) is not None
+    finally:
+        await service.close()
+
+
+async def test_seeding_can_be_turned_off(service: TemplateService) -> None:
+    assert await all_names(service) == []
+    assert await service.store.get_meta(SEEDED_KEY) is None
