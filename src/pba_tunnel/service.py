@@ -11,6 +11,7 @@ from .errors import ConflictError, InvalidTemplateError
 from .rendering import Renderer, RenderResult
 from .store import Page, RenderEvent, Store, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
 from .store.models import utcnow
+from .store.store import PromptRow
 from .templates.parsing import check_source_size, content_hash, parse_template
 from .templates.spec import ParsedTemplate
 from .templates.variables import parse_body
@@ -259,6 +260,10 @@ class TemplateService:
         return await self.store.list_templates(
             category=category, tag=tag, cursor=cursor, limit=limit, include_deleted=include_deleted
         )
+
+    async def prompt_rows(self, *, cursor: str | None = None, limit: int = 100) -> tuple[list[PromptRow], str | None]:
+        """One page of prompts as bare rows, for listing them fast."""
+        return await self.store.prompt_rows(cursor=cursor, limit=max(1, min(limit, 1000)))
 
     async def history(self, name: str) -> list[VersionInfo]:
         """Every version of a template, oldest first."""

@@ -85,7 +85,10 @@ async def test_a_store_from_a_newer_release_is_refused(home: Path) -> None:
 
 async def test_a_folder_in_place_of_the_file_is_refused(home: Path) -> None:
     store_file(home).mkdir()
-    assert await open_error(home) == f"the store {store_file(home)} cannot be used: unable to open database file"
+    assert await open_error(home) == (
+        f"the store {store_file(home)} is a folder, not a database file; move the folder away or point "
+        "PBA_TUNNEL_DATABASE_URL / --database-url at another store"
+    )
 
 
 async def test_an_empty_file_becomes_a_new_store(home: Path) -> None:

@@ -142,7 +142,7 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
 
 def main() -> None:
     """Console-script entry point."""
-    from . import commands_db, commands_read, commands_write  # noqa: F401  (registers the commands)
+    from . import commands_bench, commands_db, commands_read, commands_write  # noqa: F401  (registers commands)
 
     # Not standalone: click's own usage errors would be a four-line block; ours are one "error:" line.
     try:

@@ -14,24 +14,29 @@ from .tools import TOOL_DEFINITIONS, call_tool, render_tool_result
 
 if TYPE_CHECKING:
     from ..rendering import RenderResult
-    from ..store import TemplateSummary
+    from ..store.store import PromptRow
 
 PAGE_SIZE = 100
 INDEX_URI = "templates://index"
 TEMPLATE_URI = "template://"
 
 
-def prompt_definition(item: TemplateSummary) -> dict[str, Any]:
-    """A template as ``prompts/list`` shows it: arguments with description and required flag as declared."""
-    prompt: dict[str, Any] = {
-        "name": item.name,
-        "description": item.description,
-        "arguments": [
-            {"name": a.name, "description": a.description, "required": a.is_required} for a in item.arguments
-        ],
-    }
-    if item.title:
-        prompt["title"] = item.title
+def prompt_from_row(row: PromptRow) -> dict[str, Any]:
+    """A template as ``prompts/list`` shows it: arguments with description and required flag as declared.
+
+    Built straight from the stored row, without model validation: it is the listing clients call most.
+    """
+    arguments = [
+        {
+            "name": a["name"],
+            "description": a["description"],
+            "required": a["required"] if a.get("required") is not None else a.get("default") is None,
+        }
+        for a in json.loads(row.arguments_json)
+    ]
+    prompt: dict[str, Any] = {"name": row.name, "description": row.description, "arguments": arguments}
+    if row.title:
+        prompt["title"] = row.title
     return prompt
 
 
@@ -56,14 +61,14 @@ class Handlers:
 
     async def list_prompts(self, cursor: str | None) -> dict[str, Any]:
         try:
-            page = await (await self.slot.get()).list_templates(cursor=cursor, limit=PAGE_SIZE)
+            rows, next_cursor = await (await self.slot.get()).prompt_rows(cursor=cursor, limit=PAGE_SIZE)
         except NotFoundError as exc:
             raise MCPError(code=INVALID_PARAMS, message=exc.message) from None
         except PbaError as exc:
             raise protocol_error(exc) from None
-        result: dict[str, Any] = {"prompts": [prompt_definition(item) for item in page.items]}
-        if page.next_cursor:
-            result["nextCursor"] = page.next_cursor
+        result: dict[str, Any] = {"prompts": [prompt_from_row(row) for row in rows]}
+        if next_cursor:
+            result["nextCursor"] = next_cursor
         return result
 
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:

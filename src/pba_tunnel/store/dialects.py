@@ -52,12 +52,18 @@ class SqliteDialect:
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             # Let us issue BEGIN ourselves (pysqlite's implicit transactions cannot BEGIN IMMEDIATE).
             dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.close()
+            try:
+                cursor = dbapi_connection.cursor()
+                cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+                cursor.execute("PRAGMA foreign_keys = ON")
+                cursor.close()
+            except Exception:
+                # The pool drops a connection whose set-up failed without closing it; its worker thread
+                # would outlive the event loop and fail later. Close it here.
+                dbapi_connection.close()
+                raise
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 from sqlalchemy import Integer, Text, and_, cast, delete, func, insert, or_, select, update
@@ -23,6 +23,16 @@ from . import migrate
 from .dialects import Dialect, dialect_for
 from .models import MetaRow, RenderEventRow, TagRow, TemplateRow, VersionRow, utcnow
 from .records import Kind, Page, RenderEvent, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+
+
+class PromptRow(NamedTuple):
+    """A template as prompts/list needs it; arguments stay JSON until someone reads them."""
+
+    name: str
+    title: str | None
+    description: str
+    arguments_json: str
+
 
 MAX_PAGE = 1000
 GENERATION_KEY = "generation"
@@ -39,6 +49,25 @@ def _describe_database_error(url: str, exc: BaseException) -> str:
             "PBA_TUNNEL_DATABASE_URL / --database-url at another store"
         )
     return f"the store {where} cannot be used: {detail}"
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse, before connecting, a path that holds something other than an SQLite database."""
+    fix = "move the file away or point PBA_TUNNEL_DATABASE_URL / --database-url at another store"
+    if path.is_dir():
+        raise StoreError(f"the store {path} is a folder, not a database file; {fix.replace('file', 'folder', 1)}")
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return  # a new store
+    except OSError as exc:
+        raise StoreError(f"the store {path} cannot be read: {exc.strerror}; {fix}") from None
+    if header and header != SQLITE_HEADER:
+        raise StoreError(f"the store {path} is not a valid SQLite database (file is not a database); {fix}")
 
 
 def encode_cursor(name: str) -> str:
@@ -68,6 +97,8 @@ class Store:
         sqlite_file = url.split("///", 1)[1].split("?", 1)[0] if url.startswith("sqlite") and "///" in url else None
         if sqlite_file and sqlite_file != ":memory:":
             Path(sqlite_file).parent.mkdir(parents=True, exist_ok=True)
+        if sqlite_file and sqlite_file != ":memory:":
+            _check_sqlite_file(Path(sqlite_file))
         dialect = dialect_for(url, sqlite_file if sqlite_file != ":memory:" else None)
         try:
             engine = create_async_engine(url)
@@ -233,6 +264,21 @@ class Store:
             for r in rows
         ]
 
+    async def prompt_rows(self, *, cursor: str | None, limit: int) -> tuple[list[PromptRow], str | None]:
+        """One page of live prompts as bare rows (no validation): the listing clients call most."""
+        query = (
+            select(_T.c.name, _T.c.title, _T.c.description, _T.c.arguments_json)
+            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None))
+            .order_by(_T.c.name)
+            .limit(limit + 1)
+        )
+        if cursor:
+            query = query.where(_T.c.name > decode_cursor(cursor))
+        async with self._read() as connection:
+            rows = [PromptRow(*row) for row in await connection.execute(query)]
+        next_cursor = encode_cursor(rows[limit - 1].name) if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
     async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
         """How many templates the store holds."""
         query = select(func.count()).select_from(_T)
@@ -397,6 +443,56 @@ class Store:
         await self._set_tags(connection, row["id"], item.tags)
         await self._bump_generation(connection)
         return WriteResult(name=item.name, version=new_version, restored=deleted)
+
+    async def insert_new(self, items: Sequence[TemplateWrite], *, origin: str, message: str | None = None) -> int:
+        """Bulk-insert templates whose names are all new, in one transaction (large imports, benchmarks).
+
+        ConflictError when any name exists already; use :meth:`write` for updates.
+        """
+        if not items:
+            return 0
+        now = utcnow()
+        names = [item.name for item in items]
+        async with self._write() as connection:
+            taken = (await connection.execute(select(_T.c.name).where(_T.c.name.in_(names[:1000])))).first()
+            if taken is not None or len(set(names)) != len(names):
+                raise ConflictError("bulk insert needs new, unique names; import existing templates one by one")
+            try:
+                await connection.execute(
+                    insert(_T),
+                    [
+                        {"name": i.name, "current_version": 1, "created_at": now, "updated_at": now, **_denormalized(i)}
+                        for i in items
+                    ],
+                )
+            except IntegrityError:
+                raise ConflictError("bulk insert needs new names: some already exist") from None
+            ids: dict[str, int] = {}
+            for start in range(0, len(names), 900):  # stay under SQLite's bound-parameter limit
+                chunk = names[start : start + 900]
+                found = await connection.execute(select(_T.c.name, _T.c.id).where(_T.c.name.in_(chunk)))
+                ids.update({row.name: row.id for row in found})
+            await connection.execute(
+                insert(_V),
+                [
+                    {
+                        "template_id": ids[i.name],
+                        "version": 1,
+                        "source": i.source,
+                        "category": i.category,
+                        "content_hash": i.content_hash,
+                        "message": message,
+                        "origin": origin,
+                        "created_at": now,
+                    }
+                    for i in items
+                ],
+            )
+            tags = [{"template_id": ids[i.name], "tag": t} for i in items for t in sorted(set(i.tags))]
+            if tags:
+                await connection.execute(insert(TagRow), tags)
+            await self._bump_generation(connection)
+        return len(items)
 
     async def _insert_version(
         self,
