@@ -71,6 +71,7 @@ INITIALIZE = {
 class Figure:
     """One measured figure with its baseline and target."""
 
+    key: str
     name: str
     value: float
     unit: str
@@ -225,11 +226,13 @@ def _p50(samples: Sequence[float]) -> float:
     return statistics.median(samples)
 
 
-def _ratio(name: str, value: float, unit: str, baseline: str, baseline_value: float | None, limit: float) -> Figure:
+def _ratio(
+    key: str, name: str, value: float, unit: str, baseline: str, baseline_value: float | None, limit: float
+) -> Figure:
     if baseline_value is None:
-        return Figure(name, value, unit, baseline, None, None, f"≤ {limit:g}x {baseline}", None)
+        return Figure(key, name, value, unit, baseline, None, None, f"≤ {limit:g}x {baseline}", None)
     ratio = value / baseline_value
-    return Figure(name, value, unit, baseline, baseline_value, ratio, f"≤ {limit:g}x {baseline}", ratio <= limit)
+    return Figure(key, name, value, unit, baseline, baseline_value, ratio, f"≤ {limit:g}x {baseline}", ratio <= limit)
 
 
 def bench_render(iterations: int) -> Figure:
@@ -256,6 +259,7 @@ def bench_render(iterations: int) -> Figure:
     ours = time_it(lambda: renderer.render(parsed, BENCH_ARGUMENTS))
     baseline = time_it(lambda: [t.render(values) for t in bare])
     return Figure(
+        "render_vs_jinja",
         "render of a cached template (sandbox, limits, typed arguments)",
         ours,
         "µs",
@@ -303,6 +307,7 @@ def run_bench(
         peer.close()
         figures.append(
             _ratio(
+                "get_vs_node",
                 f"prompts/get, 3-argument template, {templates:,} stored",
                 ours_get,
                 "µs",
@@ -312,9 +317,27 @@ def run_bench(
             )
         )
         figures.append(
-            _ratio("prompts/get (same)", ours_get, "µs", "stock MCPServer hello-world prompts/get", stock_get, 0.5)
+            _ratio(
+                "get_vs_stock",
+                "prompts/get (same)",
+                ours_get,
+                "µs",
+                "stock MCPServer hello-world prompts/get",
+                stock_get,
+                0.5,
+            )
         )
-        figures.append(_ratio("tools/call render_template", ours_tool, "µs", "our prompts/get", ours_get, 1.2))
+        figures.append(
+            _ratio(
+                "render_tool_vs_get",
+                "tools/call render_template",
+                ours_tool,
+                "µs",
+                "our prompts/get",
+                ours_get,
+                1.2,
+            )
+        )
 
         log(f"prompts/list pages over {list_templates:,} templates ...")
         peer = StdioPeer(OURS, _server_env(large), cpu)
@@ -333,6 +356,7 @@ def run_bench(
         list_p50 = _p50(pages)
         figures.append(
             Figure(
+                "list_page",
                 f"prompts/list page (100 prompts), {list_templates:,} stored",
                 list_p50,
                 "ms",
@@ -351,6 +375,7 @@ def run_bench(
                 peer.close()
         figures.append(
             _ratio(
+                "cold_start",
                 f"cold start to initialize answered, {templates:,} stored",
                 _p50(ours_starts),
                 "ms",

@@ -46,7 +46,8 @@ class Settings:
 
 _LIMIT_ENV = {f"{ENV_PREFIX}{f.name.upper()}": f for f in fields(Limits)}
 _OTHER_ENV = {
-    f"{ENV_PREFIX}{name}" for name in ("HOME", "DATABASE_URL", "SEED", "LOG_LEVEL", "LOG_FORMAT", "AUTH_TOKEN")
+    f"{ENV_PREFIX}{name}"
+    for name in ("HOME", "DATABASE_URL", "SEED", "LOG_LEVEL", "LOG_FORMAT", "AUTH_TOKEN", "NODE_CLIENTS")
 }
 
 
