@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
-from .errors import ConflictError, InvalidTemplateError
+from .errors import InvalidTemplateError, NotFoundError
 from .rendering import Renderer, RenderResult
 from .store import Page, RenderEvent, Store, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
 from .store.models import utcnow
+
+if TYPE_CHECKING:
+    from .search.engine import Searcher, SearchResult
 from .store.store import PromptRow
 from .templates.parsing import check_source_size, content_hash, parse_template
 from .templates.spec import ParsedTemplate
@@ -30,6 +33,13 @@ def partial_write(name: str, source: str) -> TemplateWrite:
         source=source,
         content_hash=content_hash(source, None),
     )
+
+
+def prompt_only(stored: StoredTemplate) -> StoredTemplate:
+    """``stored`` when it is a prompt; a partial is no prompt (checked before its source is parsed as one)."""
+    if stored.kind != "prompt":
+        raise NotFoundError(f"'{stored.name}' is a partial: it can only be included by templates")
+    return stored
 
 
 def template_write(parsed: ParsedTemplate) -> TemplateWrite:
@@ -62,6 +72,7 @@ class TemplateService:
         self._generation = -1
         self._token: bytes | None = None
         self._events: list[RenderEvent] = []
+        self._searcher: Searcher | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> TemplateService:
@@ -107,7 +118,7 @@ class TemplateService:
         await self.sync_changes()
         entry = self._current.get(name)
         if entry is None:
-            stored = await self.store.get(name)
+            stored = prompt_only(await self.store.get(name))
             entry = (stored, self._parsed_version(stored))
             if len(self._current) >= _CACHE_LIMIT:
                 self._current.clear()
@@ -265,6 +276,16 @@ class TemplateService:
         """One page of prompts as bare rows, for listing them fast."""
         return await self.store.prompt_rows(cursor=cursor, limit=max(1, min(limit, 1000)))
 
+    async def search(
+        self, query: str, *, category: str | None = None, tags: list[str] | None = None, limit: int = 10
+    ) -> SearchResult:
+        """Templates matching ``query`` (words, "phrases", prefix*, -exclusions, category:/tag: filters)."""
+        from .search.engine import Searcher
+
+        if self._searcher is None:
+            self._searcher = Searcher(self)
+        return await self._searcher.search(query, category=category, tags=tags, limit=max(1, min(limit, 100)))
+
     async def history(self, name: str) -> list[VersionInfo]:
         """Every version of a template, oldest first."""
         return await self.store.history(name)
@@ -293,7 +314,7 @@ class TemplateService:
         if version is None:
             stored, parsed = await self.current(name)
         else:
-            stored = await self.store.get(name, version)
+            stored = prompt_only(await self.store.get(name, version))
             parsed = self._parsed_version(stored)
         result = self._render_version(stored, parsed, arguments, client)
         if len(self._events) >= _EVENT_BATCH:
@@ -317,8 +338,6 @@ class TemplateService:
     def _render_version(
         self, stored: StoredTemplate, parsed: ParsedTemplate, arguments: Mapping[str, Any], client: str | None
     ) -> RenderResult:
-        if stored.kind != "prompt":
-            raise ConflictError(f"'{stored.name}' is a partial: it can only be included by templates")
         result = self.renderer.render(parsed, arguments, version=stored.version)
         remembered = {k: v for k, v in arguments.items() if isinstance(v, str) and len(v) <= _REMEMBERED_VALUE_CHARS}
         event = RenderEvent(stored.name, stored.version, result.duration_ms, client, remembered or None, utcnow())

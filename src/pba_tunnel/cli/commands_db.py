@@ -6,7 +6,7 @@ import anyio
 import click
 
 from ..errors import PbaError
-from .app import State, cli, fail
+from .app import State, cli, fail, run
 
 
 @cli.group()
@@ -34,6 +34,13 @@ def upgrade() -> None:
     except PbaError as exc:
         fail(exc.message)
     click.echo("schema upgraded to the newest revision" if ran else "schema already up to date")
+
+
+@db.command()
+def reindex() -> None:
+    """Rebuild the full-text search index from every template's current version."""
+    count = run(lambda service: service.store.reindex())
+    click.echo(f"indexed {count} templates")
 
 
 @db.command()

@@ -213,3 +213,28 @@ def validate(path: Path, as_json: bool) -> None:
         sys.exit(1)
     if not results:
         fail(f"no template files (*.md) found under {path}")
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--category", help="Only this category (and its sub-categories).")
+@click.option("--tag", "tags", multiple=True, help="Only templates with this tag (repeatable: all must match).")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Most results.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def search(query: tuple[str, ...], category: str | None, tags: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Find templates: words (all must match), "phrases", prefix*, -excluded, category:X, tag:Y."""
+    text = " ".join(query)
+    found = run(lambda service: service.search(text, category=category, tags=list(tags), limit=limit))
+    if as_json:
+        echo_json(found)
+        return
+    if found.notice:
+        click.echo(f"note: {found.notice}", err=True)
+    if not found.results:
+        click.echo("no templates found", err=True)
+        return
+    width = max(len(hit.name) for hit in found.results)
+    for hit in found.results:
+        flag = "  (similar name)" if hit.fuzzy else ""
+        click.echo(f"{hit.name:<{width}}  {hit.score:6.2f}  {hit.title or hit.description}{flag}")
+        click.echo(f"{'':<{width}}  {'':6}  {hit.snippet}")

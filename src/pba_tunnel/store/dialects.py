@@ -13,11 +13,14 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Select
 
+from .fulltext import SqliteFullText
+
 
 class Dialect(Protocol):
     """Database-specific behaviour the store relies on."""
 
     name: str
+    fulltext: SqliteFullText | None  # None: search falls back to plain matching
 
     def prepare(self, engine: AsyncEngine) -> None:
         """Install connection hooks (pragmas, transaction handling)."""
@@ -39,6 +42,7 @@ class SqliteDialect:
     """SQLite: WAL, a busy timeout, and ``BEGIN IMMEDIATE`` for writers so concurrent writers queue."""
 
     name = "sqlite"
+    fulltext: SqliteFullText | None = SqliteFullText()
 
     def __init__(self, path: str | None = None, busy_timeout_ms: int = 10_000) -> None:
         self.busy_timeout_ms = busy_timeout_ms
@@ -100,6 +104,7 @@ class GenericDialect:
     """Server databases (PostgreSQL): row locks with SELECT … FOR UPDATE."""
 
     name = "generic"
+    fulltext: SqliteFullText | None = None
 
     def prepare(self, engine: AsyncEngine) -> None:
         """Nothing to install."""
@@ -119,4 +124,6 @@ class GenericDialect:
 
 def dialect_for(url: str, sqlite_file: str | None = None) -> Dialect:
     """The dialect that fits a database URL."""
-    return SqliteDialect(sqlite_file) if url.startswith("sqlite") else GenericDialect()
+    if url.startswith("sqlite"):
+        return SqliteDialect(sqlite_file)
+    return GenericDialect()

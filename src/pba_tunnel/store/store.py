@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,6 +24,16 @@ from . import migrate
 from .dialects import Dialect, dialect_for
 from .models import MetaRow, RenderEventRow, TagRow, TemplateRow, VersionRow, utcnow
 from .records import Kind, Page, RenderEvent, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+
+
+@dataclass(frozen=True)
+class FullTextHit:
+    """A full-text match: the template, its score (higher is better), matched fields and a snippet."""
+
+    summary: TemplateSummary
+    score: float
+    matched: list[str]
+    snippet: str
 
 
 class PromptRow(NamedTuple):
@@ -108,7 +119,8 @@ class Store:
         store = cls(engine, dialect, url)
         if migrate_schema:
             try:
-                await store.upgrade()
+                if await store.upgrade():
+                    await store.reindex()  # a new schema may index differently; rebuilding is cheap
             except BaseException:
                 await store.close()  # a broken store must not leave its connection (and thread) behind
                 raise
@@ -401,6 +413,7 @@ class Store:
             template_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
             await self._insert_version(connection, template_id, 1, item, origin, message, now)
             await self._set_tags(connection, template_id, item.tags)
+            await self._index(connection, template_id, item)
             await self._bump_generation(connection)
             return WriteResult(name=item.name, version=1, created=True)
 
@@ -428,6 +441,7 @@ class Store:
         if current_hash == item.content_hash:
             if deleted:
                 await connection.execute(update_(_T, row["id"], deleted_at=None, updated_at=now))
+                await self._index(connection, row["id"], item)
                 await self._bump_generation(connection)
             return WriteResult(name=item.name, version=current, changed=False, restored=deleted)
 
@@ -441,6 +455,7 @@ class Store:
         if changed.rowcount != 1:  # only reachable without row locks; the unique version constraint backs it up
             raise ConflictError(f"template '{item.name}' changed during the write; try again")
         await self._set_tags(connection, row["id"], item.tags)
+        await self._index(connection, row["id"], item)
         await self._bump_generation(connection)
         return WriteResult(name=item.name, version=new_version, restored=deleted)
 
@@ -491,6 +506,8 @@ class Store:
             tags = [{"template_id": ids[i.name], "tag": t} for i in items for t in sorted(set(i.tags))]
             if tags:
                 await connection.execute(insert(TagRow), tags)
+            if self.dialect.fulltext is not None:
+                await self.dialect.fulltext.index_many(connection, [(ids[i.name], i) for i in items])
             await self._bump_generation(connection)
         return len(items)
 
@@ -519,6 +536,88 @@ class Store:
             )
         except IntegrityError:
             raise ConflictError(f"version {version} of '{item.name}' was written by someone else; try again") from None
+
+    async def _index(self, connection: AsyncConnection, template_id: int, item: TemplateWrite) -> None:
+        if self.dialect.fulltext is not None:
+            await self.dialect.fulltext.index(connection, template_id, item)
+
+    async def _live_writes(
+        self, connection: AsyncConnection, template_id: int | None = None
+    ) -> list[tuple[int, TemplateWrite]]:
+        """Current versions of live prompts (one, or all) as the writes that would recreate them."""
+        query = (
+            select(_T, _V.c.source, _V.c.content_hash)
+            .join(_V, and_(_V.c.template_id == _T.c.id, _V.c.version == _T.c.current_version))
+            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None))
+        )
+        if template_id is not None:
+            query = query.where(_T.c.id == template_id)
+        rows = (await connection.execute(query)).mappings().all()
+        return [
+            (
+                row["id"],
+                TemplateWrite(
+                    name=row["name"],
+                    kind=row["kind"],
+                    category=row["category"],
+                    title=row["title"],
+                    description=row["description"],
+                    tags=json.loads(row["tags_json"]),
+                    arguments=[ArgumentSpec.model_validate(a) for a in json.loads(row["arguments_json"])],
+                    source=row["source"],
+                    content_hash=row["content_hash"],
+                ),
+            )
+            for row in rows
+        ]
+
+    async def _current_write(self, connection: AsyncConnection, template_id: int) -> TemplateWrite:
+        found = await self._live_writes(connection, template_id)
+        if not found:
+            raise NotFoundError(f"template {template_id} has no live current version")
+        return found[0][1]
+
+    async def reindex(self) -> int:
+        """Rebuild the full-text index from the current version of every live prompt (one bulk rebuild)."""
+        if self.dialect.fulltext is None:
+            return 0
+        async with self._write() as connection:
+            return await self.dialect.fulltext.rebuild(connection, await self._live_writes(connection))
+
+    async def full_text(
+        self, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
+    ) -> list[FullTextHit]:
+        """Live prompts matching an FTS5 expression, best first, with matched fields and a snippet."""
+        fulltext = self.dialect.fulltext
+        if fulltext is None:
+            raise StoreError("full-text search is not available on this database")
+        async with self._read() as connection:
+            try:
+                ranked = await fulltext.ranked(connection, match, categories=categories, tags=tags, limit=limit)
+                marks = await fulltext.highlights(connection, match, [r.template_id for r in ranked])
+            except DBAPIError as exc:
+                if "fts5" in str(exc.orig).lower():
+                    from ..search.query import QueryError
+
+                    raise QueryError(f"the search query could not be run: {exc.orig}") from None
+                raise
+            ids = [r.template_id for r in ranked]
+            rows = {r["id"]: r for r in (await connection.execute(select(_T).where(_T.c.id.in_(ids)))).mappings()}
+        hits = []
+        for entry in ranked:
+            row = rows.get(entry.template_id)
+            if row is None:
+                continue
+            mark = marks.get(entry.template_id)
+            hits.append(
+                FullTextHit(
+                    summary=TemplateSummary(**_summary_fields(row), version=row["current_version"]),
+                    score=-entry.rank,
+                    matched=mark.matched if mark else [],
+                    snippet=mark.snippet if mark else row["description"],
+                )
+            )
+        return hits
 
     async def _bump_generation(self, connection: AsyncConnection) -> None:
         # Every change to what templates exist or say bumps this counter, in the same transaction, so any
@@ -559,6 +658,11 @@ class Store:
             if (row.deleted_at is not None) == deleted:
                 return False
             await connection.execute(update_(_T, row.id, deleted_at=utcnow() if deleted else None, updated_at=utcnow()))
+            if self.dialect.fulltext is not None:
+                if deleted:
+                    await self.dialect.fulltext.remove(connection, row.id)
+                else:
+                    await self._index(connection, row.id, await self._current_write(connection, row.id))
             await self._bump_generation(connection)
             return True
 

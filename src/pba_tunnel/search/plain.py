@@ -1,8 +1,4 @@
-"""Plain search: every word must appear in a template; matches in the name and title rank above the body.
-
-A deliberately simple first ranking over the store's portable SQL; full-text search with bm25 replaces it
-behind the same ``search`` function.
-"""
+"""Plain search for databases without a full-text index: every word must appear; name and title rank first."""
 
 from __future__ import annotations
 
@@ -10,7 +6,7 @@ import re
 
 from pydantic import BaseModel
 
-from .store import Store
+from ..store import Store
 
 FIELD_WEIGHTS = {"name": 5.0, "title": 4.0, "tags": 3.0, "category": 2.0, "description": 2.0, "body": 1.0}
 _WORD = re.compile(r"[\w-]+", re.UNICODE)

@@ -1,0 +1,149 @@
+"""Search through the service: full text first, any-word fallback, then typo-tolerant names and titles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, Field
+
+from .fuzzy import NameIndex, build_index
+from .query import Query, parse_query
+
+if TYPE_CHECKING:
+    from ..service import TemplateService
+    from ..store import TemplateSummary
+
+FUZZY_BELOW = 3  # fewer full-text hits than this and the fuzzy fallback adds candidates
+Mode = Literal["all", "any", "fuzzy", "filter"]
+
+
+class SearchHit(BaseModel):
+    """One result: what it is, how well and where it matched."""
+
+    name: str
+    title: str | None
+    description: str
+    category: str | None
+    tags: list[str]
+    version: int
+    score: float
+    snippet: str = Field(description="Text around the match, matches in **bold**")
+    matched: list[str] = Field(description="Fields the query matched in")
+    fuzzy: bool = Field(default=False, description="Found by similarity of name or title (a likely typo)")
+
+
+class SearchResult(BaseModel):
+    """Results, and how they were found (``notice`` says when the query was loosened)."""
+
+    query: str
+    mode: Mode
+    notice: str | None = None
+    results: list[SearchHit]
+
+
+def _hit(summary: TemplateSummary, score: float, snippet: str, matched: list[str], fuzzy: bool = False) -> SearchHit:
+    return SearchHit(
+        name=summary.name,
+        title=summary.title,
+        description=summary.description,
+        category=summary.category,
+        tags=summary.tags,
+        version=summary.version,
+        score=round(score, 4),
+        snippet=snippet,
+        matched=matched,
+        fuzzy=fuzzy,
+    )
+
+
+def _passes(summary: TemplateSummary, categories: list[str], tags: list[str]) -> bool:
+    category = (summary.category or "").lower()
+    in_category = all(category == c or category.startswith(f"{c}/") for c in categories)
+    return in_category and all(t in [x.lower() for x in summary.tags] for t in tags)
+
+
+class Searcher:
+    """Runs searches for one service; keeps the fuzzy name index until the store generation moves."""
+
+    def __init__(self, service: TemplateService) -> None:
+        self.service = service
+        self._names: NameIndex | None = None
+
+    async def search(
+        self, text: str, *, category: str | None = None, tags: list[str] | None = None, limit: int = 10
+    ) -> SearchResult:
+        """The best ``limit`` templates for ``text`` (see ``search.query`` for the query language)."""
+        query = parse_query(text)
+        categories = [*query.categories, *([category.lower()] if category else [])]
+        wanted_tags = [*query.tags, *(t.lower() for t in tags or [])]
+        store = self.service.store
+        if not query.terms:
+            page = await self.service.list_templates(
+                category=categories[0] if categories else None, tag=wanted_tags[0] if wanted_tags else None, limit=1000
+            )
+            items = [i for i in page.items if _passes(i, categories, wanted_tags)][:limit]
+            return SearchResult(query=text, mode="filter", results=[_hit(i, 0.0, i.description, []) for i in items])
+        if store.dialect.fulltext is None:
+            return await self._plain(text, query, categories, wanted_tags, limit)
+
+        mode: Mode = "all"
+        notice = None
+        hits = await store.full_text(query.match_expression(), categories=categories, tags=wanted_tags, limit=limit)
+        if not hits and len(query.included) > 1:
+            hits = await store.full_text(
+                query.match_expression(any_word=True), categories=categories, tags=wanted_tags, limit=limit
+            )
+            if hits:
+                mode = "any"
+                words = ", ".join(t.text for t in query.included)
+                notice = f"no template contains all of {words}; showing templates that contain any of them"
+        results = [_hit(h.summary, h.score, h.snippet, h.matched) for h in hits]
+        if len(results) < min(FUZZY_BELOW, limit):
+            similar = await self._fuzzy(query, categories, wanted_tags, limit - len(results), {r.name for r in results})
+            if similar and not results:
+                mode = "fuzzy"
+                notice = "nothing contains these words; showing templates whose name or title looks similar"
+            results.extend(similar)
+        return SearchResult(query=text, mode=mode, notice=notice, results=results)
+
+    async def _names_index(self) -> NameIndex:
+        await self.service.sync_changes()
+        generation = self.service.generation
+        if self._names is None or self._names.generation != generation:
+            rows: list[tuple[str, str | None]] = []
+            cursor: str | None = None
+            while True:
+                page, cursor = await self.service.prompt_rows(cursor=cursor, limit=1000)
+                rows.extend((row.name, row.title) for row in page)
+                if cursor is None:
+                    break
+            self._names = build_index(generation, rows)
+        return self._names
+
+    async def _fuzzy(
+        self, query: Query, categories: list[str], tags: list[str], limit: int, exclude: set[str]
+    ) -> list[SearchHit]:
+        index = await self._names_index()
+        hits = []
+        for name, similarity in index.closest(query.plain_text(), limit * 4, exclude):
+            try:
+                summary = await self.service.get(name)
+            except Exception:  # deleted since the index was built
+                continue
+            if _passes(summary, categories, tags):
+                hits.append(_hit(summary, similarity / 100, summary.description, ["name", "title"], fuzzy=True))
+            if len(hits) == limit:
+                break
+        return hits
+
+    async def _plain(self, text: str, query: Query, categories: list[str], tags: list[str], limit: int) -> SearchResult:
+        from .plain import search as plain_search
+
+        hits = await plain_search(
+            self.service.store,
+            query.plain_text(),
+            category=categories[0] if categories else None,
+            tags=tags,
+            limit=limit,
+        )
+        return SearchResult(query=text, mode="all", results=[SearchHit(**h.model_dump(), fuzzy=False) for h in hits])

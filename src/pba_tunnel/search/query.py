@@ -1,0 +1,155 @@
+"""The search query language people expect, parsed without ever handing user text to FTS5 unescaped.
+
+- plain words: all must match (``code review``);
+- ``"quoted phrases"`` match words next to each other;
+- ``revi*`` matches words starting with ``revi``;
+- ``-draft`` excludes templates containing ``draft`` (a phrase can be excluded too: ``-"first draft"``);
+- ``category:security`` and ``tag:sql`` filter (repeatable; tags must all be present);
+- common English words ("for", "the", "with") are ignored unless they are all the query has.
+
+An unclosed quote runs to the end of the query. A query that leaves nothing to look for (only exclusions,
+only filters are fine) is a ``QueryError`` that says what to add.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import PbaError
+
+_TOKEN = re.compile(r'(-?)(?:(category|tag):("[^"]*"?|\S*)|"([^"]*)"?|(\S+))', re.IGNORECASE)
+_WORD_CHARS = re.compile(r"[\w]+", re.UNICODE)
+MAX_TERMS = 32
+# Words people type in sentences but that say nothing about a template; required, they would only make
+# "tests for a python module" fail where "tests python module" matches. Kept inside "quoted phrases".
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "into",
+        "is",
+        "it",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "please",
+        "that",
+        "the",
+        "this",
+        "to",
+        "with",
+        "you",
+        "your",
+        "want",
+        "need",
+    ]
+)
+
+
+class QueryError(PbaError):
+    """A search query that cannot be run as written."""
+
+    code = "invalid_query"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word, a prefix or a phrase, possibly excluded."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+    excluded: bool = False
+
+    def fts(self) -> str:
+        """The term as an FTS5 string: quoted (so no FTS5 syntax gets through), prefix-starred."""
+        quoted = '"' + " ".join(self.words).replace('"', '""') + '"'
+        return f"{quoted} *" if self.prefix else quoted
+
+    @property
+    def text(self) -> str:
+        """The words as typed (lower-cased)."""
+        return " ".join(self.words)
+
+
+@dataclass
+class Query:
+    """A parsed query."""
+
+    terms: list[Term] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def included(self) -> list[Term]:
+        """Terms that must (or, in the fallback, may) match."""
+        return [t for t in self.terms if not t.excluded]
+
+    @property
+    def excluded(self) -> list[Term]:
+        """Terms that must not match."""
+        return [t for t in self.terms if t.excluded]
+
+    def match_expression(self, *, any_word: bool = False) -> str:
+        """The FTS5 MATCH expression: every included term (or any, in the fallback), minus the excluded."""
+        joiner = " OR " if any_word else " AND "
+        expression = joiner.join(t.fts() for t in self.included)
+        if any_word and len(self.included) > 1:
+            expression = f"({expression})"
+        for term in self.excluded:
+            expression += f" NOT {term.fts()}"
+        return expression
+
+    def plain_text(self) -> str:
+        """The included words as one string, for fuzzy matching of names and titles."""
+        return " ".join(t.text for t in self.included)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    # FTS5's unicode61 tokenizer splits on everything but letters and digits; splitting the same way here
+    # turns "code-review" into the phrase "code review" instead of an FTS5 syntax error.
+    return tuple(w.lower() for w in _WORD_CHARS.findall(text.replace("_", " ")))
+
+
+def parse_query(text: str) -> Query:
+    """Parse a query; QueryError explains what to change when nothing is left to search for."""
+    query = Query()
+    for match in _TOKEN.finditer(text):
+        negated, field_name, field_value, phrase, bare = match.groups()
+        if field_name:
+            value = field_value.strip('"').strip()
+            if not value:
+                raise QueryError(f"'{field_name.lower()}:' needs a value, e.g. {field_name.lower()}:security")
+            target = query.categories if field_name.lower() == "category" else query.tags
+            target.append(value.lower())
+            continue
+        raw = phrase if phrase is not None else bare
+        prefix = phrase is None and raw.endswith("*")
+        words = _words(raw)
+        if not words:
+            continue  # punctuation only, e.g. a lone "-" or "*"
+        query.terms.append(Term(words=words, prefix=prefix, excluded=bool(negated)))
+    meaningful = [t for t in query.terms if t.excluded or t.prefix or len(t.words) > 1 or t.words[0] not in STOP_WORDS]
+    if any(not t.excluded for t in meaningful):
+        query.terms = meaningful
+    if len(query.terms) > MAX_TERMS:
+        raise QueryError(f"the query has {len(query.terms)} terms; use at most {MAX_TERMS}")
+    if query.terms and not query.included:
+        raise QueryError("a query of exclusions only matches nothing: add a word to look for, e.g. review -draft")
+    if not query.terms and not (query.categories or query.tags):
+        raise QueryError("the query is empty: type a few words, e.g. code review")
+    return query
