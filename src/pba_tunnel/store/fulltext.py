@@ -7,7 +7,6 @@ Only here does SQL know about FTS5; PostgreSQL gets its own implementation behin
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,18 +67,11 @@ _DELETE = text(f"DELETE FROM {TABLE} WHERE rowid = :id")
 
 
 @dataclass(frozen=True)
-class RankedId:
-    """A template id and its bm25 rank (lower is better)."""
+class RankedHit:
+    """A match: template id, bm25 rank (lower is better), the fields that matched and a marked snippet."""
 
     template_id: int
     rank: float
-
-
-@dataclass(frozen=True)
-class Highlight:
-    """Which fields matched and a snippet with the matches marked."""
-
-    template_id: int
     matched: list[str]
     snippet: str
 
@@ -112,8 +104,12 @@ class SqliteFullText:
 
     async def ranked(
         self, connection: AsyncConnection, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
-    ) -> list[RankedId]:
-        """The best ``limit`` ids for ``match``; filters are applied inside the ranked query."""
+    ) -> list[RankedHit]:
+        """The best ``limit`` matches with matched fields and a snippet, in one statement.
+
+        FTS5 sorts ``ORDER BY rank`` itself and stops at the LIMIT, so the highlight and snippet functions
+        run for the returned rows only, not for every match of a common word.
+        """
         clauses, params = [f"{TABLE} MATCH :match"], {"match": match, "limit": limit}
         for index, category in enumerate(categories):
             clauses.append(
@@ -123,32 +119,19 @@ class SqliteFullText:
         for index, tag in enumerate(tags):
             clauses.append(f"rowid IN (SELECT template_id FROM template_tags WHERE tag = :t{index})")
             params[f"t{index}"] = tag
-        # ORDER BY rank with LIMIT lets FTS5 keep only the best rows instead of ranking and joining every match.
-        query = text(f"SELECT rowid, rank FROM {TABLE} WHERE {' AND '.join(clauses)} ORDER BY rank LIMIT :limit")
-        return [RankedId(row[0], row[1]) for row in await connection.execute(query, params)]
-
-    async def highlights(self, connection: AsyncConnection, match: str, ids: Sequence[int]) -> dict[int, Highlight]:
-        """Matched fields and a snippet for a few ids (auxiliary functions only run inside a MATCH query)."""
-        if not ids:
-            return {}
         columns = ", ".join(f"highlight({TABLE}, {i}, '{MARK_START}', '{MARK_END}')" for i in range(len(COLUMNS)))
         snippet = f"snippet({TABLE}, -1, '{MARK_START}', '{MARK_END}', '…', 16)"
-        id_list = ", ".join(str(int(i)) for i in ids)
         query = text(
-            f"SELECT rowid, {snippet}, {columns} FROM {TABLE} WHERE {TABLE} MATCH :match AND rowid IN ({id_list})"
+            f"SELECT rowid, rank, {snippet}, {columns} FROM {TABLE} WHERE {' AND '.join(clauses)} "
+            "ORDER BY rank LIMIT :limit"
         )
-        found: dict[int, Highlight] = {}
-        for row in await connection.execute(query, {"match": match}):
-            matched = [name for name, value in zip(COLUMNS, row[2:], strict=True) if value and MARK_START in value]
-            found[row[0]] = Highlight(row[0], matched, _readable(row[1]))
-        return found
+        hits = []
+        for row in await connection.execute(query, params):
+            matched = [name for name, value in zip(COLUMNS, row[3:], strict=True) if value and MARK_START in value]
+            hits.append(RankedHit(row[0], row[1], matched, _readable(row[2])))
+        return hits
 
 
 def _readable(snippet: str) -> str:
     """Snippet markers as Markdown bold, whitespace collapsed to one line."""
     return " ".join(snippet.replace(MARK_START, "**").replace(MARK_END, "**").split())
-
-
-def arguments_names(arguments_json: str) -> str:
-    """Argument names from the stored JSON, as indexed text."""
-    return " ".join(a["name"].replace("_", " ") for a in json.loads(arguments_json))

@@ -594,7 +594,6 @@ class Store:
         async with self._read() as connection:
             try:
                 ranked = await fulltext.ranked(connection, match, categories=categories, tags=tags, limit=limit)
-                marks = await fulltext.highlights(connection, match, [r.template_id for r in ranked])
             except DBAPIError as exc:
                 if "fts5" in str(exc.orig).lower():
                     from ..search.query import QueryError
@@ -608,13 +607,12 @@ class Store:
             row = rows.get(entry.template_id)
             if row is None:
                 continue
-            mark = marks.get(entry.template_id)
             hits.append(
                 FullTextHit(
                     summary=TemplateSummary(**_summary_fields(row), version=row["current_version"]),
                     score=-entry.rank,
-                    matched=mark.matched if mark else [],
-                    snippet=mark.snippet if mark else row["description"],
+                    matched=entry.matched,
+                    snippet=entry.snippet,
                 )
             )
         return hits
