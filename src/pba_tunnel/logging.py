@@ -33,3 +33,5 @@ def configure_logging(level: str = "warning", fmt: str | None = None) -> None:
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(levelname)s %(name)s: %(message)s", force=True)
+    # Alembic narrates every migration step at info; only its warnings matter to a user.
+    logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import anyio
 import click
 
@@ -74,7 +76,16 @@ def path() -> None:
     metavar="TOKEN",
     help="Require 'Authorization: Bearer TOKEN' (mandatory when binding beyond loopback).",
 )
-def serve(transport: str, host: str, port: int, stateless: bool, auth_token: str | None) -> None:
+@click.option(
+    "--watch",
+    "watch",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Keep the store in step with template files in this folder while serving (repeatable).",
+)
+def serve(
+    transport: str, host: str, port: int, stateless: bool, auth_token: str | None, watch: tuple[Path, ...]
+) -> None:
     """Serve the templates over MCP (stdio by default)."""
     from ..server.serve import serve_forever
 
@@ -84,7 +95,13 @@ def serve(transport: str, host: str, port: int, stateless: bool, auth_token: str
         settings = state.settings()
         anyio.run(
             lambda: serve_forever(
-                settings, transport=transport, host=host, port=port, stateless=stateless, token=auth_token
+                settings,
+                transport=transport,
+                host=host,
+                port=port,
+                stateless=stateless,
+                token=auth_token,
+                watch=watch,
             )
         )
     except PbaError as exc:

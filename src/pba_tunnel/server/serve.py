@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio
 import structlog
 
 from ..config import Settings
@@ -18,7 +21,14 @@ log = structlog.get_logger(__name__)
 
 
 async def serve_forever(
-    settings: Settings, *, transport: str, host: str, port: int, stateless: bool, token: str | None
+    settings: Settings,
+    *,
+    transport: str,
+    host: str,
+    port: int,
+    stateless: bool,
+    token: str | None,
+    watch: Sequence[Path] = (),
 ) -> None:
     """Open the store (creating and seeding it on first start), then serve MCP."""
     import os
@@ -36,17 +46,38 @@ async def serve_forever(
 
     app = McpApp(ServiceSlot(open_service))
     try:
-        if transport == "stdio":
-            from .stdio import serve_stdio
-
-            log.info("serving MCP on stdio", store=settings.database_url.split("@")[-1])
-            await serve_stdio(app)  # opens the store once the handshake is answered
-        else:
-            from .http import serve_http
-
-            await app.slot.open()
-            path = "/sse" if transport == "sse" else "/mcp"
-            log.info("serving MCP over HTTP", url=f"http://{host}:{port}{path}", stateless=stateless)
-            await serve_http(app, transport=transport, host=host, port=port, stateless=stateless, token=token)
+        async with anyio.create_task_group() as watchers:
+            for folder in watch:
+                watchers.start_soon(_watch_folder, app.slot, folder)
+            await _serve(app, settings, transport=transport, host=host, port=port, stateless=stateless, token=token)
+            watchers.cancel_scope.cancel()
     finally:
         await app.slot.close()
+
+
+async def _watch_folder(slot: ServiceSlot, folder: Path) -> None:
+    from ..errors import PbaError
+    from ..watch import FolderWatcher
+
+    try:
+        service = await slot.get()  # on stdio the store opens once the handshake is answered
+    except PbaError:
+        return  # the store is unavailable; every request already says so
+    await FolderWatcher(service, folder).run()
+
+
+async def _serve(
+    app: McpApp, settings: Settings, *, transport: str, host: str, port: int, stateless: bool, token: str | None
+) -> None:
+    if transport == "stdio":
+        from .stdio import serve_stdio
+
+        log.info("serving MCP on stdio", store=settings.database_url.split("@")[-1])
+        await serve_stdio(app)  # opens the store once the handshake is answered
+    else:
+        from .http import serve_http
+
+        await app.slot.open()
+        path = "/sse" if transport == "sse" else "/mcp"
+        log.info("serving MCP over HTTP", url=f"http://{host}:{port}{path}", stateless=stateless)
+        await serve_http(app, transport=transport, host=host, port=port, stateless=stateless, token=token)
