@@ -413,7 +413,7 @@ class Store:
             template_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
             await self._insert_version(connection, template_id, 1, item, origin, message, now)
             await self._set_tags(connection, template_id, item.tags)
-            await self._index(connection, template_id, item)
+            await self._index(connection, template_id)
             await self._bump_generation(connection)
             return WriteResult(name=item.name, version=1, created=True)
 
@@ -441,7 +441,7 @@ class Store:
         if current_hash == item.content_hash:
             if deleted:
                 await connection.execute(update_(_T, row["id"], deleted_at=None, updated_at=now))
-                await self._index(connection, row["id"], item)
+                await self._index(connection, row["id"])
                 await self._bump_generation(connection)
             return WriteResult(name=item.name, version=current, changed=False, restored=deleted)
 
@@ -455,7 +455,7 @@ class Store:
         if changed.rowcount != 1:  # only reachable without row locks; the unique version constraint backs it up
             raise ConflictError(f"template '{item.name}' changed during the write; try again")
         await self._set_tags(connection, row["id"], item.tags)
-        await self._index(connection, row["id"], item)
+        await self._index(connection, row["id"])
         await self._bump_generation(connection)
         return WriteResult(name=item.name, version=new_version, restored=deleted)
 
@@ -507,7 +507,7 @@ class Store:
             if tags:
                 await connection.execute(insert(TagRow), tags)
             if self.dialect.fulltext is not None:
-                await self.dialect.fulltext.index_many(connection, [(ids[i.name], i) for i in items])
+                await self.dialect.fulltext.index_from(connection, min(ids.values()))
             await self._bump_generation(connection)
         return len(items)
 
@@ -537,52 +537,16 @@ class Store:
         except IntegrityError:
             raise ConflictError(f"version {version} of '{item.name}' was written by someone else; try again") from None
 
-    async def _index(self, connection: AsyncConnection, template_id: int, item: TemplateWrite) -> None:
+    async def _index(self, connection: AsyncConnection, template_id: int) -> None:
         if self.dialect.fulltext is not None:
-            await self.dialect.fulltext.index(connection, template_id, item)
-
-    async def _live_writes(
-        self, connection: AsyncConnection, template_id: int | None = None
-    ) -> list[tuple[int, TemplateWrite]]:
-        """Current versions of live prompts (one, or all) as the writes that would recreate them."""
-        query = (
-            select(_T, _V.c.source, _V.c.content_hash)
-            .join(_V, and_(_V.c.template_id == _T.c.id, _V.c.version == _T.c.current_version))
-            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None))
-        )
-        if template_id is not None:
-            query = query.where(_T.c.id == template_id)
-        rows = (await connection.execute(query)).mappings().all()
-        return [
-            (
-                row["id"],
-                TemplateWrite(
-                    name=row["name"],
-                    kind=row["kind"],
-                    category=row["category"],
-                    title=row["title"],
-                    description=row["description"],
-                    tags=json.loads(row["tags_json"]),
-                    arguments=[ArgumentSpec.model_validate(a) for a in json.loads(row["arguments_json"])],
-                    source=row["source"],
-                    content_hash=row["content_hash"],
-                ),
-            )
-            for row in rows
-        ]
-
-    async def _current_write(self, connection: AsyncConnection, template_id: int) -> TemplateWrite:
-        found = await self._live_writes(connection, template_id)
-        if not found:
-            raise NotFoundError(f"template {template_id} has no live current version")
-        return found[0][1]
+            await self.dialect.fulltext.index(connection, template_id)
 
     async def reindex(self) -> int:
         """Rebuild the full-text index from the current version of every live prompt (one bulk rebuild)."""
         if self.dialect.fulltext is None:
             return 0
         async with self._write() as connection:
-            return await self.dialect.fulltext.rebuild(connection, await self._live_writes(connection))
+            return await self.dialect.fulltext.rebuild(connection)
 
     async def full_text(
         self, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
@@ -660,7 +624,7 @@ class Store:
                 if deleted:
                     await self.dialect.fulltext.remove(connection, row.id)
                 else:
-                    await self._index(connection, row.id, await self._current_write(connection, row.id))
+                    await self._index(connection, row.id)
             await self._bump_generation(connection)
             return True
 
