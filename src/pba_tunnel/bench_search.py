@@ -53,6 +53,8 @@ def _document_frequencies(rows: list[tuple[str, str, str, str]]) -> Counter[str]
 
 def _pick(frequencies: Counter[str], low: float, high: float, total: int, how_many: int) -> list[str]:
     chosen = [w for w, n in frequencies.items() if low * total <= n <= high * total]
+    if not chosen and low * total < 20:  # a big corpus may have no word that rare: take the rarest ones
+        chosen = sorted((w for w, n in frequencies.items() if n >= 2), key=lambda w: frequencies[w])[:how_many]
     chosen.sort(key=lambda w: (frequencies[w], w))
     step = max(1, len(chosen) // how_many)
     return chosen[::step][:how_many]
