@@ -16,6 +16,11 @@ EXPECTED = {
     "list_page": None,
     "cold_start": "stock MCPServer hello-world cold start",
     "render_vs_jinja": "bare Jinja2 render",
+    "index_insert": None,
+    "index_rebuild": None,
+    "search_rare": "LIKE '%term%' scan",
+    "search_mid": "LIKE '%term%' scan",
+    "search_common": "LIKE '%term%' scan",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
     from ..store import TemplateSummary
 
 FUZZY_BELOW = 3  # fewer full-text hits than this and the fuzzy fallback adds candidates
+RERANK_POOL = 30  # full-text candidates reranked by how well their name and title cover the query
+STRONG_SIMILARITY = 0.85  # a fuzzy name/title match this close outranks a loosened (any-word) full-text hit
+NAME_COVERAGE_BONUS = 8.0  # bm25 points for a name or title holding every query word
 Mode = Literal["all", "any", "fuzzy", "filter"]
 
 
@@ -56,6 +60,29 @@ def _hit(summary: TemplateSummary, score: float, snippet: str, matched: list[str
     )
 
 
+def _stem_words(text: str) -> list[str]:
+    return [w[:5] for w in re.findall(r"[a-z0-9]+", text.lower())]
+
+
+def _rerank(query: Query, hits: list[SearchHit]) -> list[SearchHit]:
+    """People type names and titles: a template whose name or title holds every query word goes first.
+
+    bm25 alone lets a long body that repeats a word outrank the template named after it. Words are compared
+    on their first five letters, a crude stem that matches "review"/"reviews"/"reviewer" as the index does.
+    """
+    wanted = [w for term in query.included for w in _stem_words(term.text)]
+    if not wanted:
+        return hits
+
+    def key(hit: SearchHit) -> float:
+        label = _stem_words(f"{hit.name.replace('-', ' ')} {hit.title or ''}")
+        covered = sum(w in label for w in wanted) / len(wanted)
+        exact = wanted in (_stem_words(hit.name.replace("-", " ")), _stem_words(hit.title or ""))
+        return hit.score + NAME_COVERAGE_BONUS * (covered + exact)
+
+    return sorted(hits, key=key, reverse=True)
+
+
 def _passes(summary: TemplateSummary, categories: list[str], tags: list[str]) -> bool:
     category = (summary.category or "").lower()
     in_category = all(category == c or category.startswith(f"{c}/") for c in categories)
@@ -88,23 +115,31 @@ class Searcher:
 
         mode: Mode = "all"
         notice = None
-        hits = await store.full_text(query.match_expression(), categories=categories, tags=wanted_tags, limit=limit)
+        pool = max(limit, RERANK_POOL)
+        hits = await store.full_text(query.match_expression(), categories=categories, tags=wanted_tags, limit=pool)
         if not hits and len(query.included) > 1:
             hits = await store.full_text(
-                query.match_expression(any_word=True), categories=categories, tags=wanted_tags, limit=limit
+                query.match_expression(any_word=True), categories=categories, tags=wanted_tags, limit=pool
             )
             if hits:
                 mode = "any"
                 words = ", ".join(t.text for t in query.included)
                 notice = f"no template contains all of {words}; showing templates that contain any of them"
-        results = [_hit(h.summary, h.score, h.snippet, h.matched) for h in hits]
-        if len(results) < min(FUZZY_BELOW, limit):
-            similar = await self._fuzzy(query, categories, wanted_tags, limit - len(results), {r.name for r in results})
-            if similar and not results:
+        results = _rerank(query, [_hit(h.summary, h.score, h.snippet, h.matched) for h in hits])[:limit]
+        if mode == "any" or len(results) < min(FUZZY_BELOW, limit):
+            # Words that match nothing together are often typos: similar names and titles go first when they
+            # are close, and fill the list when full text found little.
+            similar = await self._fuzzy(query, categories, wanted_tags, limit, {r.name for r in results})
+            if not results and similar:
                 mode = "fuzzy"
                 notice = "nothing contains these words; showing templates whose name or title looks similar"
-            results.extend(similar)
-        return SearchResult(query=text, mode=mode, notice=notice, results=results)
+                results = similar
+            elif mode == "any":  # some words matched nothing: close names first, they are likely typos
+                strong = [h for h in similar if h.score >= STRONG_SIMILARITY]
+                results = [*strong, *results]
+            else:  # every word matched, in few templates: similar names only fill the list
+                results = [*results, *similar]
+        return SearchResult(query=text, mode=mode, notice=notice, results=results[:limit])
 
     async def _names_index(self) -> NameIndex:
         await self.service.sync_changes()

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
 
-MIN_SCORE = 62.0  # below this, WRatio pairs look alike by chance (measured on the starter + prompts.chat names)
+SHORTLIST = 60  # candidates taken by the fast C scorer before rescoring word by word
+SHORTLIST_SCORE = 45.0
+MIN_SCORE = 70.0  # word similarity below this is chance resemblance (measured on starter + prompts.chat names)
 
 
 @dataclass(frozen=True)
@@ -19,17 +21,37 @@ class NameIndex:
 
     def closest(self, text: str, limit: int, exclude: set[str]) -> list[tuple[str, float]]:
         """Names whose name or title looks like ``text``, best first, with a 0-100 similarity."""
-        found = process.extract(
+        words = utils.default_process(text).split()
+        if not words:
+            return []
+        shortlist = process.extract(
             text,
             self.choices,
-            scorer=fuzz.WRatio,
+            scorer=fuzz.token_set_ratio,
             processor=utils.default_process,
-            limit=limit + len(exclude),
-            score_cutoff=MIN_SCORE,
+            limit=SHORTLIST + len(exclude),
+            score_cutoff=SHORTLIST_SCORE,
         )
-        return [(self.names[index], score) for _choice, score, index in found if self.names[index] not in exclude][
-            :limit
-        ]
+        scored = []
+        for _choice, _score, index in shortlist:
+            if self.names[index] in exclude:
+                continue
+            similarity = word_similarity(words, utils.default_process(self.choices[index]).split())
+            if similarity >= MIN_SCORE:
+                scored.append((self.names[index], similarity))
+        scored.sort(key=lambda pair: (-pair[1], pair[0]))
+        return scored[:limit]
+
+
+def word_similarity(query_words: list[str], label_words: list[str]) -> float:
+    """How well each query word matches its closest word of the label, averaged (0-100).
+
+    "reveiw code" against "code review" scores 92, against "manim code" 65: a typo in one word still
+    finds the template, a shared common word alone does not.
+    """
+    if not label_words:
+        return 0.0
+    return sum(max(fuzz.ratio(q, w) for w in label_words) for q in query_words) / len(query_words)
 
 
 def build_index(generation: int, rows: list[tuple[str, str | None]]) -> NameIndex:
