@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NotFoundError, PbaError
+from .importers import ImportFormat, detect_format
 from .rendering.sandbox import PARTIALS_PREFIX
 from .service import TemplateService
 from .store import TemplateWrite
@@ -81,9 +82,21 @@ def _read(path: Path) -> str:
 
 
 async def import_path(
-    service: TemplateService, path: Path, *, origin: str = "import", progress: Progress | None = None
+    service: TemplateService,
+    path: Path,
+    *,
+    origin: str = "import",
+    progress: Progress | None = None,
+    file_format: ImportFormat | None = None,
 ) -> ImportReport:
-    """Import every template under ``path``; each file is its own transaction; bad files are skipped."""
+    """Import every template under ``path``; each file is its own transaction; bad files are skipped.
+
+    ``file_format`` None detects it (:func:`detect_format`): a prompts.chat CSV is imported row by row.
+    """
+    if (file_format or detect_format(path)) == "prompts-chat":
+        from .importers.loader import import_prompts_chat  # here: the loader imports this module
+
+        return await import_prompts_chat(service, path, origin=origin, progress=progress)
     report = ImportReport()
     files = find_template_files(path)
     seen: dict[str, str] = {}

@@ -4,29 +4,39 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from .app import ProgressBar, cli, echo_json, run
 
 if TYPE_CHECKING:
+    from ..importers import ImportFormat
     from ..service import TemplateService
     from ..sync import ImportReport
 
 
 @cli.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["auto", "templates", "prompts-chat"]),
+    default="auto",
+    show_default=True,
+    help="What PATH holds: template files, or a prompts.chat CSV (auto: by extension and CSV header).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def import_command(path: Path, as_json: bool) -> None:
-    """Import a template file or a folder of them (recursively); unchanged files create no version."""
+def import_command(path: Path, file_format: str, as_json: bool) -> None:
+    """Import template files (one, or a folder recursively) or a prompts.chat CSV; unchanged ones add no version."""
     from ..sync import import_path
 
     bar = ProgressBar("importing")
 
     async def work(service: TemplateService) -> ImportReport:
         try:
-            return await import_path(service, path, progress=bar.callback)
+            forced = None if file_format == "auto" else cast("ImportFormat", file_format)
+            return await import_path(service, path, progress=bar.callback, file_format=forced)
         finally:
             bar.close()
 
