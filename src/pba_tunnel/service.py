@@ -81,9 +81,9 @@ class TemplateService:
 
         store = await Store.open(settings.database_url)
         service = cls(store, settings)
-        await service.refresh_partials()
         if settings.seed:
             await seed_if_new(service)
+        await service.sync_changes()  # loads partials and notes the generation the service opened at
         return service
 
     async def close(self) -> None:

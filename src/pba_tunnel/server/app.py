@@ -7,6 +7,7 @@ from typing import Any
 
 import mcp.types as types
 from mcp.server import Server, ServerRequestContext
+from mcp.server.caching import CacheHint
 from mcp.server.lowlevel import NotificationOptions
 from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import ListenHandler
@@ -21,6 +22,19 @@ INSTRUCTIONS = (
     "does not show prompts, use search_templates to find one and render_template to fill it in. Templates are "
     "versioned: update_template keeps history, rollback_template restores an earlier version."
 )
+
+
+# Templates can change at any moment (any process may write the store): 2026-07-28 clients get list results
+# that are stale at once, so they refetch after each list_changed instead of serving a cached list.
+CACHE_HINTS: dict[Any, CacheHint] = {
+    method: CacheHint(ttl_ms=0, scope="private")
+    for method in ("prompts/list", "resources/list", "resources/read", "resources/templates/list", "tools/list")
+}
+
+
+def complete_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A handler's wire dict for the SDK dispatch: 2026-07-28 requires ``resultType`` (older versions drop it)."""
+    return {"resultType": "complete", **result}
 
 
 def package_version() -> str:
@@ -64,31 +78,33 @@ class McpApp:
         h = self.handlers
 
         async def list_prompts(_ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None) -> Any:
-            return await h.list_prompts(p.cursor if p else None)
+            return complete_result(await h.list_prompts(p.cursor if p else None))
 
         async def get_prompt(_ctx: ServerRequestContext[Any], p: types.GetPromptRequestParams) -> Any:
-            return await h.get_prompt(p.name, p.arguments)
+            return complete_result(await h.get_prompt(p.name, p.arguments))
 
         async def list_tools(_ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None) -> Any:
-            return await h.list_tools()
+            return complete_result(await h.list_tools())
 
         async def call_tool(_ctx: ServerRequestContext[Any], p: types.CallToolRequestParams) -> Any:
             result = await h.call_tool(p.name, p.arguments)
             if not result.get("isError") and p.name not in READ_ONLY_TOOLS:
                 await self.notifier.check()  # a write: tell every client now rather than at the next poll
-            return result
+            return complete_result(result)
 
         async def list_resources(_ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None) -> Any:
-            return await h.list_resources(p.cursor if p else None)
+            return complete_result(await h.list_resources(p.cursor if p else None))
 
         async def list_templates(_ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None) -> Any:
-            return await h.list_resource_templates()
+            return complete_result(await h.list_resource_templates())
 
         async def read_resource(_ctx: ServerRequestContext[Any], p: types.ReadResourceRequestParams) -> Any:
-            return await h.read_resource(str(p.uri))
+            return complete_result(await h.read_resource(str(p.uri)))
 
         async def complete(_ctx: ServerRequestContext[Any], p: types.CompleteRequestParams) -> Any:
-            return await h.complete(p.ref.model_dump(by_alias=True), p.argument.model_dump(by_alias=True))
+            return complete_result(
+                await h.complete(p.ref.model_dump(by_alias=True), p.argument.model_dump(by_alias=True))
+            )
 
         async def set_level(_ctx: ServerRequestContext[Any], _p: types.SetLevelRequestParams) -> Any:
             return {}  # our logs go to stderr; accepting the level keeps clients that set one happy
@@ -108,6 +124,7 @@ class McpApp:
             on_read_resource=read_resource,
             on_completion=complete,
             on_subscriptions_listen=ListenHandler(self.notifier.bus),
+            cache_hints=CACHE_HINTS,
         )
         server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, set_level)
         server.middleware.append(self.notifier.middleware)

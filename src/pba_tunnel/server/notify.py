@@ -7,13 +7,13 @@ token (a few µs) so writes by the CLI or another server process are noticed too
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import structlog
+from mcp.server.connection import Connection
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, PromptsListChanged, ResourcesListChanged
@@ -31,29 +31,35 @@ class ChangeNotifier:
     def __init__(self, slot: ServiceSlot) -> None:
         self.slot = slot
         self.bus = InMemorySubscriptionBus()
-        self._sessions: weakref.WeakSet[ServerSession] = weakref.WeakSet()
+        # One session per live connection. The SDK builds a new ServerSession for every request, so a weak
+        # reference to one dies with its request; the Connection lasts, and its exit stack forgets it on close.
+        self._sessions: dict[Connection, ServerSession] = {}
         self._notified_generation: int | None = None
 
     async def middleware(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         """Remember every handshake-era session that talks to us."""
         if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
-            self._sessions.add(ctx.session)
+            self.remember(ctx.session)
         return await call_next(ctx)
 
     def remember(self, session: ServerSession) -> None:
-        """Remember a session seen outside the middleware (the stdio fast path)."""
-        self._sessions.add(session)
+        """Keep a session of its connection until that connection closes."""
+        connection = session._connection  # the SDK exposes no public way from a request to its connection
+        if connection not in self._sessions:
+            self._sessions[connection] = session
+            connection.exit_stack.callback(self._sessions.pop, connection, None)
 
     async def check(self) -> None:
         """Notify once per change of the store's generation (by this process or any other)."""
         service = self.slot.opened
         if service is None:
             return
+        if self._notified_generation is None:
+            # What the store was when the service opened (before any request read it): a change made after
+            # that, even before this first look, is a change clients must hear of.
+            self._notified_generation = service.generation
         await service.sync_changes()
         generation = service.generation
-        if self._notified_generation is None:
-            self._notified_generation = generation
-            return
         if generation == self._notified_generation:
             return
         self._notified_generation = generation
@@ -61,13 +67,13 @@ class ChangeNotifier:
 
     async def broadcast(self) -> None:
         """Send list_changed to every live session and publish it for listen streams."""
-        for session in list(self._sessions):
+        for connection, session in list(self._sessions.items()):
             try:
                 await session.send_prompt_list_changed()
                 await session.send_resource_list_changed()
             except Exception as exc:  # a closed session must not stop the others from hearing
                 log.debug("dropping session after failed notification", error=str(exc))
-                self._sessions.discard(session)
+                self._sessions.pop(connection, None)
         await self.bus.publish(PromptsListChanged())
         await self.bus.publish(ResourcesListChanged())
 

@@ -27,7 +27,9 @@ class RenderInput(Input):
 
 class SearchInput(Input):
     query: str = Field(
-        min_length=1, max_length=500, description="Words to look for in names, titles, descriptions, tags and text"
+        min_length=1,
+        max_length=500,
+        description='Words to look for (all must match); "exact phrase", prefix*, -excluded, category:NAME, tag:NAME',
     )
     category: str | None = Field(default=None, description="Only this category")
     tags: list[str] | None = Field(default=None, description="Only templates carrying all of these tags")
@@ -105,12 +107,19 @@ class TemplateOut(BaseModel):
 
 
 class SearchHit(TemplateOut):
-    score: float
-    snippet: str
+    score: float = Field(description="Relevance; higher is better")
+    snippet: str = Field(description="Text around the match, matches in **bold**")
     matched: list[str] = Field(description="Fields the query matched in")
+    fuzzy: bool = Field(description="Found by similarity of name or title (a likely typo), not by its words")
 
 
 class SearchOut(BaseModel):
+    query: str
+    mode: str = Field(
+        description="all: every word matched; any: the query was loosened to any word; fuzzy: "
+        "similar names or titles; filter: category/tag filters only"
+    )
+    notice: str | None = Field(default=None, description="Says when and how the query was loosened")
     results: list[SearchHit]
 
 

@@ -87,10 +87,8 @@ async def _render(service: TemplateService, args: m.RenderInput) -> m.RenderOut:
 
 
 async def _search(service: TemplateService, args: m.SearchInput) -> m.SearchOut:
-    from ..search import search
-
-    hits = await search(service.store, args.query, category=args.category, tags=args.tags, limit=args.limit)
-    return m.SearchOut(results=[m.SearchHit(**hit.model_dump()) for hit in hits])
+    found = await service.search(args.query, category=args.category, tags=args.tags, limit=args.limit)
+    return m.SearchOut.model_validate(found.model_dump())
 
 
 async def _list(service: TemplateService, args: m.ListInput) -> m.ListOut:

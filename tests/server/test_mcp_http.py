@@ -1,0 +1,242 @@
+"""The real ``pba-tunnel serve --transport http|sse`` on 127.0.0.1: SDK clients, DNS rebinding, tokens, health."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client, MCPError
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import TextContent
+from mcp_server_support import (
+    GREET_SOURCE,
+    PROMPTS_CHANGED,
+    REVIEW_SOURCE,
+    HttpServer,
+    NotificationLog,
+    cli_in_thread,
+    free_port,
+    greet_source,
+    http_servers,
+    next_changes,
+    prepare_store,
+    template_file,
+)
+
+from conftest import run_cli
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "correct-horse-battery-staple"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}},
+}
+STREAMABLE = {"Accept": "application/json, text/event-stream"}
+
+
+class Servers:
+    """The servers this module shares (started together: their start-ups overlap)."""
+
+    def __init__(self, started: list[HttpServer], watched_home: Path, broken_store: Path) -> None:
+        self.stateful, self.stateless, self.with_token, self.sse, self.watched, self.broken = started
+        self.watched_home = watched_home
+        self.broken_store = broken_store
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    home = tmp_path_factory.mktemp("http-home")
+    anyio.run(prepare_store, home, {"greet": GREET_SOURCE, "code-review": REVIEW_SOURCE})
+    watched_home = tmp_path_factory.mktemp("http-watched-home")  # this one's store changes during a test
+    anyio.run(prepare_store, watched_home, {"greet": GREET_SOURCE})
+    broken_home = tmp_path_factory.mktemp("http-broken-home")
+    broken_store = broken_home / "notes.db"
+    broken_store.write_text("not a database\n" * 100, encoding="utf-8")
+    with http_servers(
+        lambda: HttpServer(home, "--transport", "http"),
+        lambda: HttpServer(home, "--transport", "http", "--stateless"),
+        lambda: HttpServer(home, "--transport", "http", "--auth-token", TOKEN),
+        lambda: HttpServer(home, "--transport", "sse"),
+        lambda: HttpServer(watched_home, "--transport", "http"),
+        lambda: HttpServer(
+            broken_home, "--transport", "http", env={"PBA_TUNNEL_DATABASE_URL": f"sqlite+aiosqlite:///{broken_store}"}
+        ),
+    ) as started:
+        yield Servers(started, watched_home, broken_store)
+
+
+def test_healthz_reports_a_reachable_store(servers: Servers) -> None:
+    for server in (servers.stateful, servers.stateless, servers.sse):
+        response = httpx2.get(f"{server.base}/healthz")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "store": "reachable", "templates": 2}
+
+
+async def test_an_unusable_store_is_reported_by_healthz_and_to_every_request(servers: Servers) -> None:
+    response = httpx2.get(f"{servers.broken.base}/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert list(body) == ["status", "store", "error"]
+    assert (body["status"], body["store"]) == ("error", "unreachable")
+    assert str(servers.broken_store) in body["error"]
+    assert body["error"].endswith("(fix the store and restart the server)")
+
+    async with Client(f"{servers.broken.base}/mcp", mode="legacy", cache=None) as client:
+        with pytest.raises(MCPError) as caught:
+            await client.list_prompts()
+    assert caught.value.error.code == -32603
+    assert caught.value.error.message == f"template store unavailable: {body['error']}"
+
+
+def first_text(result: object) -> str:
+    content = result.messages[0].content  # type: ignore[attr-defined]
+    assert isinstance(content, TextContent)
+    return content.text
+
+
+@pytest.mark.parametrize("stateless", [False, True], ids=["stateful", "stateless"])
+@pytest.mark.parametrize(("mode", "version"), [("legacy", "2025-11-25"), ("auto", "2026-07-28")])
+async def test_the_sdk_client_lists_and_gets_prompts_over_streamable_http(
+    servers: Servers, stateless: bool, mode: str, version: str
+) -> None:
+    server = servers.stateless if stateless else servers.stateful
+
+    async with Client(f"{server.base}/mcp", mode=mode, cache=None) as client:
+        assert client.protocol_version == version
+        assert client.server_info is not None
+        assert client.server_info.name == "pba-tunnel"
+        assert [p.name for p in (await client.list_prompts()).prompts] == ["code-review", "greet"]
+        assert first_text(await client.get_prompt("greet", {"who": "Ann"})) == "Hello Ann!"
+        review = await client.get_prompt("code-review", {"language": "Go", "code": "x"})
+        assert first_text(review) == (
+            "You are a meticulous senior Go reviewer.\n\nReview this code for beginners, focusing on correctness:\n\nx"
+        )
+        with pytest.raises(MCPError) as caught:
+            await client.get_prompt("nope", {})
+        assert caught.value.error.code == -32602
+        assert caught.value.error.message == (
+            "Unknown prompt 'nope': no template named 'nope': `pba-tunnel list` shows the names"
+        )
+        rendered = await client.call_tool("render_template", {"name": "greet", "arguments": {"who": "Bo"}})
+        assert rendered.structured_content is not None
+        assert rendered.structured_content["text"] == "Hello Bo!"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "body"),
+    [
+        pytest.param({"Host": "evil.example.com"}, 421, "Invalid Host header", id="foreign-host"),
+        pytest.param({"Host": "evil.example.com:80"}, 421, "Invalid Host header", id="foreign-host-with-port"),
+        pytest.param({"Origin": "http://evil.example.com"}, 403, "Invalid Origin header", id="foreign-origin"),
+    ],
+)
+def test_requests_from_foreign_hosts_or_origins_are_refused(
+    servers: Servers, headers: dict[str, str], status: int, body: str
+) -> None:
+    """A web page that rebinds its DNS name to 127.0.0.1 must not reach the server."""
+    for server in (servers.stateful, servers.stateless):
+        refused = httpx2.post(f"{server.base}/mcp", json=INITIALIZE, headers={**STREAMABLE, **headers})
+        assert (refused.status_code, refused.text) == (status, body)
+
+    sse_refused = httpx2.get(f"{servers.sse.base}/sse", headers=headers)
+    assert (sse_refused.status_code, sse_refused.text) == (status, body)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_requests_from_loopback_names_are_served(servers: Servers, host: str) -> None:
+    port = servers.stateful.port
+    headers = {**STREAMABLE, "Host": f"{host}:{port}", "Origin": f"http://{host}:{port}"}
+
+    response = httpx2.post(f"{servers.stateful.base}/mcp", json=INITIALIZE, headers=headers)
+
+    assert response.status_code == 200
+    assert '"serverInfo":{' in response.text
+    assert '"protocolVersion":"2025-11-25"' in response.text
+
+
+@pytest.mark.parametrize("transport", ["http", "sse"])
+def test_binding_beyond_loopback_without_a_token_refuses_to_start(home: Path, transport: str) -> None:
+    result = run_cli("serve", "--transport", transport, "--host", "0.0.0.0", "--port", str(free_port()), home=home)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: binding to 0.0.0.0 exposes your templates to the network: pass --auth-token or set "
+        "PBA_TUNNEL_AUTH_TOKEN (clients then send 'Authorization: Bearer <token>'), or bind to 127.0.0.1\n"
+    )
+    assert list(home.iterdir()) == []  # refused before the store was touched
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong-token", TOKEN, f"Basic {TOKEN}", f"Bearer {TOKEN}x"],
+    ids=["none", "wrong-token", "no-scheme", "other-scheme", "token-prefix"],
+)
+def test_with_a_token_requests_without_the_right_bearer_header_get_401(
+    servers: Servers, authorization: str | None
+) -> None:
+    headers = dict(STREAMABLE)
+    if authorization is not None:
+        headers["Authorization"] = authorization
+
+    response = httpx2.post(f"{servers.with_token.base}/mcp", json=INITIALIZE, headers=headers)
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": "unauthorized",
+        "message": "send the server's token as 'Authorization: Bearer <token>'",
+    }
+    assert response.headers["www-authenticate"] == 'Bearer realm="pba-tunnel"'
+
+
+async def test_with_a_token_the_sdk_client_sending_it_is_served(servers: Servers) -> None:
+    health = httpx2.get(f"{servers.with_token.base}/healthz")  # health checks need no token
+    assert (health.status_code, health.json()["status"]) == (200, "ok")
+
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http,
+        Client(streamable_http_client(f"{servers.with_token.base}/mcp", http_client=http), mode="legacy") as client,
+    ):
+        assert [p.name for p in (await client.list_prompts()).prompts] == ["code-review", "greet"]
+        assert first_text(await client.get_prompt("greet", {"who": "Ann"})) == "Hello Ann!"
+
+
+async def test_the_sdk_sse_client_lists_and_gets_prompts(servers: Servers) -> None:
+    async with Client(sse_client(f"{servers.sse.base}/sse"), mode="legacy", cache=None) as client:
+        assert client.protocol_version == "2025-11-25"
+        prompts = client.server_capabilities.prompts
+        assert prompts is not None
+        assert prompts.list_changed is True
+        assert [p.name for p in (await client.list_prompts()).prompts] == ["code-review", "greet"]
+        assert first_text(await client.get_prompt("greet", {"who": "Ann"})) == "Hello Ann!"
+        with pytest.raises(MCPError) as caught:
+            await client.get_prompt("greet", {})
+        assert caught.value.error.code == -32602
+
+
+async def test_http_clients_of_both_eras_hear_of_writes_by_the_cli(servers: Servers) -> None:
+    url = f"{servers.watched.base}/mcp"
+    log = NotificationLog()
+    async with (
+        Client(url, mode="legacy", cache=None, message_handler=log) as legacy,
+        Client(url, cache=None) as modern,
+        modern.listen(prompts_list_changed=True, resources_list_changed=True) as subscription,
+    ):
+        assert [p.name for p in (await legacy.list_prompts()).prompts] == ["greet"]
+
+        path = template_file(servers.watched_home, "welcome", greet_source("Welcome", "Welcomes someone."))
+        result = await cli_in_thread(servers.watched_home, "import", str(path))
+        assert (result.returncode, result.stdout) == (0, "added 1, updated 0, unchanged 0, failed 0\n")
+
+        await log.wait_for(PROMPTS_CHANGED, 1)
+        assert await next_changes(subscription) == {"PromptsListChanged", "ResourcesListChanged"}
+        for client in (legacy, modern):
+            assert [p.name for p in (await client.list_prompts()).prompts] == ["greet", "welcome"]
