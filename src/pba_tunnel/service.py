@@ -13,7 +13,8 @@ from .store import Page, RenderEvent, Store, StoredTemplate, TemplateSummary, Te
 from .store.models import utcnow
 
 if TYPE_CHECKING:
-    from .search.engine import Searcher, SearchResult
+    from .search.engine import Searcher
+    from .search.models import SearchResult
 from .store.store import PromptRow
 from .templates.parsing import check_source_size, content_hash, parse_template
 from .templates.spec import ParsedTemplate

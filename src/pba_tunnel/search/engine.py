@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING
 
 from .fuzzy import NameIndex, build_index
+from .models import Mode, SearchHit, SearchResult
 from .query import Query, parse_query
 
 if TYPE_CHECKING:
@@ -18,31 +17,6 @@ FUZZY_BELOW = 3  # fewer full-text hits than this and the fuzzy fallback adds ca
 RERANK_POOL = 30  # full-text candidates reranked by how well their name and title cover the query
 STRONG_SIMILARITY = 0.85  # a fuzzy name/title match this close outranks a loosened (any-word) full-text hit
 NAME_COVERAGE_BONUS = 8.0  # bm25 points for a name or title holding every query word
-Mode = Literal["all", "any", "fuzzy", "filter"]
-
-
-class SearchHit(BaseModel):
-    """One result: what it is, how well and where it matched."""
-
-    name: str
-    title: str | None
-    description: str
-    category: str | None
-    tags: list[str]
-    version: int
-    score: float
-    snippet: str = Field(description="Text around the match, matches in **bold**")
-    matched: list[str] = Field(description="Fields the query matched in")
-    fuzzy: bool = Field(default=False, description="Found by similarity of name or title (a likely typo)")
-
-
-class SearchResult(BaseModel):
-    """Results, and how they were found (``notice`` says when the query was loosened)."""
-
-    query: str
-    mode: Mode
-    notice: str | None = None
-    results: list[SearchHit]
 
 
 def _hit(summary: TemplateSummary, score: float, snippet: str, matched: list[str], fuzzy: bool = False) -> SearchHit:
@@ -181,4 +155,4 @@ class Searcher:
             tags=tags,
             limit=limit,
         )
-        return SearchResult(query=text, mode="all", results=[SearchHit(**h.model_dump(), fuzzy=False) for h in hits])
+        return SearchResult(query=text, mode="all", results=hits)

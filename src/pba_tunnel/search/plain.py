@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel
-
 from ..store import Store
+from .models import SearchHit
 
 FIELD_WEIGHTS = {"name": 5.0, "title": 4.0, "tags": 3.0, "category": 2.0, "description": 2.0, "body": 1.0}
 _WORD = re.compile(r"[\w-]+", re.UNICODE)
-
-
-class SearchHit(BaseModel):
-    """One search result."""
-
-    name: str
-    title: str | None
-    description: str
-    category: str | None
-    tags: list[str]
-    version: int
-    score: float
-    snippet: str
-    matched: list[str]
 
 
 def query_terms(query: str) -> list[str]:

@@ -194,16 +194,7 @@ class Store:
         assert row is not None
         if row["deleted_at"] is not None and not include_deleted:
             raise NotFoundError(f"template '{name}' is deleted: `pba-tunnel restore {name}` brings it back")
-        return StoredTemplate(
-            **_summary_fields(row),
-            version=row["v_version"],
-            current_version=row["current_version"],
-            source=row["source"],
-            content_hash=row["content_hash"],
-            message=row["message"],
-            origin=row["origin"],
-            created_at=row["v_created_at"],
-        )
+        return _stored(row, row["v_version"])
 
     async def _raise_missing(self, connection: AsyncConnection, name: str, version: int | None) -> None:
         current = (await connection.execute(select(_T.c.current_version).where(_T.c.name == name))).first()
@@ -262,19 +253,7 @@ class Store:
             query = query.where(_T.c.id.in_(select(col(TagRow.template_id)).where(col(TagRow.tag) == tag)))
         async with self._read() as connection:
             rows = (await connection.execute(query)).mappings().all()
-        return [
-            StoredTemplate(
-                **_summary_fields(r),
-                version=r["current_version"],
-                current_version=r["current_version"],
-                source=r["source"],
-                content_hash=r["content_hash"],
-                message=r["message"],
-                origin=r["origin"],
-                created_at=r["v_created_at"],
-            )
-            for r in rows
-        ]
+        return [_stored(r, r["current_version"]) for r in rows]
 
     async def prompt_rows(self, *, cursor: str | None, limit: int) -> tuple[list[PromptRow], str | None]:
         """One page of live prompts as bare rows (no validation): the listing clients call most."""
@@ -697,6 +676,20 @@ def _denormalized(item: TemplateWrite) -> dict[str, Any]:
         "tags_json": json.dumps(item.tags),
         "arguments_json": json.dumps([a.model_dump(exclude_none=True) for a in item.arguments]),
     }
+
+
+def _stored(row: Any, version: int) -> StoredTemplate:
+    """A template row joined with one of its versions (source, content_hash, message, origin, v_created_at)."""
+    return StoredTemplate(
+        **_summary_fields(row),
+        version=version,
+        current_version=row["current_version"],
+        source=row["source"],
+        content_hash=row["content_hash"],
+        message=row["message"],
+        origin=row["origin"],
+        created_at=row["v_created_at"],
+    )
 
 
 def _summary_fields(row: Any) -> dict[str, Any]:

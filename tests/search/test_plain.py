@@ -1,0 +1,27 @@
+"""Databases without a full-text index (the generic dialect) still search: every word, name and title first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import make_settings, template_source
+from pba_tunnel.service import TemplateService
+from pba_tunnel.store.dialects import GenericDialect
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_the_generic_dialect_falls_back_to_plain_matching(home: Path) -> None:
+    service = await TemplateService.open(make_settings(home))
+    service.store.dialect = GenericDialect()  # what a database without FTS5 gets
+    try:
+        await service.create(template_source(description="Greets a walrus."), name="walrus-greeting")
+        await service.create(template_source(description="Mentions a walrus once in passing."), name="other")
+        found = await service.search("walrus greeting", limit=5)
+        assert (found.mode, [h.name for h in found.results]) == ("all", ["walrus-greeting"])
+        assert found.results[0].matched[:2] == ["name", "description"]
+        assert [h.name for h in (await service.search("walrus")).results] == ["walrus-greeting", "other"]
+    finally:
+        await service.close()
