@@ -3,6 +3,7 @@ and a cache that notices writes by other processes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +156,12 @@ def test_a_whole_raw_session_writes_only_json_rpc_lines_even_when_renders_fail(h
     assert session.process.returncode == 0
     assert session.lines, "no output at all"
     assert [line for line in session.lines if not is_jsonrpc(line)] == []
-    assert len(session.lines) == last_id  # one response per request, nothing else
+    # one response per request, and a parse error (id null) for the line that was not JSON; nothing else
+    assert len(session.lines) == last_id + 1
+    parse_errors = [json.loads(line) for line in session.lines if b'"id":null' in line]
+    assert parse_errors == [
+        {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error: the line is not JSON"}}
+    ]
 
 
 def broken_store(home: Path, kind: str) -> Path:

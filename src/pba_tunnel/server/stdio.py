@@ -29,6 +29,8 @@ from .app import McpApp
 from .errors import INTERNAL_ERROR, error_response
 from .tools import READ_ONLY_TOOLS
 
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
 OPEN_STORE_AFTER_SECONDS = 1.0  # open the store anyway if no client request arrives by then
 READ_CHUNK = 1 << 16
 FastHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -45,6 +47,14 @@ def _claim_stdio() -> tuple[int, int]:
     os.dup2(null, 0)
     os.close(null)
     return wire_in, wire_out
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
 
 
 def _encode(message: dict[str, Any]) -> bytes:
@@ -186,8 +196,14 @@ class StdioConnection:
                     return
         try:
             parsed = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
-        except Exception as exc:
-            await to_sdk.send(exc)
+        except ValueError:
+            # JSON-RPC wants an answer to a line that is not a message: an error with a null id.
+            error = (
+                MCPError(code=INVALID_REQUEST, message="Invalid request: not a JSON-RPC 2.0 message")
+                if _is_json(line)
+                else MCPError(code=PARSE_ERROR, message="Parse error: the line is not JSON")
+            )
+            self.write(_encode(error_response(None, error)))
             return
         if not self.handshake_done and getattr(parsed, "method", None) == "notifications/initialized":
             self.handshake_done = True  # only handshake-era sessions send this; 2026-07-28 ones stay on the SDK

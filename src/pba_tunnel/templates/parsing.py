@@ -115,6 +115,8 @@ def _validation_error(error: ValidationError, front_matter: str, path: str | Non
         loc = item["loc"]
         if item["type"] == "extra_forbidden":
             message = f"unknown key; allowed keys are: {_allowed_keys(loc[:-1])}"
+        elif item["type"] == "missing" and tuple(loc) == ("name",):
+            message = "is required: add 'name:' to the front matter, or give the template a name"
         elif item["type"] == "missing":
             message = "is required"
         else:
