@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from pba_tunnel.store.fulltext import CREATE, SET_RANK, TABLE
+from pba_tunnel.store.fulltext import CREATE, TABLE
 
 revision = "0002_fulltext"
 down_revision = "0001_initial"
@@ -18,11 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the FTS5 table and its bm25 weights; the store fills it right after migrating."""
+    """Create the FTS5 table; the store fills it right after migrating."""
     if op.get_bind().dialect.name != "sqlite":
         return
     op.execute(CREATE)
-    op.execute(SET_RANK)
 
 
 def downgrade() -> None:
