@@ -47,7 +47,18 @@ class Settings:
 _LIMIT_ENV = {f"{ENV_PREFIX}{f.name.upper()}": f for f in fields(Limits)}
 _OTHER_ENV = {
     f"{ENV_PREFIX}{name}"
-    for name in ("HOME", "DATABASE_URL", "SEED", "LOG_LEVEL", "LOG_FORMAT", "AUTH_TOKEN", "NODE_CLIENTS")
+    for name in (
+        "HOME",
+        "DATABASE_URL",
+        "SEED",
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+        "AUTH_TOKEN",
+        "NODE_CLIENTS",
+        # Read by pba_tunnel.providers.settings; listed here so load_settings accepts them.
+        "PROVIDER_TIMEOUT",
+        "PROVIDER_RETRIES",
+    )
 }
 
 

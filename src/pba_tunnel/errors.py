@@ -145,3 +145,15 @@ class ConfigError(PbaError):
     """The configuration (environment or options) is invalid."""
 
     code = "config_error"
+
+
+class EnhanceError(PbaError):
+    """An enhancement failed: the model's answer was no valid template, or the request cannot be served."""
+
+    code = "enhance_failed"
+
+
+class EnhanceRequestError(EnhanceError):
+    """An enhancement request is inconsistent (e.g. both a name and a source, or save without a name)."""
+
+    code = "invalid_enhance_request"

@@ -28,6 +28,7 @@ TOOL_NAMES = {
     "template_history",
     "rollback_template",
     "diff_template",
+    "enhance_template",
 }
 STARTERS = {"code-review", "commit-message", "debug-error", "sql-query", "summarize", "write-tests"}
 CODE = "def add(a, b):\n    return a - b  # marker-7f3a"
@@ -101,11 +102,11 @@ def test_prompts_get_of_an_unknown_prompt_is_a_json_rpc_error(node_clients: Node
     assert "no-such-template" in error["message"]
 
 
-def test_tools_list_has_eleven_described_tools(node_clients: NodeClients, big_home: Path) -> None:
+def test_tools_list_has_twelve_described_tools(node_clients: NodeClients, big_home: Path) -> None:
     done = node_clients.inspector(big_home, "--method", "tools/list")
     assert done.returncode == 0, done.describe()
     tools = done.json()["result"]["tools"]
-    assert len(tools) == 11
+    assert len(tools) == 12
     assert {t["name"] for t in tools} == TOOL_NAMES
     for tool in tools:
         assert tool["description"].strip(), tool["name"]
@@ -115,6 +116,8 @@ def test_tools_list_has_eleven_described_tools(node_clients: NodeClients, big_ho
     assert "name" in render["inputSchema"]["properties"]
     assert render["annotations"]["readOnlyHint"] is True
     assert next(t for t in tools if t["name"] == "delete_template")["annotations"]["destructiveHint"] is True
+    enhance = next(t for t in tools if t["name"] == "enhance_template")["annotations"]
+    assert (enhance["readOnlyHint"], enhance["destructiveHint"]) == (False, False)
 
 
 def test_tools_call_render_template_returns_messages_with_roles(node_clients: NodeClients, big_home: Path) -> None:

@@ -142,7 +142,13 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
 
 def main() -> None:
     """Console-script entry point."""
-    from . import commands_bench, commands_db, commands_read, commands_write  # noqa: F401  (registers commands)
+    from . import (  # noqa: F401  (registers commands)
+        commands_bench,
+        commands_db,
+        commands_enhance,
+        commands_read,
+        commands_write,
+    )
 
     # Not standalone: click's own usage errors would be a four-line block; ours are one "error:" line.
     try:

@@ -7,11 +7,16 @@ from typing import Any
 
 import mcp.types as types
 from mcp.server import Server, ServerRequestContext
-from mcp.server.caching import CacheHint
+from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.server.lowlevel import NotificationOptions
 from mcp.server.models import InitializationOptions
+from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.subscriptions import ListenHandler
 
+from ..errors import PbaError
+from .enhance_tool import TOOL_NAME as ENHANCE_TOOL
+from .enhance_tool import EnhanceTool
+from .errors import tool_error
 from .handlers import Handlers
 from .notify import ChangeNotifier
 from .slot import ServiceSlot
@@ -26,7 +31,7 @@ INSTRUCTIONS = (
 
 # Templates can change at any moment (any process may write the store): 2026-07-28 clients get list results
 # that are stale at once, so they refetch after each list_changed instead of serving a cached list.
-CACHE_HINTS: dict[Any, CacheHint] = {
+CACHE_HINTS: dict[CacheableMethod, CacheHint] = {
     method: CacheHint(ttl_ms=0, scope="private")
     for method in ("prompts/list", "resources/list", "resources/read", "resources/templates/list", "tools/list")
 }
@@ -68,7 +73,15 @@ class McpApp:
         self.slot = slot
         self.handlers = Handlers(slot)
         self.notifier = ChangeNotifier(slot)
+        self.enhancer = EnhanceTool()
         self.server: Server[Any] = self._build()
+
+    async def _enhance(self, ctx: ServerRequestContext[Any], p: types.CallToolRequestParams) -> dict[str, Any]:
+        try:
+            service = await self.slot.get()
+        except PbaError as exc:
+            return tool_error(f"{p.name} failed: {exc.message}")
+        return await self.enhancer.call(ctx, service, p)
 
     def initialization_options(self) -> InitializationOptions:
         """Capabilities as advertised on handshake-era connections (listChanged true)."""
@@ -86,8 +99,13 @@ class McpApp:
         async def list_tools(_ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None) -> Any:
             return complete_result(await h.list_tools())
 
-        async def call_tool(_ctx: ServerRequestContext[Any], p: types.CallToolRequestParams) -> Any:
-            result = await h.call_tool(p.name, p.arguments)
+        async def call_tool(ctx: ServerRequestContext[Any], p: types.CallToolRequestParams) -> Any:
+            if p.name == ENHANCE_TOOL:
+                result = await self._enhance(ctx, p)
+                if result.get("resultType") == "input_required":
+                    return result  # 2026-07-28: the client asks its model and retries
+            else:
+                result = await h.call_tool(p.name, p.arguments)
             if not result.get("isError") and p.name not in READ_ONLY_TOOLS:
                 await self.notifier.check()  # a write: tell every client now rather than at the next poll
             return complete_result(result)
@@ -127,5 +145,8 @@ class McpApp:
             cache_hints=CACHE_HINTS,
         )
         server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, set_level)
+        # 2026-07-28 multi-round trips (enhance_template's sampling): the SDK seals the requestState we hand out
+        # and verifies every echo, so a client cannot forge answers; the key lives in this process only.
+        server.middleware.append(RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience=server.name))
         server.middleware.append(self.notifier.middleware)
         return server

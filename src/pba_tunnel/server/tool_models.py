@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -169,3 +169,65 @@ class DiffOut(BaseModel):
     from_version: int
     to_version: int
     diff: str = Field(description="Unified diff; empty when the versions are identical")
+
+
+class EnhanceInput(Input):
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="A stored template to improve (or pass source)"
+    )
+    source: str | None = Field(default=None, description="A template file to improve instead of a stored one")
+    goal: Literal["clarity", "structure", "examples", "concise", "custom"] = Field(
+        default="clarity", description="What to improve; custom follows `instruction`"
+    )
+    instruction: str | None = Field(default=None, description="Extra guidance for the model (needed for custom)")
+    allow_argument_changes: bool = Field(
+        default=False, description="Let the model add, remove or rename arguments (kept as they are by default)"
+    )
+    save: bool = Field(default=False, description="Store the result as a new version of the named template")
+    provider: str | None = Field(
+        default=None,
+        description="sampling (ask this MCP client's own model; the default when the client supports it), "
+        "openai, anthropic or ollama",
+    )
+    model: str | None = Field(default=None, description="Model name (for sampling only a hint to the client)")
+    compare: list[str] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=3,
+        description='Try two or three providers side by side instead, each "provider" or "provider:model" '
+        '(e.g. ["sampling", "ollama:llama3.2"]); nothing is saved',
+    )
+
+
+class EnhanceResultOut(BaseModel):
+    name: str | None = Field(default=None, description="The template's name")
+    goal: str
+    source: str = Field(description="The improved template file")
+    diff: str = Field(description="Unified diff from the original source to the improved one")
+    provider: str
+    model: str
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: float
+    attempts: int = Field(description="Model calls it took to get a valid template")
+    saved_version: int | None = Field(default=None, description="The new version, when saved")
+
+
+class EnhanceFailureOut(BaseModel):
+    provider: str
+    model: str | None = None
+    error: str
+
+
+class EnhanceCandidateOut(BaseModel):
+    ok: bool
+    result: EnhanceResultOut | None = None
+    failure: EnhanceFailureOut | None = None
+
+
+class EnhanceOut(EnhanceResultOut):
+    """One improved template; with ``compare``, its fields describe the first success, and every candidate."""
+
+    candidates: list[EnhanceCandidateOut] | None = Field(
+        default=None, description="With compare: each provider's result or failure, in the order asked"
+    )

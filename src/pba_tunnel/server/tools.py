@@ -142,6 +142,11 @@ async def _diff(service: TemplateService, args: m.DiffInput) -> m.DiffOut:
     return m.DiffOut(name=args.name, from_version=args.from_version, to_version=args.to_version, diff=text)
 
 
+async def _enhance_outside_request(_service: TemplateService, _args: m.EnhanceInput) -> m.EnhanceOut:
+    # The SDK dispatch runs enhance_template itself (enhance_tool.py): it needs the request's client.
+    raise PbaError("enhance_template needs an MCP request context (it is answered by the server's dispatch)")
+
+
 TOOLS: dict[str, ToolSpec] = {
     spec.name: spec
     for spec in (
@@ -256,11 +261,24 @@ TOOLS: dict[str, ToolSpec] = {
             read_only=True,
             idempotent=True,
         ),
+        ToolSpec(
+            "enhance_template",
+            "Enhance a template",
+            "Improve a prompt template with a language model (clearer, better structured, with examples, or more "
+            "concise) and return the improved source and a diff; save=true stores it as a new version. By default "
+            "it asks this MCP client's own model through MCP sampling (no API key needed); clients without "
+            "sampling pass provider=openai, anthropic or ollama (the server needs OPENAI_API_KEY, "
+            "ANTHROPIC_API_KEY or a running Ollama). compare=[...] tries several providers side by side.",
+            m.EnhanceInput,
+            m.EnhanceOut,
+            _enhance_outside_request,
+            read_only=False,
+        ),
     )
 }
 
 
-def _validation_message(tool: str, error: ValidationError) -> str:
+def validation_message(tool: str, error: ValidationError) -> str:
     problems = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "arguments"
@@ -304,7 +322,7 @@ async def call_tool(service: TemplateService, name: str, arguments: dict[str, An
     try:
         parsed = spec.input_model.model_validate(arguments or {})
     except ValidationError as exc:
-        return tool_error(_validation_message(name, exc))
+        return tool_error(validation_message(name, exc))
     try:
         output = await spec.run(service, parsed)
     except PbaError as exc:

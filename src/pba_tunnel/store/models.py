@@ -85,3 +85,24 @@ class MetaRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class EnhancementEventRow(SQLModel, table=True):
+    """One enhancement of a template by a model (saved or not), for statistics."""
+
+    __tablename__ = "enhancement_events"
+    __table_args__ = (Index("ix_enhancement_events_name_created", "template_name", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_name: str = Field(max_length=200)
+    goal: str = Field(max_length=32)
+    provider: str = Field(max_length=200)
+    model: str = Field(max_length=200)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: float
+    attempts: int
+    saved: bool
+    saved_version: int | None = None
+    error: str | None = Field(default=None, max_length=64)  # the error code when the enhancement failed
+    created_at: datetime = _timestamp()

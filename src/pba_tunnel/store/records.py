@@ -92,3 +92,20 @@ class TemplateWrite(BaseModel):
     arguments: list[ArgumentSpec] = Field(default_factory=list)
     source: str
     content_hash: str
+
+
+class EnhancementEvent(BaseModel):
+    """One enhancement, as recorded for statistics (``created_at`` is filled by the store when None)."""
+
+    name: str
+    goal: str
+    provider: str
+    model: str
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: float
+    attempts: int
+    saved: bool
+    saved_version: int | None = None
+    error: str | None = None  # the error code of a failed enhancement
+    created_at: datetime | None = None

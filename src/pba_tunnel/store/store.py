@@ -22,8 +22,18 @@ from ..errors import ConflictError, NotFoundError, StoreError
 from ..templates.spec import ArgumentSpec
 from . import migrate
 from .dialects import Dialect, dialect_for
-from .models import MetaRow, RenderEventRow, TagRow, TemplateRow, VersionRow, utcnow
-from .records import Kind, Page, RenderEvent, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+from .models import EnhancementEventRow, MetaRow, RenderEventRow, TagRow, TemplateRow, VersionRow, utcnow
+from .records import (
+    EnhancementEvent,
+    Kind,
+    Page,
+    RenderEvent,
+    StoredTemplate,
+    TemplateSummary,
+    TemplateWrite,
+    VersionInfo,
+    WriteResult,
+)
 
 
 @dataclass(frozen=True)
@@ -647,6 +657,28 @@ class Store:
             if isinstance(value, str) and value and value not in values:
                 values.append(value)
         return values
+
+    async def record_enhancement(self, event: EnhancementEvent) -> None:
+        """Remember one enhancement (saved or not) for statistics."""
+        values = event.model_dump()
+        values["template_name"] = values.pop("name")
+        values["created_at"] = event.created_at or utcnow()
+        async with self._write() as connection:
+            await connection.execute(insert(EnhancementEventRow).values(**values))
+
+    async def enhancement_events(self, name: str | None = None, *, limit: int = 100) -> list[EnhancementEvent]:
+        """The latest recorded enhancements (of ``name``, or of every template), newest first."""
+        query = select(EnhancementEventRow).order_by(col(EnhancementEventRow.id).desc()).limit(limit)
+        if name is not None:
+            query = query.where(col(EnhancementEventRow.template_name) == name)
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [
+            EnhancementEvent(
+                **{k: v for k, v in row.items() if k not in {"id", "template_name"}}, name=row["template_name"]
+            )
+            for row in rows
+        ]
 
     async def get_meta(self, key: str) -> str | None:
         """A store-wide fact."""
