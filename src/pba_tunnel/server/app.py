@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mcp.types as types
 from mcp.server import Server, ServerRequestContext
@@ -14,13 +14,14 @@ from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.subscriptions import ListenHandler
 
 from ..errors import PbaError
-from .enhance_tool import TOOL_NAME as ENHANCE_TOOL
-from .enhance_tool import EnhanceTool
 from .errors import tool_error
 from .handlers import Handlers
 from .notify import ChangeNotifier
 from .slot import ServiceSlot
-from .tools import READ_ONLY_TOOLS
+from .tools import ENHANCE_TOOL, READ_ONLY_TOOLS
+
+if TYPE_CHECKING:
+    from .enhance_tool import EnhanceTool
 
 INSTRUCTIONS = (
     "Prompt templates from the user's MCP-PBA-TUNNEL library. Each template is an MCP prompt; when your client "
@@ -73,7 +74,7 @@ class McpApp:
         self.slot = slot
         self.handlers = Handlers(slot)
         self.notifier = ChangeNotifier(slot)
-        self.enhancer = EnhanceTool()
+        self._enhancer: EnhanceTool | None = None
         self.server: Server[Any] = self._build()
 
     async def _enhance(self, ctx: ServerRequestContext[Any], p: types.CallToolRequestParams) -> dict[str, Any]:
@@ -81,7 +82,12 @@ class McpApp:
             service = await self.slot.get()
         except PbaError as exc:
             return tool_error(f"{p.name} failed: {exc.message}")
-        return await self.enhancer.call(ctx, service, p)
+        if self._enhancer is None:
+            # Imported on first use: it pulls in the enhancement core, which must not slow down a cold start.
+            from .enhance_tool import EnhanceTool
+
+            self._enhancer = EnhanceTool()
+        return await self._enhancer.call(ctx, service, p)
 
     def initialization_options(self) -> InitializationOptions:
         """Capabilities as advertised on handshake-era connections (listChanged true)."""

@@ -40,9 +40,8 @@ from ..providers.sampling import NAME as SAMPLING
 from ..service import TemplateService
 from . import tool_models as m
 from .errors import tool_error
-from .tools import validation_message
+from .tools import ENHANCE_TOOL, validation_message
 
-TOOL_NAME = "enhance_template"
 INPUT_REQUIRED_VERSION = "2026-07-28"
 STATE_VERSION = 1
 NO_SAMPLING = (
@@ -204,7 +203,7 @@ class EnhanceTool:
         try:
             args = m.EnhanceInput.model_validate(params.arguments or {})
         except ValidationError as exc:
-            return tool_error(validation_message(TOOL_NAME, exc))
+            return tool_error(validation_message(ENHANCE_TOOL, exc))
         capabilities = ctx.session.client_capabilities
         can_sample = capabilities is not None and capabilities.sampling is not None
         modern = is_version_at_least(ctx.protocol_version, INPUT_REQUIRED_VERSION)
@@ -228,7 +227,7 @@ class EnhanceTool:
                 save=args.save,  # with compare, EnhanceRequest.check says why that cannot be
             )
         except (ValidationError, PbaError, ValueError) as exc:
-            return tool_error(f"{TOOL_NAME} failed: {getattr(exc, 'message', exc)}")
+            return tool_error(f"{ENHANCE_TOOL} failed: {getattr(exc, 'message', exc)}")
 
         providers: list[Provider] = []
         try:
@@ -241,7 +240,7 @@ class EnhanceTool:
             except PbaError as exc:
                 if round_ is not None and round_.pending:
                     return round_.input_required()
-                return tool_error(f"{TOOL_NAME} failed: {exc.message}")
+                return tool_error(f"{ENHANCE_TOOL} failed: {exc.message}")
         finally:
             for provider in providers:
                 await _close(provider)
@@ -271,7 +270,7 @@ class EnhanceTool:
             best = next((c.result for c in candidates if c.result is not None), None)
             if best is None:
                 failures = "; ".join(f"{c.failure.provider}: {c.failure.error}" for c in candidates if c.failure)
-                return tool_error(f"{TOOL_NAME} failed for every provider: {failures}")
+                return tool_error(f"{ENHANCE_TOOL} failed for every provider: {failures}")
             out = m.EnhanceOut(**best.model_dump(), candidates=candidates)
         structured = out.model_dump(mode="json", exclude_none=True)
         return {

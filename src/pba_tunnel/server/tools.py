@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..service import TemplateService
     from ..store import StoredTemplate, TemplateSummary
 
+ENHANCE_TOOL = "enhance_template"  # answered by server/enhance_tool.py (it needs the request context)
 ToolFn = Callable[["TemplateService", Any], Awaitable[BaseModel]]
 
 
@@ -262,7 +263,7 @@ TOOLS: dict[str, ToolSpec] = {
             idempotent=True,
         ),
         ToolSpec(
-            "enhance_template",
+            ENHANCE_TOOL,
             "Enhance a template",
             "Improve a prompt template with a language model (clearer, better structured, with examples, or more "
             "concise) and return the improved source and a diff; save=true stores it as a new version. By default "
