@@ -102,13 +102,13 @@ async def import_path(
     seen: dict[str, str] = {}
     for done, file in enumerate(files, start=1):
         try:
-            item = _prepare(service, file, file.category)
+            item = prepare_file(service, file, file.category)
             if file.alone:
                 # Keep the stored category (unless the front matter sets one): an exported file re-imported by
                 # itself must not gain its export folder as a category and so a new version.
                 stored = await _stored_category(service, item.name, default=item.category)
                 if stored != item.category:
-                    item = _prepare(service, file, stored)
+                    item = prepare_file(service, file, stored)
             if item.name in seen:
                 raise PbaError(f"the name '{item.name}' is already used by {seen[item.name]} in this import")
             seen[item.name] = file.relative
@@ -133,7 +133,8 @@ async def _stored_category(service: TemplateService, name: str, *, default: str 
     return stored.category if stored.kind == "prompt" else default
 
 
-def _prepare(service: TemplateService, file: TemplateFile, category: str | None) -> TemplateWrite:
+def prepare_file(service: TemplateService, file: TemplateFile, category: str | None) -> TemplateWrite:
+    """Read and validate one file as what the store keeps (a template, or a partial under ``_partials/``)."""
     from .service import template_write
 
     source = _read(file.path)

@@ -16,7 +16,7 @@ import structlog
 from watchfiles import Change, awatch
 
 from .errors import NotFoundError, PbaError
-from .sync import TEMPLATE_SUFFIX, TemplateFile, _prepare, find_template_files
+from .sync import TEMPLATE_SUFFIX, TemplateFile, find_template_files, prepare_file
 
 if TYPE_CHECKING:
     from .service import TemplateService
@@ -63,7 +63,7 @@ class FolderWatcher:
 
     async def _changed(self, file: TemplateFile) -> None:
         try:
-            item = _prepare(self.service, file, file.category)
+            item = prepare_file(self.service, file, file.category)
             result = await self.service.save(
                 item, origin="watch", message=f"changed on disk: {file.relative}", restore_deleted=True
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
 from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, nodes
@@ -200,9 +200,4 @@ def is_partial_name(name: str) -> bool:
     return name.startswith(PARTIALS_PREFIX)
 
 
-def partial_lookup(partials: Mapping[str, str]) -> Callable[[str], str | None]:
-    """A lookup function over a fixed mapping of partial names to sources."""
-    return partials.get
-
-
-__all__ = ["BoundedSandbox", "GuardedNamespace", "is_partial_name", "partial_lookup"]
+__all__ = ["BoundedSandbox", "GuardedNamespace", "is_partial_name"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -200,8 +200,3 @@ def parse_template(
         partials=tuple(sorted(analysis.partials)),
         warnings=warnings,
     )
-
-
-def lookup_from(partials: dict[str, str] | None) -> Callable[[str], str | None]:
-    """A partial lookup over a plain mapping."""
-    return (partials or {}).get
