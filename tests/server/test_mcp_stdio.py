@@ -4,6 +4,7 @@ and a cache that notices writes by other processes."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from mcp_server_support import (
     cli_in_thread,
     greet_source,
     is_jsonrpc,
+    open_service,
     prepare_store,
     raw_stdio,
     stdio_server,
@@ -84,6 +86,38 @@ async def test_the_sdk_stdio_client_uses_every_feature(home: Path, mode: str, ve
             PromptReference(type="ref/prompt", name="greet"), {"name": "who", "value": ""}
         )
         assert completion.completion.values == ["Cy", "Bo", "Ann"]
+
+
+PLAIN_SOURCE = "---\ndescription: No arguments.\n---\nversion {}\n"
+
+
+async def add_second_version(home: Path) -> None:
+    service = await open_service(home)
+    try:
+        await service.update("plain", PLAIN_SOURCE.format("two"))
+    finally:
+        await service.close()
+
+
+def test_render_template_of_a_given_version_is_not_answered_from_the_current_version_cache(home: Path) -> None:
+    anyio.run(prepare_store, home, {"plain": PLAIN_SOURCE.format("one")})
+    anyio.run(add_second_version, home)
+
+    with raw_stdio(home) as session:
+        session.initialize()
+        current = {"name": "render_template", "arguments": {"name": "plain"}}
+        # the first call caches the current version; once the watcher has flushed its render event and seen
+        # the store settle (two 0.2 s polls), cached renders are answered inside the pipe's read callback
+        assert session.request("tools/call", current)["result"]["structuredContent"]["text"] == "version two"
+        time.sleep(1.0)
+        assert session.request("tools/call", current)["result"]["structuredContent"]["text"] == "version two"
+        first = {"name": "render_template", "arguments": {"name": "plain", "version": 1}}
+        assert session.request("tools/call", first)["result"]["structuredContent"] == {
+            "name": "plain",
+            "version": 1,
+            "text": "version one",
+            "messages": [{"role": "user", "content": "version one"}],
+        }
 
 
 def test_a_whole_raw_session_writes_only_json_rpc_lines_even_when_renders_fail(home: Path) -> None:

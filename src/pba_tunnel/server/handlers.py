@@ -10,7 +10,7 @@ from mcp import MCPError
 from ..errors import NotFoundError, PbaError
 from .errors import INVALID_PARAMS, RESOURCE_NOT_FOUND, protocol_error, tool_error
 from .slot import ServiceSlot
-from .tools import TOOL_DEFINITIONS, call_tool, render_tool_result
+from .tools import TOOL_DEFINITIONS, call_tool, current_render_call, render_tool_result
 
 if TYPE_CHECKING:
     from ..rendering import RenderResult
@@ -94,9 +94,10 @@ class Handlers:
     def render_tool_now(self, arguments: dict[str, Any]) -> dict[str, Any] | None:
         """The ``render_template`` tool without awaiting, when the template is cached; else None."""
         service = self.slot.opened
-        name, values = arguments.get("name"), arguments.get("arguments", {})
-        if service is None or not isinstance(name, str) or not isinstance(values, dict) or len(arguments) > 2:
+        call = current_render_call(arguments)
+        if service is None or call is None:
             return None
+        name, values = call
         try:
             result = service.render_cached(name, values, client="mcp")
         except PbaError as exc:

@@ -288,11 +288,23 @@ def validation_message(tool: str, error: ValidationError) -> str:
     return f"invalid arguments for {tool}: " + "; ".join(problems)
 
 
+def current_render_call(arguments: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """``(name, values)`` when a render_template call asks for the current version with plain input.
+
+    Anything else (a version, unknown keys, wrong types) is None and takes the validated path.
+    """
+    name, values = arguments.get("name"), arguments.get("arguments", {})
+    if not isinstance(name, str) or not isinstance(values, dict) or set(arguments) - {"name", "arguments"}:
+        return None
+    return name, values
+
+
 async def _render_fast(service: TemplateService, arguments: dict[str, Any]) -> dict[str, Any] | None:
     """render_template without pydantic on the way in or out (it is the hot tool); None for unusual input."""
-    name, values, version = arguments.get("name"), arguments.get("arguments", {}), arguments.get("version")
-    if not isinstance(name, str) or not isinstance(values, dict) or version is not None or len(arguments) > 2:
+    call = current_render_call(arguments)
+    if call is None:
         return None
+    name, values = call
     try:
         result = await service.render(name, values, client="mcp")
     except PbaError as exc:
