@@ -83,8 +83,21 @@ def path() -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Keep the store in step with template files in this folder while serving (repeatable).",
 )
+@click.option(
+    "--stdio-transport",
+    type=click.Choice(["auto", "portable"]),
+    default="auto",
+    show_default=True,
+    help="auto: on Unix, read stdin pipes on the event loop; portable: the MCP SDK's thread-based transport.",
+)
 def serve(
-    transport: str, host: str, port: int, stateless: bool, auth_token: str | None, watch: tuple[Path, ...]
+    transport: str,
+    host: str,
+    port: int,
+    stateless: bool,
+    auth_token: str | None,
+    watch: tuple[Path, ...],
+    stdio_transport: str,
 ) -> None:
     """Serve the templates over MCP (stdio by default)."""
     from ..server.serve import serve_forever
@@ -102,6 +115,7 @@ def serve(
                 stateless=stateless,
                 token=auth_token,
                 watch=watch,
+                stdio_transport="portable" if stdio_transport == "portable" else "auto",
             )
         )
     except PbaError as exc:

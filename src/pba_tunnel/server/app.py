@@ -11,14 +11,12 @@ from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.server.lowlevel import NotificationOptions
 from mcp.server.models import InitializationOptions
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
-from mcp.server.subscriptions import ListenHandler
 
 from ..errors import PbaError
-from .errors import tool_error
-from .handlers import Handlers
+from .errors import tool_failure
+from .handlers import DEFAULT_PAGE_SIZE, Handlers
 from .notify import ChangeNotifier
 from .slot import ServiceSlot
-from .tools import ENHANCE_TOOL, READ_ONLY_TOOLS
 
 if TYPE_CHECKING:
     from .enhance_tool import EnhanceTool
@@ -38,11 +36,6 @@ CACHE_HINTS: dict[CacheableMethod, CacheHint] = {
 }
 
 
-def complete_result(result: dict[str, Any]) -> dict[str, Any]:
-    """A handler's wire dict for the SDK dispatch: 2026-07-28 requires ``resultType`` (older versions drop it)."""
-    return {"resultType": "complete", **result}
-
-
 def package_version() -> str:
     """The installed version of mcp-pba-tunnel."""
     try:
@@ -52,7 +45,11 @@ def package_version() -> str:
 
 
 class TunnelServer(Server[Any]):
-    """The SDK server, advertising ``listChanged: true`` on every transport (the SDK default is false)."""
+    """The SDK server, advertising on handshake-era connections the notifications this server delivers."""
+
+    def __init__(self, *args: Any, delivers_notifications: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delivers_notifications = delivers_notifications
 
     def create_initialization_options(
         self,
@@ -60,28 +57,35 @@ class TunnelServer(Server[Any]):
         experimental_capabilities: dict[str, dict[str, Any]] | None = None,
         extensions: dict[str, dict[str, Any]] | None = None,
     ) -> InitializationOptions:
+        delivered = self.delivers_notifications
         return super().create_initialization_options(
-            notification_options or NotificationOptions(prompts_changed=True, resources_changed=True),
+            notification_options or NotificationOptions(prompts_changed=delivered, resources_changed=delivered),
             experimental_capabilities,
             extensions,
         )
 
 
 class McpApp:
-    """One service exposed as an MCP server: handlers, change notifications and the SDK server."""
+    """One service exposed as an MCP server: handlers, change notifications and the SDK server.
 
-    def __init__(self, slot: ServiceSlot) -> None:
+    ``stateless`` is for stateless HTTP, where no connection outlives its request: handshake-era clients are
+    then promised no notifications and no resource subscriptions, since none could reach them.
+    """
+
+    def __init__(self, slot: ServiceSlot, *, stateless: bool = False, page_size: int = DEFAULT_PAGE_SIZE) -> None:
         self.slot = slot
-        self.handlers = Handlers(slot)
-        self.notifier = ChangeNotifier(slot)
+        self.handlers = Handlers(slot, page_size=page_size)
+        self.notifier = ChangeNotifier(slot, deliver=not stateless)
         self._enhancer: EnhanceTool | None = None
-        self.server: Server[Any] = self._build()
+        self.server: TunnelServer = self._build(stateless)
 
-    async def _enhance(self, ctx: ServerRequestContext[Any], p: types.CallToolRequestParams) -> dict[str, Any]:
+    async def _enhance(
+        self, ctx: ServerRequestContext[Any], p: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
         try:
             service = await self.slot.get()
         except PbaError as exc:
-            return tool_error(f"{p.name} failed: {exc.message}")
+            return tool_failure(p.name, exc)
         if self._enhancer is None:
             # Imported on first use: it pulls in the enhancement core, which must not slow down a cold start.
             from .enhance_tool import EnhanceTool
@@ -90,48 +94,66 @@ class McpApp:
         return await self._enhancer.call(ctx, service, p)
 
     def initialization_options(self) -> InitializationOptions:
-        """Capabilities as advertised on handshake-era connections (listChanged true)."""
+        """Capabilities as advertised on handshake-era connections."""
         return self.server.create_initialization_options()
 
-    def _build(self) -> TunnelServer:
+    async def _call_tool(
+        self, ctx: ServerRequestContext[Any], p: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        from .tools import ENHANCE_TOOL, READ_ONLY_TOOLS, call_tool
+
+        if p.name == ENHANCE_TOOL:
+            result = await self._enhance(ctx, p)
+            if isinstance(result, types.InputRequiredResult):
+                return result  # 2026-07-28: the client asks its model and retries
+        else:
+            try:
+                service = await self.slot.get()
+            except PbaError as exc:
+                return tool_failure(p.name, exc)
+            result = await call_tool(service, p.name, p.arguments)
+        if not result.is_error and p.name not in READ_ONLY_TOOLS:
+            await self.notifier.check()  # a write: tell every client now rather than at the next poll
+        return result
+
+    def _build(self, stateless: bool) -> TunnelServer:
         h = self.handlers
 
-        async def list_prompts(_ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None) -> Any:
-            return complete_result(await h.list_prompts(p.cursor if p else None))
+        async def list_prompts(
+            _ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None
+        ) -> types.ListPromptsResult:
+            return await h.list_prompts(p.cursor if p else None)
 
-        async def get_prompt(_ctx: ServerRequestContext[Any], p: types.GetPromptRequestParams) -> Any:
-            return complete_result(await h.get_prompt(p.name, p.arguments))
+        async def get_prompt(_ctx: ServerRequestContext[Any], p: types.GetPromptRequestParams) -> types.GetPromptResult:
+            return await h.get_prompt(p.name, p.arguments)
 
-        async def list_tools(_ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None) -> Any:
-            return complete_result(await h.list_tools())
+        async def list_tools(
+            _ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None
+        ) -> types.ListToolsResult:
+            from .tools import tool_definitions
 
-        async def call_tool(ctx: ServerRequestContext[Any], p: types.CallToolRequestParams) -> Any:
-            if p.name == ENHANCE_TOOL:
-                result = await self._enhance(ctx, p)
-                if result.get("resultType") == "input_required":
-                    return result  # 2026-07-28: the client asks its model and retries
-            else:
-                result = await h.call_tool(p.name, p.arguments)
-            if not result.get("isError") and p.name not in READ_ONLY_TOOLS:
-                await self.notifier.check()  # a write: tell every client now rather than at the next poll
-            return complete_result(result)
+            return types.ListToolsResult(tools=tool_definitions())
 
-        async def list_resources(_ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None) -> Any:
-            return complete_result(await h.list_resources(p.cursor if p else None))
+        async def list_resources(
+            _ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None
+        ) -> types.ListResourcesResult:
+            return await h.list_resources(p.cursor if p else None)
 
-        async def list_templates(_ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None) -> Any:
-            return complete_result(await h.list_resource_templates())
+        async def list_templates(
+            _ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None
+        ) -> types.ListResourceTemplatesResult:
+            return await h.list_resource_templates()
 
-        async def read_resource(_ctx: ServerRequestContext[Any], p: types.ReadResourceRequestParams) -> Any:
-            return complete_result(await h.read_resource(str(p.uri)))
+        async def read_resource(
+            _ctx: ServerRequestContext[Any], p: types.ReadResourceRequestParams
+        ) -> types.ReadResourceResult:
+            return await h.read_resource(str(p.uri))
 
-        async def complete(_ctx: ServerRequestContext[Any], p: types.CompleteRequestParams) -> Any:
-            return complete_result(
-                await h.complete(p.ref.model_dump(by_alias=True), p.argument.model_dump(by_alias=True))
-            )
+        async def complete(_ctx: ServerRequestContext[Any], p: types.CompleteRequestParams) -> types.CompleteResult:
+            return await h.complete(p.ref, p.argument.name, p.argument.value)
 
-        async def set_level(_ctx: ServerRequestContext[Any], _p: types.SetLevelRequestParams) -> Any:
-            return {}  # our logs go to stderr; accepting the level keeps clients that set one happy
+        async def set_level(_ctx: ServerRequestContext[Any], _p: types.SetLevelRequestParams) -> types.EmptyResult:
+            return types.EmptyResult()  # our logs go to stderr; accepting the level keeps clients that set one happy
 
         server = TunnelServer(
             "pba-tunnel",
@@ -139,18 +161,24 @@ class McpApp:
             title="MCP-PBA-TUNNEL",
             description="Prompt templates from one versioned store, for every MCP client",
             instructions=INSTRUCTIONS,
+            delivers_notifications=not stateless,
             on_list_prompts=list_prompts,
             on_get_prompt=get_prompt,
             on_list_tools=list_tools,
-            on_call_tool=call_tool,
+            on_call_tool=self._call_tool,
             on_list_resources=list_resources,
             on_list_resource_templates=list_templates,
             on_read_resource=read_resource,
             on_completion=complete,
-            on_subscriptions_listen=ListenHandler(self.notifier.bus),
+            on_subscriptions_listen=self.notifier.listen,
             cache_hints=CACHE_HINTS,
         )
         server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, set_level)
+        if not stateless:
+            server.add_request_handler("resources/subscribe", types.SubscribeRequestParams, self.notifier.subscribe)
+            server.add_request_handler(
+                "resources/unsubscribe", types.UnsubscribeRequestParams, self.notifier.unsubscribe
+            )
         # 2026-07-28 multi-round trips (enhance_template's sampling): the SDK seals the requestState we hand out
         # and verifies every echo, so a client cannot forge answers; the key lives in this process only.
         server.middleware.append(RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience=server.name))

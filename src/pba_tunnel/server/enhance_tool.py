@@ -32,15 +32,15 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp_types.version import is_version_at_least
 from pydantic import ValidationError
 
-from ..enhance import EnhanceFailure, EnhanceRequest, EnhanceResult, compare, enhance
+from ..enhance import EnhanceRequest, EnhanceResult, compare, enhance
 from ..errors import PbaError, ProviderError
 from ..providers.base import ChatMessage, CompletionOptions, Provider
 from ..providers.sampling import ALTERNATIVES, Sampled, Sampler, SamplingProvider
 from ..providers.sampling import NAME as SAMPLING
 from ..service import TemplateService
 from . import tool_models as m
-from .errors import tool_error
-from .tools import ENHANCE_TOOL, validation_message
+from .errors import tool_error, tool_failure
+from .tools import ENHANCE_TOOL, TOOLS, parse_arguments, structured_result
 
 INPUT_REQUIRED_VERSION = "2026-07-28"
 STATE_VERSION = 1
@@ -169,19 +169,10 @@ class InputRound:
         self.used[key] = wire
         return _sampled(result)
 
-    def input_required(self) -> dict[str, Any]:
-        """The wire ``InputRequiredResult``: the pending questions and everything answered so far."""
+    def input_required(self) -> types.InputRequiredResult:
+        """The ``InputRequiredResult``: the pending questions and everything answered so far."""
         state = compact_json({"v": STATE_VERSION, "samples": self.used})
-        result = types.InputRequiredResult(input_requests=dict(self.pending), request_state=state)
-        return result.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def _result_out(result: EnhanceResult) -> m.EnhanceResultOut:
-    return m.EnhanceResultOut.model_validate(result.model_dump(mode="json"))
-
-
-def _failure_out(failure: EnhanceFailure) -> m.EnhanceFailureOut:
-    return m.EnhanceFailureOut(provider=failure.provider, model=failure.model, error=failure.error)
+        return types.InputRequiredResult(input_requests=dict(self.pending), request_state=state)
 
 
 def _parse_candidate(spec: str) -> tuple[str, str | None]:
@@ -198,12 +189,12 @@ class EnhanceTool:
 
     async def call(
         self, ctx: ServerRequestContext[Any], service: TemplateService, params: types.CallToolRequestParams
-    ) -> dict[str, Any]:
-        """The wire result: a tool result (``isError`` on failure) or, on 2026-07-28, an input-required result."""
-        try:
-            args = m.EnhanceInput.model_validate(params.arguments or {})
-        except ValidationError as exc:
-            return tool_error(validation_message(ENHANCE_TOOL, exc))
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        """A tool result (``isError`` on failure) or, on 2026-07-28, an input-required result."""
+        args = parse_arguments(TOOLS[ENHANCE_TOOL], params.arguments)
+        if isinstance(args, types.CallToolResult):
+            return args
+        assert isinstance(args, m.EnhanceInput)
         capabilities = ctx.session.client_capabilities
         can_sample = capabilities is not None and capabilities.sampling is not None
         modern = is_version_at_least(ctx.protocol_version, INPUT_REQUIRED_VERSION)
@@ -240,7 +231,7 @@ class EnhanceTool:
             except PbaError as exc:
                 if round_ is not None and round_.pending:
                     return round_.input_required()
-                return tool_error(f"{ENHANCE_TOOL} failed: {exc.message}")
+                return tool_failure(ENHANCE_TOOL, exc)
         finally:
             for provider in providers:
                 await _close(provider)
@@ -256,28 +247,23 @@ class EnhanceTool:
         models: list[str | None],
         request: EnhanceRequest,
         args: m.EnhanceInput,
-    ) -> dict[str, Any]:
+    ) -> types.CallToolResult:
         if not args.compare:
             result = await enhance(service, providers[0], request, model=models[0])
-            out = m.EnhanceOut(**_result_out(result).model_dump())
+            out = m.EnhanceOut(**result.model_dump())
         else:
             candidates: list[m.EnhanceCandidateOut] = []
             for item in await compare(service, list(zip(providers, models, strict=True)), request):
                 if isinstance(item, EnhanceResult):
-                    candidates.append(m.EnhanceCandidateOut(ok=True, result=_result_out(item)))
+                    candidates.append(m.EnhanceCandidateOut(ok=True, result=item))
                 else:
-                    candidates.append(m.EnhanceCandidateOut(ok=False, failure=_failure_out(item)))
+                    candidates.append(m.EnhanceCandidateOut(ok=False, failure=item))
             best = next((c.result for c in candidates if c.result is not None), None)
             if best is None:
                 failures = "; ".join(f"{c.failure.provider}: {c.failure.error}" for c in candidates if c.failure)
                 return tool_error(f"{ENHANCE_TOOL} failed for every provider: {failures}")
             out = m.EnhanceOut(**best.model_dump(), candidates=candidates)
-        structured = out.model_dump(mode="json", exclude_none=True)
-        return {
-            "content": [{"type": "text", "text": json.dumps(structured, ensure_ascii=False)}],
-            "structuredContent": structured,
-            "isError": False,
-        }
+        return structured_result(out, exclude_none=True)
 
 
 async def _close(provider: Provider) -> None:

@@ -1,37 +1,67 @@
-"""How core errors reach MCP clients: JSON-RPC errors for protocol requests, ``isError`` tool results."""
+"""How core errors reach MCP clients: JSON-RPC errors for protocol requests, ``isError`` tool results.
+
+The core says what went wrong (a stable code and the facts); the remedies here are worded for a model or an MCP
+client: which request or tool to call next, and the shape of the arguments to send.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
+import mcp.types as types
 from mcp import MCPError
 
-from ..errors import ArgumentError, ArgumentTooLargeError, NotFoundError, PbaError, StoreError
+from ..errors import (
+    ArgumentError,
+    ArgumentTooLargeError,
+    MissingArgumentsError,
+    NotFoundError,
+    PbaError,
+    StoreError,
+)
 
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-RESOURCE_NOT_FOUND = -32002
+INVALID_PARAMS = types.INVALID_PARAMS
+INTERNAL_ERROR = types.INTERNAL_ERROR
+RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for an unknown resource URI
+
+FIND_NAMES = "call prompts/list or the search_templates tool to find the names"
+
+
+def remedy(exc: PbaError) -> str:
+    """What an MCP client or model can do about ``exc`` (empty when the message says it all)."""
+    if isinstance(exc, MissingArgumentsError):
+        example = json.dumps(dict.fromkeys(exc.missing, "..."))
+        return f"pass them in arguments, e.g. {example}"
+    if isinstance(exc, NotFoundError) and "deleted" in exc.message:
+        return "the restore_template tool brings it back"
+    if isinstance(exc, NotFoundError) and "no template named" in exc.message:
+        return FIND_NAMES
+    return ""
+
+
+def explain(exc: PbaError) -> str:
+    """The core's facts with the MCP remedy after them."""
+    advice = remedy(exc)
+    return f"{exc.message}; {advice}" if advice else exc.message
 
 
 def protocol_error(exc: PbaError) -> MCPError:
     """The JSON-RPC error for a failed prompt or resource request (-32602 for what the caller got wrong)."""
+    data = {"reason": exc.code}
     if isinstance(exc, NotFoundError | ArgumentError | ArgumentTooLargeError):
-        return MCPError(code=INVALID_PARAMS, message=exc.message, data={"reason": exc.code})
+        return MCPError(code=INVALID_PARAMS, message=explain(exc), data=data)
     if isinstance(exc, StoreError):
-        return MCPError(
-            code=INTERNAL_ERROR, message=f"template store unavailable: {exc.message}", data={"reason": exc.code}
-        )
-    return MCPError(code=INTERNAL_ERROR, message=exc.message, data={"reason": exc.code})
+        return MCPError(code=INTERNAL_ERROR, message=f"template store unavailable: {exc.message}", data=data)
+    return MCPError(code=INTERNAL_ERROR, message=explain(exc), data=data)
 
 
-def tool_error(message: str) -> dict[str, Any]:
+def tool_error(message: str) -> types.CallToolResult:
     """A tool result a model can read and act on (``isError: true``)."""
-    return {"content": [{"type": "text", "text": message}], "isError": True}
+    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
 
-def error_response(request_id: Any, error: MCPError) -> dict[str, Any]:
-    """A JSON-RPC error response (used by the stdio fast path)."""
-    body: dict[str, Any] = {"code": error.error.code, "message": error.error.message}
-    if error.error.data is not None:
-        body["data"] = error.error.data
-    return {"jsonrpc": "2.0", "id": request_id, "error": body}
+def tool_failure(tool: str, exc: PbaError) -> types.CallToolResult:
+    """The ``isError`` result of a tool whose service call raised ``exc``."""
+    if isinstance(exc, StoreError):
+        return tool_error(f"{tool} failed: template store unavailable: {exc.message}")
+    return tool_error(f"{tool} failed: {explain(exc)}")

@@ -1,46 +1,43 @@
-"""Protocol handlers as plain functions over wire dicts, shared by the SDK dispatch and the stdio fast path."""
+"""The MCP requests about prompts, resources and completions, answered through the service as ``mcp.types``."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
 
+import mcp.types as types
 from mcp import MCPError
 
 from ..errors import NotFoundError, PbaError
-from .errors import INVALID_PARAMS, RESOURCE_NOT_FOUND, protocol_error, tool_error
+from .errors import FIND_NAMES, INVALID_PARAMS, RESOURCE_NOT_FOUND, protocol_error
 from .slot import ServiceSlot
-from .tools import TOOL_DEFINITIONS, call_tool, current_render_call, render_tool_result
 
 if TYPE_CHECKING:
     from ..rendering import RenderResult
     from ..store.store import PromptRow
 
-PAGE_SIZE = 100
+# Many clients never follow nextCursor (langchain-mcp-adapters, llama-index, mcp-use): a page this size keeps a
+# library of normal size whole for them, and still lists in a few milliseconds.
+DEFAULT_PAGE_SIZE = 1000
 INDEX_URI = "templates://index"
 TEMPLATE_URI = "template://"
+MAX_COMPLETIONS = 100
 
 
-def prompt_from_row(row: PromptRow) -> dict[str, Any]:
-    """A template as ``prompts/list`` shows it: arguments with description and required flag as declared.
-
-    Built straight from the stored row, without model validation: it is the listing clients call most.
-    """
+def prompt_from_row(row: PromptRow) -> types.Prompt:
+    """A template as ``prompts/list`` shows it: arguments with description and required flag as declared."""
     arguments = [
-        {
-            "name": a["name"],
-            "description": a["description"],
-            "required": a["required"] if a.get("required") is not None else a.get("default") is None,
-        }
+        types.PromptArgument(
+            name=a["name"],
+            description=a["description"],
+            required=a["required"] if a.get("required") is not None else a.get("default") is None,
+        )
         for a in json.loads(row.arguments_json)
     ]
-    prompt: dict[str, Any] = {"name": row.name, "description": row.description, "arguments": arguments}
-    if row.title:
-        prompt["title"] = row.title
-    return prompt
+    return types.Prompt(name=row.name, title=row.title or None, description=row.description, arguments=arguments)
 
 
-def prompt_messages(result: RenderResult) -> list[dict[str, Any]]:
+def prompt_messages(result: RenderResult) -> list[types.PromptMessage]:
     """MCP prompts have only user and assistant roles: system parts go on top of the first user message."""
     system = [m.content for m in result.messages if m.role == "system"]
     others = [(m.role, m.content) for m in result.messages if m.role != "system"]
@@ -50,166 +47,150 @@ def prompt_messages(result: RenderResult) -> list[dict[str, Any]]:
             others.insert(0, ("user", "\n\n".join(system)))
         else:
             others[first_user] = ("user", "\n\n".join([*system, others[first_user][1]]))
-    return [{"role": role, "content": {"type": "text", "text": text}} for role, text in others]
+    return [types.PromptMessage(role=role, content=types.TextContent(type="text", text=text)) for role, text in others]
+
+
+def template_uri(name: str) -> str:
+    """The resource URI of a template's current source."""
+    return f"{TEMPLATE_URI}{name}"
+
+
+def parse_template_uri(uri: str) -> tuple[str, int | None] | None:
+    """``(name, version)`` of a ``template://NAME[@VERSION]`` URI; None for any other URI."""
+    if not uri.startswith(TEMPLATE_URI):
+        return None
+    name, _, version = uri.removeprefix(TEMPLATE_URI).partition("@")
+    if not name or (version and not (version.isdigit() and len(version) <= 10)):
+        return None
+    return name, int(version) if version else None
 
 
 class Handlers:
-    """Every MCP request this server answers, over one service."""
+    """Every MCP request about prompts, resources and completions, over one service."""
 
-    def __init__(self, slot: ServiceSlot) -> None:
+    def __init__(self, slot: ServiceSlot, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
         self.slot = slot
+        self.page_size = page_size
 
-    async def list_prompts(self, cursor: str | None) -> dict[str, Any]:
+    async def list_prompts(self, cursor: str | None) -> types.ListPromptsResult:
         try:
-            rows, next_cursor = await (await self.slot.get()).prompt_rows(cursor=cursor, limit=PAGE_SIZE)
-        except NotFoundError as exc:
-            raise MCPError(code=INVALID_PARAMS, message=exc.message) from None
+            rows, next_cursor = await (await self.slot.get()).prompt_rows(cursor=cursor, limit=self.page_size)
         except PbaError as exc:
             raise protocol_error(exc) from None
-        result: dict[str, Any] = {"prompts": [prompt_from_row(row) for row in rows]}
-        if next_cursor:
-            result["nextCursor"] = next_cursor
-        return result
+        return types.ListPromptsResult(prompts=[prompt_from_row(row) for row in rows], next_cursor=next_cursor)
 
-    async def get_prompt(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
+    async def get_prompt(self, name: str, arguments: dict[str, str] | None) -> types.GetPromptResult:
         try:
             result = await (await self.slot.get()).render(name, arguments or {}, client="mcp")
         except NotFoundError as exc:
-            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt '{name}': {exc.message}") from None
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"Unknown prompt '{name}': {exc.message}; {FIND_NAMES}",
+                data={"reason": exc.code},
+            ) from None
         except PbaError as exc:
             raise protocol_error(exc) from None
-        return {"description": result.description, "messages": prompt_messages(result)}
+        return types.GetPromptResult(description=result.description, messages=prompt_messages(result))
 
-    def get_prompt_now(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any] | None:
-        """``get_prompt`` without awaiting, when the template is cached; None when the store is needed."""
-        service = self.slot.opened
-        if service is None:
-            return None
+    async def list_resources(self, cursor: str | None) -> types.ListResourcesResult:
         try:
-            result = service.render_cached(name, arguments or {}, client="mcp")
-        except PbaError as exc:
-            raise protocol_error(exc) from None
-        return None if result is None else {"description": result.description, "messages": prompt_messages(result)}
-
-    def render_tool_now(self, arguments: dict[str, Any]) -> dict[str, Any] | None:
-        """The ``render_template`` tool without awaiting, when the template is cached; else None."""
-        service = self.slot.opened
-        call = current_render_call(arguments)
-        if service is None or call is None:
-            return None
-        name, values = call
-        try:
-            result = service.render_cached(name, values, client="mcp")
-        except PbaError as exc:
-            return tool_error(f"render_template failed: {exc.message}")
-        return None if result is None else render_tool_result(result)
-
-    async def list_tools(self) -> dict[str, Any]:
-        return {"tools": TOOL_DEFINITIONS}
-
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
-        try:
-            service = await self.slot.get()
-        except PbaError as exc:
-            return tool_error(f"{name} failed: {exc.message}")
-        return await call_tool(service, name, arguments)
-
-    async def list_resources(self, cursor: str | None) -> dict[str, Any]:
-        try:
-            page = await (await self.slot.get()).list_templates(cursor=cursor, limit=PAGE_SIZE)
+            page = await (await self.slot.get()).list_templates(cursor=cursor, limit=self.page_size)
         except PbaError as exc:
             raise protocol_error(exc) from None
         resources = (
             []
             if cursor
             else [
-                {
-                    "uri": INDEX_URI,
-                    "name": "template-index",
-                    "title": "Template index",
-                    "mimeType": "application/json",
-                    "description": "Every template: name, title, description, category, tags, arguments and version",
-                }
+                types.Resource(
+                    uri=INDEX_URI,
+                    name="template-index",
+                    title="Template index",
+                    mime_type="application/json",
+                    description="Every template: name, title, description, category, tags, arguments and version",
+                )
             ]
         )
         resources += [
-            {
-                "uri": f"{TEMPLATE_URI}{item.name}",
-                "name": item.name,
-                "title": item.title or item.name,
-                "description": item.description,
-                "mimeType": "text/markdown",
-            }
+            types.Resource(
+                uri=template_uri(item.name),
+                name=item.name,
+                title=item.title or item.name,
+                description=item.description,
+                mime_type="text/markdown",
+            )
             for item in page.items
         ]
-        result: dict[str, Any] = {"resources": resources}
-        if page.next_cursor:
-            result["nextCursor"] = page.next_cursor
-        return result
+        return types.ListResourcesResult(resources=resources, next_cursor=page.next_cursor)
 
-    async def list_resource_templates(self) -> dict[str, Any]:
-        return {
-            "resourceTemplates": [
-                {
-                    "uriTemplate": f"{TEMPLATE_URI}{{name}}",
-                    "name": "template-source",
-                    "mimeType": "text/markdown",
-                    "description": "The current source of a template (front matter and body)",
-                },
-                {
-                    "uriTemplate": f"{TEMPLATE_URI}{{name}}@{{version}}",
-                    "name": "template-version-source",
-                    "mimeType": "text/markdown",
-                    "description": "The source of one version of a template",
-                },
+    async def list_resource_templates(self) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(
+            resource_templates=[
+                types.ResourceTemplate(
+                    uri_template=f"{TEMPLATE_URI}{{name}}",
+                    name="template-source",
+                    mime_type="text/markdown",
+                    description="The current source of a template (front matter and body)",
+                ),
+                types.ResourceTemplate(
+                    uri_template=f"{TEMPLATE_URI}{{name}}@{{version}}",
+                    name="template-version-source",
+                    mime_type="text/markdown",
+                    description="The source of one version of a template",
+                ),
             ]
-        }
+        )
 
-    async def read_resource(self, uri: str) -> dict[str, Any]:
+    async def read_resource(self, uri: str) -> types.ReadResourceResult:
+        target = parse_template_uri(uri)
         try:
             if uri == INDEX_URI:
-                return {"contents": [{"uri": uri, "mimeType": "application/json", "text": await self._index()}]}
-            if uri.startswith(TEMPLATE_URI):
-                name, _, version = uri.removeprefix(TEMPLATE_URI).partition("@")
-                if version and not version.isdigit():
-                    raise NotFoundError(f"'{version}' is not a version number")
-                stored = await (await self.slot.get()).get(name, int(version) if version else None)
-                return {"contents": [{"uri": uri, "mimeType": "text/markdown", "text": stored.source}]}
+                text, mime_type = await self._index(), "application/json"
+            elif target is not None:
+                text, mime_type = (await (await self.slot.get()).get(*target)).source, "text/markdown"
+            else:
+                raise MCPError(
+                    code=RESOURCE_NOT_FOUND,
+                    message=f"Resource not found: {uri} (the URIs are {INDEX_URI} and {TEMPLATE_URI}NAME[@VERSION])",
+                    data={"uri": uri},
+                )
         except NotFoundError as exc:
             raise MCPError(
-                code=RESOURCE_NOT_FOUND, message=f"Resource not found: {uri}: {exc.message}", data={"uri": uri}
+                code=RESOURCE_NOT_FOUND,
+                message=f"Resource not found: {uri}: {exc.message}; call resources/list to find the URIs",
+                data={"uri": uri},
             ) from None
         except PbaError as exc:
             raise protocol_error(exc) from None
-        raise MCPError(
-            code=RESOURCE_NOT_FOUND,
-            message=f"Resource not found: {uri} (use {INDEX_URI} or {TEMPLATE_URI}NAME[@VERSION])",
-            data={"uri": uri},
-        )
+        return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=mime_type, text=text)])
 
     async def _index(self) -> str:
+        service = await self.slot.get()
         entries: list[dict[str, Any]] = []
         cursor = None
         while True:
-            page = await (await self.slot.get()).list_templates(cursor=cursor, limit=1000)
+            page = await service.list_templates(cursor=cursor, limit=1000)
             entries.extend(item.model_dump(mode="json", exclude={"kind", "deleted"}) for item in page.items)
             cursor = page.next_cursor
             if cursor is None:
                 return json.dumps({"templates": entries}, ensure_ascii=False)
 
-    async def complete(self, ref: dict[str, Any], argument: dict[str, Any]) -> dict[str, Any]:
+    async def complete(
+        self, ref: types.PromptReference | types.ResourceTemplateReference, argument: str, value: str
+    ) -> types.CompleteResult:
         """Values for a prompt argument (enum, default, used before) or a template name in a resource URI."""
-        name, value = str(argument.get("name", "")), str(argument.get("value", ""))
         values: list[str] = []
         try:
-            if ref.get("type") == "ref/prompt":
-                service = await self.slot.get()
-                values = await service.complete_argument(str(ref.get("name", "")), name, value)
-            elif ref.get("type") == "ref/resource" and name == "name":
+            if isinstance(ref, types.PromptReference):
+                values = await (await self.slot.get()).complete_argument(ref.name, argument, value)
+            elif argument == "name":
                 page = await (await self.slot.get()).list_templates(limit=1000)
                 values = [i.name for i in page.items if i.name.startswith(value)]
         except NotFoundError:
             values = []  # completing for an unknown prompt offers nothing rather than failing the client
         except PbaError as exc:
             raise protocol_error(exc) from None
-        return {"completion": {"values": values[:100], "total": len(values), "hasMore": len(values) > 100}}
+        return types.CompleteResult(
+            completion=types.Completion(
+                values=values[:MAX_COMPLETIONS], total=len(values), has_more=len(values) > MAX_COMPLETIONS
+            )
+        )

@@ -17,6 +17,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import ConfigError, PbaError
 from .app import McpApp
+from .event_store import MemoryEventStore
+
+RETRY_MILLISECONDS = 1000  # how soon a client whose stream dropped should reconnect (sent as SSE ``retry``)
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 OPEN_PATHS = {"/healthz"}
@@ -88,29 +91,37 @@ def health_route(app: McpApp) -> Route:
 
 
 def streamable_http_app(app: McpApp, *, host: str, stateless: bool, json_response: bool = False) -> Starlette:
-    """The streamable HTTP app at ``/mcp`` plus ``/healthz``."""
+    """The streamable HTTP app at ``/mcp`` plus ``/healthz``; stateful streams are resumable."""
     return app.server.streamable_http_app(
         streamable_http_path="/mcp",
         stateless_http=stateless,
         json_response=json_response,
+        event_store=None if stateless else MemoryEventStore(),
+        retry_interval=RETRY_MILLISECONDS,
         transport_security=rebinding_protection(host),
         host=host,
         custom_starlette_routes=[health_route(app)],
     )
 
 
+class SseEndpoint:
+    """``GET /sse`` as a plain ASGI app: the SDK's SSE transport needs the raw ``send``."""
+
+    def __init__(self, app: McpApp, transport: SseServerTransport) -> None:
+        self.app = app
+        self.transport = transport
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with self.transport.connect_sse(scope, receive, send) as (reads, writes):
+            await self.app.server.run(reads, writes, self.app.initialization_options())
+
+
 def sse_app(app: McpApp, *, host: str) -> Starlette:
     """The SSE transport for older clients: ``GET /sse`` and ``POST /messages/``."""
     transport = SseServerTransport("/messages/", security_settings=rebinding_protection(host))
-
-    async def handle_sse(request: Request) -> Response:
-        async with transport.connect_sse(request.scope, request.receive, request._send) as (reads, writes):
-            await app.server.run(reads, writes, app.initialization_options())
-        return Response()
-
     return Starlette(
         routes=[
-            Route("/sse", handle_sse, methods=["GET"]),
+            Route("/sse", SseEndpoint(app, transport), methods=["GET"]),
             Mount("/messages/", app=transport.handle_post_message),
             health_route(app),
         ]

@@ -13,6 +13,7 @@ from ..config import Settings
 from ..logging import configure_logging
 from .app import McpApp
 from .slot import ServiceSlot
+from .stdio import StdioChoice
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -29,6 +30,7 @@ async def serve_forever(
     stateless: bool,
     token: str | None,
     watch: Sequence[Path] = (),
+    stdio_transport: StdioChoice = "auto",
 ) -> None:
     """Open the store (creating and seeding it on first start), then serve MCP."""
     import os
@@ -44,12 +46,18 @@ async def serve_forever(
 
         return await TemplateService.open(settings)
 
-    app = McpApp(ServiceSlot(open_service))
+    app = McpApp(ServiceSlot(open_service), stateless=stateless and transport == "http")
     try:
         async with anyio.create_task_group() as watchers:
             for folder in watch:
                 watchers.start_soon(_watch_folder, app.slot, folder)
-            await _serve(app, settings, transport=transport, host=host, port=port, stateless=stateless, token=token)
+            if transport == "stdio":
+                from .stdio import serve_stdio
+
+                log.info("serving MCP on stdio", store=settings.database_url.split("@")[-1])
+                await serve_stdio(app, stdio_transport)  # opens the store once the handshake is answered
+            else:
+                await _serve_http(app, transport=transport, host=host, port=port, stateless=stateless, token=token)
             watchers.cancel_scope.cancel()
     finally:
         await app.slot.close()
@@ -66,18 +74,10 @@ async def _watch_folder(slot: ServiceSlot, folder: Path) -> None:
     await FolderWatcher(service, folder).run()
 
 
-async def _serve(
-    app: McpApp, settings: Settings, *, transport: str, host: str, port: int, stateless: bool, token: str | None
-) -> None:
-    if transport == "stdio":
-        from .stdio import serve_stdio
+async def _serve_http(app: McpApp, *, transport: str, host: str, port: int, stateless: bool, token: str | None) -> None:
+    from .http import serve_http
 
-        log.info("serving MCP on stdio", store=settings.database_url.split("@")[-1])
-        await serve_stdio(app)  # opens the store once the handshake is answered
-    else:
-        from .http import serve_http
-
-        await app.slot.open()
-        path = "/sse" if transport == "sse" else "/mcp"
-        log.info("serving MCP over HTTP", url=f"http://{host}:{port}{path}", stateless=stateless)
-        await serve_http(app, transport=transport, host=host, port=port, stateless=stateless, token=token)
+    await app.slot.open()
+    path = "/sse" if transport == "sse" else "/mcp"
+    log.info("serving MCP over HTTP", url=f"http://{host}:{port}{path}", stateless=stateless)
+    await serve_http(app, transport=transport, host=host, port=port, stateless=stateless, token=token)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from ..templates.spec import ArgumentSpec
+from ..enhance.models import EnhanceFailure, EnhanceResult
+from ..rendering import RenderedMessage
+from ..search.models import SearchResult
+from ..store.records import StoredTemplate, TemplateSummary, VersionInfo, WriteResult
 
+# Tool outputs are the domain's own models where one exists: one shape for the CLI's --json and for MCP.
+SearchOut = SearchResult
+DetailOut = StoredTemplate
+WriteOut = WriteResult
+
+MAX_VERSION = 2**31 - 1  # versions beyond this cannot exist; bigger numbers are refused at the boundary
 Name = Field(description="Template name (its MCP prompt name), e.g. code-review", min_length=1, max_length=200)
 
 
@@ -17,12 +26,50 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ArgumentValue(BaseModel):
+    """One argument value, as OpenAI's strict tool mode needs it (no open objects in a schema)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Argument name, as the template declares it")
+    value: str = Field(description="Its value as text (converted to the declared type)")
+
+
+def _argument_pairs(value: Any) -> Any:
+    """Accept ``[{name, value}, ...]`` (the advertised shape) as well as a plain ``{name: value}`` object."""
+    if isinstance(value, list):
+        pairs: dict[str, Any] = {}
+        for item in value:
+            pair = ArgumentValue.model_validate(item)
+            if pair.name in pairs:
+                raise ValueError(f"argument {pair.name!r} is given twice")
+            pairs[pair.name] = pair.value
+        return pairs
+    return value
+
+
+# Advertised as a list of name/value pairs (every client, OpenAI strict mode included, can produce it); an object
+# {"name": "value"} is accepted too, since that is what most models write first.
+RenderArguments = Annotated[
+    dict[str, Any],
+    BeforeValidator(_argument_pairs),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": ArgumentValue.model_json_schema(),
+            "description": 'Argument values, e.g. [{"name": "language", "value": "python"}] (an object '
+            '{"language": "python"} is accepted too)',
+        }
+    ),
+]
+
+
 class RenderInput(Input):
     name: str = Name
-    arguments: dict[str, Any] = Field(
-        default_factory=dict, description="Argument values by name (strings are converted to the declared type)"
+    arguments: RenderArguments = Field(default_factory=dict)
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="Render this version instead of the current one"
     )
-    version: int | None = Field(default=None, ge=1, description="Render this version instead of the current one")
 
 
 class SearchInput(Input):
@@ -49,7 +96,9 @@ class NameInput(Input):
 
 class GetInput(Input):
     name: str = Name
-    version: int | None = Field(default=None, ge=1, description="A given version instead of the current one")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="A given version instead of the current one"
+    )
 
 
 class CreateInput(Input):
@@ -68,6 +117,7 @@ class UpdateInput(Input):
     expected_version: int | None = Field(
         default=None,
         ge=1,
+        le=MAX_VERSION,
         description="Refuse the update unless this is still "
         "the current version (protects against overwriting someone's change)",
     )
@@ -76,72 +126,25 @@ class UpdateInput(Input):
 
 class RollbackInput(Input):
     name: str = Name
-    version: int = Field(ge=1, description="The version whose content becomes current again")
+    version: int = Field(ge=1, le=MAX_VERSION, description="The version whose content becomes current again")
 
 
 class DiffInput(Input):
     name: str = Name
-    from_version: int = Field(ge=1, description="Older version")
-    to_version: int = Field(ge=1, description="Newer version")
-
-
-class MessageOut(BaseModel):
-    role: str
-    content: str
+    from_version: int = Field(ge=1, le=MAX_VERSION, description="Older version")
+    to_version: int = Field(ge=1, le=MAX_VERSION, description="Newer version")
 
 
 class RenderOut(BaseModel):
     name: str
     version: int
-    messages: list[MessageOut]
+    messages: list[RenderedMessage]
     text: str = Field(description="The messages' contents joined by blank lines")
 
 
-class TemplateOut(BaseModel):
-    name: str
-    title: str | None = None
-    description: str
-    category: str | None = None
-    tags: list[str]
-    version: int
-
-
-class SearchHit(TemplateOut):
-    score: float = Field(description="Relevance; higher is better")
-    snippet: str = Field(description="Text around the match, matches in **bold**")
-    matched: list[str] = Field(description="Fields the query matched in")
-    fuzzy: bool = Field(description="Found by similarity of name or title (a likely typo), not by its words")
-
-
-class SearchOut(BaseModel):
-    query: str
-    mode: str = Field(
-        description="all: every word matched; any: the query was loosened to any word; fuzzy: "
-        "similar names or titles; filter: category/tag filters only"
-    )
-    notice: str | None = Field(default=None, description="Says when and how the query was loosened")
-    results: list[SearchHit]
-
-
 class ListOut(BaseModel):
-    templates: list[TemplateOut]
+    templates: list[TemplateSummary]
     next_cursor: str | None = None
-
-
-class DetailOut(TemplateOut):
-    current_version: int
-    arguments: list[ArgumentSpec]
-    source: str
-    content_hash: str
-    message: str | None = None
-    origin: str
-
-
-class WriteOut(BaseModel):
-    name: str
-    version: int
-    created: bool
-    changed: bool
 
 
 class StateOut(BaseModel):
@@ -150,18 +153,9 @@ class StateOut(BaseModel):
     changed: bool = Field(description="False when the template already was in that state")
 
 
-class VersionOut(BaseModel):
-    version: int
-    content_hash: str
-    message: str | None
-    origin: str
-    created_at: str
-    current: bool
-
-
 class HistoryOut(BaseModel):
     name: str
-    versions: list[VersionOut]
+    versions: list[VersionInfo]
 
 
 class DiffOut(BaseModel):
@@ -199,33 +193,13 @@ class EnhanceInput(Input):
     )
 
 
-class EnhanceResultOut(BaseModel):
-    name: str | None = Field(default=None, description="The template's name")
-    goal: str
-    source: str = Field(description="The improved template file")
-    diff: str = Field(description="Unified diff from the original source to the improved one")
-    provider: str
-    model: str
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    latency_ms: float
-    attempts: int = Field(description="Model calls it took to get a valid template")
-    saved_version: int | None = Field(default=None, description="The new version, when saved")
-
-
-class EnhanceFailureOut(BaseModel):
-    provider: str
-    model: str | None = None
-    error: str
-
-
 class EnhanceCandidateOut(BaseModel):
     ok: bool
-    result: EnhanceResultOut | None = None
-    failure: EnhanceFailureOut | None = None
+    result: EnhanceResult | None = None
+    failure: EnhanceFailure | None = None
 
 
-class EnhanceOut(EnhanceResultOut):
+class EnhanceOut(EnhanceResult):
     """One improved template; with ``compare``, its fields describe the first success, and every candidate."""
 
     candidates: list[EnhanceCandidateOut] | None = Field(

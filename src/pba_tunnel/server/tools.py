@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import mcp.types as types
 from pydantic import BaseModel, ValidationError
 
 from ..errors import PbaError
 from . import tool_models as m
-from .errors import tool_error
+from .errors import tool_error, tool_failure
 
 if TYPE_CHECKING:
-    from ..rendering import RenderResult
     from ..service import TemplateService
-    from ..store import StoredTemplate, TemplateSummary
 
 ENHANCE_TOOL = "enhance_template"  # answered by server/enhance_tool.py (it needs the request context)
 ToolFn = Callable[["TemplateService", Any], Awaitable[BaseModel]]
@@ -36,83 +36,50 @@ class ToolSpec:
     destructive: bool = False
     idempotent: bool = False
 
-    def definition(self) -> dict[str, Any]:
+    def definition(self) -> types.Tool:
         """The tool as ``tools/list`` shows it."""
-        return {
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "inputSchema": self.input_model.model_json_schema(),
-            "outputSchema": self.output_model.model_json_schema(),
-            "annotations": {
-                "title": self.title,
-                "readOnlyHint": self.read_only,
-                "destructiveHint": self.destructive,
-                "idempotentHint": self.idempotent,
-                "openWorldHint": False,
-            },
-        }
-
-
-def _summary(item: TemplateSummary) -> m.TemplateOut:
-    return m.TemplateOut(
-        name=item.name,
-        title=item.title,
-        description=item.description,
-        category=item.category,
-        tags=item.tags,
-        version=item.version,
-    )
-
-
-def _detail(item: StoredTemplate) -> m.DetailOut:
-    return m.DetailOut(
-        **_summary(item).model_dump(),
-        current_version=item.current_version,
-        arguments=item.arguments,
-        source=item.source,
-        content_hash=item.content_hash,
-        message=item.message,
-        origin=item.origin,
-    )
+        return types.Tool(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            input_schema=self.input_model.model_json_schema(),
+            output_schema=self.output_model.model_json_schema(mode="serialization"),
+            annotations=types.ToolAnnotations(
+                title=self.title,
+                read_only_hint=self.read_only,
+                destructive_hint=self.destructive,
+                idempotent_hint=self.idempotent,
+                open_world_hint=False,
+            ),
+        )
 
 
 async def _render(service: TemplateService, args: m.RenderInput) -> m.RenderOut:
     result = await service.render(args.name, args.arguments, version=args.version, client="mcp")
-    return m.RenderOut(
-        name=result.name,
-        version=result.version or 0,
-        text=result.text,
-        messages=[m.MessageOut(role=x.role, content=x.content) for x in result.messages],
-    )
+    return m.RenderOut(name=result.name, version=result.version or 0, text=result.text, messages=result.messages)
 
 
 async def _search(service: TemplateService, args: m.SearchInput) -> m.SearchOut:
-    found = await service.search(args.query, category=args.category, tags=args.tags, limit=args.limit)
-    return m.SearchOut.model_validate(found.model_dump())
+    return await service.search(args.query, category=args.category, tags=args.tags, limit=args.limit)
 
 
 async def _list(service: TemplateService, args: m.ListInput) -> m.ListOut:
     page = await service.list_templates(category=args.category, tag=args.tag, cursor=args.cursor, limit=args.limit)
-    return m.ListOut(templates=[_summary(i) for i in page.items], next_cursor=page.next_cursor)
+    return m.ListOut(templates=page.items, next_cursor=page.next_cursor)
 
 
 async def _get(service: TemplateService, args: m.GetInput) -> m.DetailOut:
-    return _detail(await service.get(args.name, args.version))
+    return await service.get(args.name, args.version)
 
 
 async def _create(service: TemplateService, args: m.CreateInput) -> m.WriteOut:
-    result = await service.create(
-        args.source, name=args.name, category=args.category, origin="mcp", message=args.message
-    )
-    return m.WriteOut(name=result.name, version=result.version, created=result.created, changed=result.changed)
+    return await service.create(args.source, name=args.name, category=args.category, origin="mcp", message=args.message)
 
 
 async def _update(service: TemplateService, args: m.UpdateInput) -> m.WriteOut:
-    result = await service.update(
+    return await service.update(
         args.name, args.source, expected_version=args.expected_version, origin="mcp", message=args.message
     )
-    return m.WriteOut(name=result.name, version=result.version, created=False, changed=result.changed)
 
 
 async def _delete(service: TemplateService, args: m.NameInput) -> m.StateOut:
@@ -124,18 +91,11 @@ async def _restore(service: TemplateService, args: m.NameInput) -> m.StateOut:
 
 
 async def _history(service: TemplateService, args: m.NameInput) -> m.HistoryOut:
-    versions = await service.history(args.name)
-    return m.HistoryOut(
-        name=args.name,
-        versions=[
-            m.VersionOut(**v.model_dump(exclude={"created_at"}), created_at=v.created_at.isoformat()) for v in versions
-        ],
-    )
+    return m.HistoryOut(name=args.name, versions=await service.history(args.name))
 
 
 async def _rollback(service: TemplateService, args: m.RollbackInput) -> m.WriteOut:
-    result = await service.rollback(args.name, args.version, origin="mcp")
-    return m.WriteOut(name=result.name, version=result.version, created=False, changed=result.changed)
+    return await service.rollback(args.name, args.version, origin="mcp")
 
 
 async def _diff(service: TemplateService, args: m.DiffInput) -> m.DiffOut:
@@ -280,6 +240,7 @@ TOOLS: dict[str, ToolSpec] = {
 
 
 def validation_message(tool: str, error: ValidationError) -> str:
+    """What was wrong with a tool's arguments, field by field."""
     problems = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "arguments"
@@ -288,62 +249,42 @@ def validation_message(tool: str, error: ValidationError) -> str:
     return f"invalid arguments for {tool}: " + "; ".join(problems)
 
 
-def current_render_call(arguments: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """``(name, values)`` when a render_template call asks for the current version with plain input.
-
-    Anything else (a version, unknown keys, wrong types) is None and takes the validated path.
-    """
-    name, values = arguments.get("name"), arguments.get("arguments", {})
-    if not isinstance(name, str) or not isinstance(values, dict) or set(arguments) - {"name", "arguments"}:
-        return None
-    return name, values
-
-
-async def _render_fast(service: TemplateService, arguments: dict[str, Any]) -> dict[str, Any] | None:
-    """render_template without pydantic on the way in or out (it is the hot tool); None for unusual input."""
-    call = current_render_call(arguments)
-    if call is None:
-        return None
-    name, values = call
+def parse_arguments(spec: ToolSpec, arguments: dict[str, Any] | None) -> BaseModel | types.CallToolResult:
+    """The tool's validated input, or the tool error that says what to fix."""
     try:
-        result = await service.render(name, values, client="mcp")
-    except PbaError as exc:
-        return tool_error(f"render_template failed: {exc.message}")
-    return render_tool_result(result)
+        return spec.input_model.model_validate(arguments or {})
+    except ValidationError as exc:
+        return tool_error(validation_message(spec.name, exc))
 
 
-def render_tool_result(result: RenderResult) -> dict[str, Any]:
-    """render_template's wire result: the joined text for reading, messages with roles as structured content."""
-    structured = {
-        "name": result.name,
-        "version": result.version,
-        "text": result.text,
-        "messages": [{"role": m.role, "content": m.content} for m in result.messages],
-    }
-    return {"content": [{"type": "text", "text": result.text}], "structuredContent": structured, "isError": False}
+def structured_result(output: BaseModel, *, exclude_none: bool = False) -> types.CallToolResult:
+    """A successful tool result: the output as structured content, and as text for clients that read only text."""
+    structured = output.model_dump(mode="json", exclude_none=exclude_none)
+    text = structured["text"] if isinstance(output, m.RenderOut) else json.dumps(structured, ensure_ascii=False)
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)], structured_content=structured, is_error=False
+    )
 
 
-async def call_tool(service: TemplateService, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
-    """Run a tool and return its wire result; user errors become ``isError`` results that say what to do."""
-    if name == "render_template" and arguments is not None:
-        fast = await _render_fast(service, arguments)
-        if fast is not None:
-            return fast
+async def call_tool(service: TemplateService, name: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
+    """Run a tool; user errors become ``isError`` results that say what to do."""
     spec = TOOLS.get(name)
     if spec is None:
         return tool_error(f"unknown tool {name!r}; the tools are: {', '.join(TOOLS)}")
-    try:
-        parsed = spec.input_model.model_validate(arguments or {})
-    except ValidationError as exc:
-        return tool_error(validation_message(name, exc))
+    parsed = parse_arguments(spec, arguments)
+    if isinstance(parsed, types.CallToolResult):
+        return parsed
     try:
         output = await spec.run(service, parsed)
     except PbaError as exc:
-        return tool_error(f"{name} failed: {exc.message}")
-    structured = output.model_dump(mode="json")
-    text = structured["text"] if isinstance(output, m.RenderOut) else json.dumps(structured, ensure_ascii=False)
-    return {"content": [{"type": "text", "text": text}], "structuredContent": structured, "isError": False}
+        return tool_failure(name, exc)
+    return structured_result(output)
 
 
 READ_ONLY_TOOLS = frozenset(name for name, spec in TOOLS.items() if spec.read_only)
-TOOL_DEFINITIONS = [spec.definition() for spec in TOOLS.values()]
+
+
+@cache
+def tool_definitions() -> list[types.Tool]:
+    """Every tool as ``tools/list`` shows it (built once, on first use)."""
+    return [spec.definition() for spec in TOOLS.values()]
