@@ -266,9 +266,14 @@ class RawStdio:
 
 
 @contextmanager
-def raw_stdio(home: Path, *options: str, **env: str) -> Iterator[RawStdio]:
-    """A :class:`RawStdio` server over the store under ``home``, always stopped afterwards."""
-    session = RawStdio([*options, "serve"], server_env(home, **env), home / "server-stderr.log")
+def raw_stdio(home: Path, *options: str, transport: str = "auto", **env: str) -> Iterator[RawStdio]:
+    """A :class:`RawStdio` server over the store under ``home``, always stopped afterwards.
+
+    ``transport`` is ``serve --stdio-transport``: auto (the Unix pipe transport here) or portable (the SDK's).
+    """
+    session = RawStdio(
+        [*options, "serve", "--stdio-transport", transport], server_env(home, **env), home / "server-stderr.log"
+    )
     try:
         yield session
     finally:

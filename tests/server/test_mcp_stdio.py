@@ -120,10 +120,11 @@ def test_render_template_of_a_given_version_is_not_answered_from_the_current_ver
         }
 
 
-def test_a_whole_raw_session_writes_only_json_rpc_lines_even_when_renders_fail(home: Path) -> None:
+@pytest.mark.parametrize("transport", ["auto", "portable"])
+def test_a_whole_raw_session_writes_only_json_rpc_lines_even_when_renders_fail(home: Path, transport: str) -> None:
     anyio.run(prepare_store, home, {"greet": GREET_SOURCE, "spin": SPIN_SOURCE})
 
-    with raw_stdio(home, PBA_TUNNEL_MAX_RENDER_SECONDS="0.2") as session:
+    with raw_stdio(home, transport=transport, PBA_TUNNEL_MAX_RENDER_SECONDS="0.2") as session:
         init = session.initialize()
         assert init["protocolVersion"] == "2025-11-25"
         assert init["serverInfo"]["name"] == "pba-tunnel"
