@@ -64,7 +64,7 @@ def _pick(frequencies: Counter[str], low: float, high: float, total: int, how_ma
     return chosen[::step][:how_many]
 
 
-async def _seconds(action: Callable[[], object]) -> float:
+def _seconds(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
