@@ -39,3 +39,8 @@ def test_the_wheel_ships_the_migrations_and_the_console_script(wheel: Path) -> N
     assert "pba_tunnel/store/migrations/versions/0001_initial.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "pba-tunnel = pba_tunnel.cli:main" in archive.read(entry_points).decode()
+
+
+def test_the_wheel_ships_no_bench(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if "bench" in n.lower() or n.startswith("tests/")]

@@ -143,7 +143,6 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
 def main() -> None:
     """Console-script entry point."""
     from . import (  # noqa: F401  (registers commands)
-        commands_bench,
         commands_db,
         commands_enhance,
         commands_read,

@@ -47,7 +47,6 @@ CREATE = f"""CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(
 BM25 = f"bm25({TABLE}, {', '.join(str(w) for w in WEIGHTS.values())})"
 _INSERT_PREFIX = f"INSERT INTO {TABLE}(rowid, {', '.join(COLUMNS)}) {_DOCUMENT}"
 _INSERT_ONE = text(f"{_INSERT_PREFIX} AND t.id = :id")
-_INSERT_FROM = text(f"{_INSERT_PREFIX} AND t.id >= :first")
 _INSERT_ALL = text(_INSERT_PREFIX)
 _DELETE = text(f"DELETE FROM {TABLE} WHERE rowid = :id")
 
@@ -69,10 +68,6 @@ class SqliteFullText:
         """(Re)index one template from what is stored (partials and deleted templates are left out)."""
         await connection.execute(_DELETE, {"id": template_id})
         await connection.execute(_INSERT_ONE, {"id": template_id})
-
-    async def index_from(self, connection: AsyncConnection, first_id: int) -> None:
-        """Index every template with an id from ``first_id`` on (new rows of a bulk insert), in one statement."""
-        await connection.execute(_INSERT_FROM, {"first": first_id})
 
     async def remove(self, connection: AsyncConnection, template_id: int) -> None:
         """Drop a template from the index (deleted templates are not found)."""

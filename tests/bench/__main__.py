@@ -1,0 +1,65 @@
+"""``python -m tests.bench``: run the bench suites and print every figure with its baseline and ratio."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .report import Figure, figures_json, format_report
+from .search_suite import run_search
+from .stdio_suite import run_stdio
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench",
+        description="Measure pba-tunnel against baselines run on this machine in the same run (reported as ratios).",
+    )
+    parser.add_argument("--suite", choices=["all", "stdio", "search"], default="all", help="default: all")
+    parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--calls", type=int, default=5000, help="sequential calls per latency figure (5000)")
+    parser.add_argument("--templates", type=int, default=10_000, help="store for prompts/get, cold start (10000)")
+    parser.add_argument("--list-templates", type=int, default=100_000, help="store for prompts/list (100000)")
+    parser.add_argument("--cold-starts", type=int, default=7, help="cold starts of each server (7)")
+    parser.add_argument("--search-templates", type=int, default=100_000, help="search corpus (100000)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen suites; the report goes to stdout, progress to stderr."""
+    args = _parser().parse_args(argv)
+    if args.quick:
+        args.calls, args.templates, args.list_templates, args.cold_starts, args.search_templates = (
+            200,
+            300,
+            1000,
+            1,
+            2000,
+        )
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    figures: list[Figure] = []
+    if args.suite in ("all", "stdio"):
+        figures += run_stdio(
+            calls=args.calls,
+            templates=args.templates,
+            list_templates=args.list_templates,
+            cold_starts=args.cold_starts,
+            log=log,
+        )
+    if args.suite in ("all", "search"):
+        figures += run_search(
+            templates=args.search_templates,
+            repeats=20 if args.quick else 100,
+            writes=50 if args.quick else 500,
+            log=log,
+        )
+    print(figures_json(figures) if args.json else format_report(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

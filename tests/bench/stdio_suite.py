@@ -1,0 +1,230 @@
+"""The stdio suite: prompts/get latency, listing, and cold start, against baselines run in the same run.
+
+Baselines: a stock ``MCPServer`` hello-world with one prompt, and the Node reference server
+(``@modelcontextprotocol/server-everything``). Every server is driven by the same minimal client
+(``peers.StdioPeer``). When our server offers a choice of stdio transport, each one is measured.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import anyio
+
+from .fill import Row, cli_env, fill_store
+from .peers import StdioPeer, cold_start, node_reference, our_transports, pin_cpu, stock_server
+from .report import Figure, p50, versus
+
+BENCH_TEMPLATE = """---
+name: {name}
+title: Summary {index}
+description: Summarise a text about {topic} for a chosen audience in a given number of words.
+tags: [bench, {topic}]
+arguments:
+  - name: text
+    description: The text to summarise
+  - name: audience
+    description: Who will read the summary
+    default: engineers
+    enum: [engineers, executives, customers]
+  - name: words
+    description: Most words in the summary
+    type: integer
+    default: 100
+---
+system:
+You write clear, faithful summaries about {topic}. Never invent facts.
+user:
+Summarise the text below for {{{{ audience }}}} in at most {{{{ words }}}} words.
+
+{{{{ text }}}}
+"""
+BENCH_ARGUMENTS = {"text": "MCP lets clients discover prompts and tools.", "audience": "executives", "words": "50"}
+TOPICS = ["databases", "security", "testing", "design", "operations", "writing", "data", "product"]
+# The figures issue 8 asks for, with their targets.
+GET_VS_STOCK, GET_VS_NODE, COLD_VS_STOCK = 0.4, 3.0, 1.15
+
+
+def bench_rows(count: int) -> Iterator[Row]:
+    """``count`` generated 3-argument templates named bench-000000, bench-000001, ..."""
+    from pba_tunnel.service import template_write
+    from pba_tunnel.templates.parsing import parse_template
+
+    arguments: dict[str, list[dict[str, object]]] = {}
+    for index in range(count):
+        topic = TOPICS[index % len(TOPICS)]
+        name = f"bench-{index:06d}"
+        source = BENCH_TEMPLATE.format(name=name, index=index, topic=topic)
+        if topic not in arguments:  # every template of a topic has the same arguments: parse one
+            parsed = template_write(parse_template(source))
+            arguments[topic] = [a.model_dump(exclude_none=True) for a in parsed.arguments]
+        yield Row(
+            name=name,
+            source=source,
+            title=f"Summary {index}",
+            description=f"Summarise a text about {topic} for a chosen audience in a given number of words.",
+            tags=["bench", topic],
+            arguments=arguments[topic],
+        )
+
+
+def bench_render(iterations: int) -> Figure:
+    """A cached template's render against a bare Jinja2 render of the same text, in-process."""
+    import jinja2
+
+    from pba_tunnel.config import Limits
+    from pba_tunnel.rendering import Renderer
+    from pba_tunnel.templates.parsing import parse_template
+
+    parsed = parse_template(BENCH_TEMPLATE.format(name="bench-render", index=0, topic="data"))
+    renderer = Renderer(Limits())
+    bare = [jinja2.Environment().from_string(part.source) for part in parsed.parts]
+    values = {"text": BENCH_ARGUMENTS["text"], "audience": "executives", "words": 50}
+    renderer.render(parsed, BENCH_ARGUMENTS)
+
+    def time_it(fn: Callable[[], object]) -> float:
+        samples = []
+        for _ in range(iterations):
+            started = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - started) * 1e6)
+        return p50(samples)
+
+    ours = time_it(lambda: renderer.render(parsed, BENCH_ARGUMENTS))
+    baseline = time_it(lambda: [t.render(values) for t in bare])
+    return versus(
+        "render_vs_jinja",
+        "render of a cached template (sandbox, limits, typed arguments)",
+        ours,
+        "µs",
+        "bare Jinja2 render",
+        baseline,
+        None,
+    )
+
+
+def _suffix(transport: str) -> tuple[str, str]:
+    """The key suffix and the name label of a transport's figures (the default transport has no suffix)."""
+    return ("", "") if transport == "auto" else (f"_{transport}", f" [{transport} stdio transport]")
+
+
+def run_stdio(
+    *, calls: int, templates: int, list_templates: int, cold_starts: int, log: Callable[[str], None]
+) -> list[Figure]:
+    """Measure every figure of the stdio suite; see the module docstring."""
+    cpu = pin_cpu()
+    ours = our_transports(log)
+    node = node_reference(log)
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="pba-bench-") as tmp:
+        root = Path(tmp)
+        small, large = root / "store-small", root / "store-large"
+        log(f"filling a store with {templates:,} templates and one with {list_templates:,} ...")
+        anyio.run(fill_store, small, bench_rows(templates))
+        anyio.run(fill_store, large, bench_rows(list_templates))
+        name = f"bench-{templates // 2:06d}"
+        stock = stock_server(root)
+        env = cli_env(small)
+
+        log(f"prompts/get, {calls:,} calls to each server ...")
+        params = {"name": name, "arguments": BENCH_ARGUMENTS}
+        ours_get: dict[str, float] = {}
+        ours_tool = 0.0
+        for transport, command in ours.items():
+            peer = StdioPeer(command, env, cpu)
+            ours_get[transport] = p50(peer.timed("prompts/get", params, calls))
+            if transport == "auto":
+                tool_params = {"name": "render_template", "arguments": params}
+                ours_tool = p50(peer.timed("tools/call", tool_params, calls))
+            peer.close()
+        node_get = None
+        if node is not None:
+            peer = StdioPeer(node, env, cpu)
+            node_params = {"name": "args-prompt", "arguments": {"city": "Paris", "state": "TX"}}
+            node_get = p50(peer.timed("prompts/get", node_params, calls))
+            peer.close()
+        peer = StdioPeer(stock, env, cpu)
+        stock_get = p50(peer.timed("prompts/get", {"name": "hello", "arguments": {"who": "bench"}}, calls))
+        peer.close()
+        for transport, value in ours_get.items():
+            key, label = _suffix(transport)
+            what = f"prompts/get, 3-argument template, {templates:,} stored{label}"
+            stock_name = "stock MCPServer hello-world prompts/get"
+            figures.append(versus(f"get_vs_stock{key}", what, value, "µs", stock_name, stock_get, GET_VS_STOCK))
+            node_name = "Node reference server prompts/get"
+            figures.append(versus(f"get_vs_node{key}", what, value, "µs", node_name, node_get, GET_VS_NODE))
+        figures.append(
+            versus(
+                "render_tool_vs_get",
+                "tools/call render_template",
+                ours_tool,
+                "µs",
+                "our prompts/get",
+                ours_get["auto"],
+                1.2,
+            )
+        )
+
+        log(f"prompts/list pages over {list_templates:,} templates ...")
+        peer = StdioPeer(ours["auto"], cli_env(large), cpu)
+        peer.call("prompts/list", {})
+        pages: list[float] = []
+        cursor: str | None = None
+        for _ in range(3):  # walk the whole list three times
+            while True:
+                started = time.perf_counter()
+                page = peer.call("prompts/list", {"cursor": cursor} if cursor else {})
+                pages.append((time.perf_counter() - started) * 1000)
+                cursor = page["result"].get("nextCursor")
+                if cursor is None:
+                    break
+        peer.close()
+        list_p50 = p50(pages)
+        figures.append(
+            Figure(
+                "list_page",
+                f"prompts/list page (100 prompts), {list_templates:,} stored",
+                list_p50,
+                "ms",
+                target="≤ 3 ms",
+                ok=list_p50 <= 3.0,
+            )
+        )
+
+        log(f"cold starts, {cold_starts} of each server ...")
+        starts: dict[str, list[tuple[float, float]]] = {name: [] for name in [*ours, "stock"]}
+        for _ in range(cold_starts):  # interleaved, so a slow moment of the machine hits every server alike
+            for transport, command in [*ours.items(), ("stock", stock)]:
+                starts[transport].append(cold_start(command, env))
+        stock_init = p50([s[0] for s in starts["stock"]])
+        stock_list = p50([s[1] for s in starts["stock"]])
+        for transport in ours:
+            key, label = _suffix(transport)
+            init, listed = p50([s[0] for s in starts[transport]]), p50([s[1] for s in starts[transport]])
+            figures.append(
+                versus(
+                    f"cold_start{key}",
+                    f"cold start, spawn to initialize answered, {templates:,} stored{label}",
+                    init,
+                    "ms",
+                    "stock MCPServer hello-world, spawn to initialize answered",
+                    stock_init,
+                    COLD_VS_STOCK,
+                )
+            )
+            figures.append(
+                versus(
+                    f"cold_list{key}",
+                    f"cold start, spawn to first prompts/list answered, {templates:,} stored{label}",
+                    listed,
+                    "ms",
+                    "stock MCPServer hello-world, spawn to first prompts/list answered",
+                    stock_list,
+                    COLD_VS_STOCK,
+                )
+            )
+    figures.append(bench_render(max(2000, calls)))
+    return figures
