@@ -167,3 +167,23 @@ def test_mcp1_client_hears_a_subscribed_template_change(
     assert summary["writer"]["exit"] == 0, summary["writer"]
     assert summary["capabilities"]["resources"].get("subscribe") is True, summary["capabilities"]
     assert "template://generated-001" in summary["updatedUris"], failure(summary, done.stderr)
+
+
+@pytest.mark.slow
+def test_mcp1_client_on_stateless_http_is_promised_no_notifications(
+    python_clients: PythonClients, big_home: Path, tmp_path: Path
+) -> None:
+    """Issue 10, defect 3: a stateless server cannot push, so it advertises no list changes and no subscriptions."""
+    with http_server(big_home, tmp_path / "server.log", "--stateless") as server:
+        plan = {"transport": "http", "url": server.url, **PLAN}
+        done, summary = python_clients.script("mcp-1.30.0", MCP1_CLIENT_SCRIPT, plan, big_home)
+    assert summary["ok"], failure(summary, done.stderr)
+    capabilities = summary["capabilities"]
+    promised = {
+        f"{feature}.{flag}"
+        for feature in ("prompts", "resources", "tools")
+        for flag in ("listChanged", "subscribe")
+        if (capabilities.get(feature) or {}).get(flag)
+    }
+    assert promised == set(), capabilities
+    assert summary["tool"]["isError"] is False  # and it still serves
