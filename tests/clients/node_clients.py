@@ -5,7 +5,8 @@ The fixtures live here rather than in a conftest.py, and the test modules import
 
 ``.ci/install-node-clients`` installs the clients and a Node 22 binary into a cache outside the repository
 (``$PBA_TUNNEL_NODE_CLIENTS``, else ``~/.cache/pba-tunnel/node-clients``). :func:`find_node_clients` uses that
-cache, installs it first when it is missing and npm is there, and says why when the tests must be skipped.
+cache, installs it first when it is missing and npm is there, and says why when the tests must be skipped
+(in CI, where ``.ci/run`` installs them, a missing client fails the test instead).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -226,6 +227,13 @@ class NodeClients:
         return target
 
 
+def unavailable(reason: str) -> NoReturn:
+    """Skip with ``reason``; in CI (``CI`` set), where .ci/run installs every client, fail instead."""
+    if os.environ.get("CI", "").lower() not in {"", "0", "false"}:
+        pytest.fail(f"CI must run the real-client tests, but: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 def find_node_clients() -> NodeClients | str:
     """The installed clients, installing them first if needed; a reason to skip when that cannot be done."""
     root = cache_dir()
@@ -263,12 +271,13 @@ class HttpServer:
 
 
 @contextlib.contextmanager
-def http_server(home: Path, log: Path, *extra: str) -> Iterator[HttpServer]:
-    """Serve the store under ``home`` over streamable HTTP on a free loopback port until the block ends."""
+def http_server(home: Path, log: Path, *extra: str, transport: str = "http") -> Iterator[HttpServer]:
+    """Serve the store under ``home`` over streamable HTTP (or ``transport="sse"``) on a free loopback port until
+    the block ends; ``url`` is the MCP endpoint (``/mcp``, or ``/sse``)."""
     port = free_port()
     with log.open("w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pba_tunnel", "serve", "--transport", "http", "--port", str(port), *extra],
+            [sys.executable, "-m", "pba_tunnel", "serve", "--transport", transport, "--port", str(port), *extra],
             env=server_env(home),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
@@ -289,7 +298,7 @@ def http_server(home: Path, log: Path, *extra: str) -> Iterator[HttpServer]:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the HTTP server did not answer /healthz\n{log.read_text()}")
             time.sleep(0.1)
-        yield HttpServer(f"http://127.0.0.1:{port}/mcp", home, process, log)
+        yield HttpServer(f"http://127.0.0.1:{port}/{'sse' if transport == 'sse' else 'mcp'}", home, process, log)
     finally:
         kill_group(process)
 
@@ -305,7 +314,7 @@ def node_clients_fixture() -> NodeClients:
     """The installed Node clients (installed on first use when npm is there); skips when they cannot be had."""
     found = find_node_clients()
     if isinstance(found, str):
-        pytest.skip(found)
+        unavailable(found)
     return found
 
 

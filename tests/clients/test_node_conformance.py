@@ -4,12 +4,18 @@ The suite's server scenarios mostly call fixture tools, prompts and resources (`
 ``test://static-text``, ``test_prompt_with_arguments``, ...) that only a conformance test server has. Every
 scenario that needs no fixture runs here, one ``--scenario`` at a time, against the stateful server and
 against ``--stateless``; each must pass with every check ``SUCCESS``.
+
+Three more run against the stateful server (issue 10): ``resources-subscribe`` and ``resources-unsubscribe``
+subscribe to a URI of the suite's own (``test://watched-resource``; the reference server accepts it), and
+``server-sse-polling`` calls a ``test_reconnection`` fixture tool, which this server does not have, but the
+checks that matter here are on the POST stream itself: a priming event with an id and a ``retry`` field.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,29 +58,44 @@ NEEDS_FIXTURE = {
     "json-schema-2020-12",
     "elicitation-sep1034-defaults",
     "elicitation-sep1330-enums",
-    "server-sse-polling",
     "resources-read-text",
     "resources-read-binary",
     "resources-templates-read",
-    "resources-subscribe",
-    "resources-unsubscribe",
     "prompts-get-simple",
     "prompts-get-with-args",
     "prompts-get-embedded-resource",
     "prompts-get-with-image",
 }
 
+# Scenarios run against the stateful server only (issue 10): subscriptions and resumable streams need a session.
+STATEFUL_ONLY = ["resources-subscribe", "resources-unsubscribe", "server-sse-polling"]
+# server-sse-polling: the missing fixture tool gives an isError result, which the suite reports as a failed
+# tool response; that says nothing about the stream.
+FIXTURE_FAILURES = {"server-sse-polling": {"incoming-sse-event"}}
+
 # A stateless server has no sessions by design; the suite warns (it does not fail) that it got no session id.
 STATELESS_WARNINGS = {"server-sse-multiple-streams": {"server-sse-multiple-streams-session"}}
 
 
-@pytest.fixture(scope="module", params=["stateful", "stateless"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
-    root = tmp_path_factory.mktemp(f"conformance-{request.param}")
+@contextmanager
+def serving(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[HttpServer]:
+    root = tmp_path_factory.mktemp(f"conformance-{mode}")
     home = root / "home"
     pba_tunnel("list", home=home)  # create and seed the store before serving
-    extra = ["--stateless"] if request.param == "stateless" else []
+    extra = ["--stateless"] if mode == "stateless" else []
     with http_server(home, root / "server.log", *extra) as running:
+        yield running
+
+
+@pytest.fixture(scope="module", params=["stateful", "stateless"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
+    with serving(tmp_path_factory, request.param) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stateful_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
+    with serving(tmp_path_factory, "stateful") as running:
         yield running
 
 
@@ -92,9 +113,9 @@ def test_every_server_scenario_is_classified(node_clients: NodeClients) -> None:
     lines = [line.strip() for line in done.stdout.splitlines()]
     listed = {line.removeprefix("- ").split(" ")[0] for line in lines if line.startswith("- ")}
     assert listed, done.describe()
-    known = set(FIXTURE_FREE) | NEEDS_FIXTURE
+    known = set(FIXTURE_FREE) | set(STATEFUL_ONLY) | NEEDS_FIXTURE
     assert listed == known, f"new: {sorted(listed - known)}, gone: {sorted(known - listed)}"
-    assert not set(FIXTURE_FREE) & NEEDS_FIXTURE
+    assert len(known) == len(FIXTURE_FREE) + len(STATEFUL_ONLY) + len(NEEDS_FIXTURE)
 
 
 @pytest.mark.parametrize("scenario", FIXTURE_FREE)
@@ -117,3 +138,33 @@ def test_conformance_scenario_passes(
     if scenario in STATELESS_WARNINGS and mode == "stateless":
         return  # without a session id the suite skips the stream checks
     assert any(check["status"] == "SUCCESS" for check in checks), checks
+
+
+def summarize(checks: list[dict[str, Any]]) -> str:
+    shown = [{key: check.get(key) for key in ("id", "status", "errorMessage", "details")} for check in checks]
+    return json.dumps(shown, indent=1)[:4000]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", STATEFUL_ONLY)
+def test_stateful_conformance_scenario_passes(
+    node_clients: NodeClients, stateful_server: HttpServer, scenario: str, tmp_path: Path
+) -> None:
+    output = tmp_path / "results"
+    done = node_clients.conformance("server", "--url", stateful_server.url, "--scenario", scenario, "-o", str(output))
+    checks = read_checks(output, scenario)
+    excused = FIXTURE_FAILURES.get(scenario, set())
+    bad = [
+        check
+        for check in checks
+        if check["status"] not in {"SUCCESS", "INFO"}
+        and not (check["id"] in excused and check.get("errorMessage") == "Tool call failed")
+    ]
+    assert not bad, f"{scenario}:\n{summarize(bad)}\n{done.describe()[-3000:]}"
+    statuses = {check["id"]: check["status"] for check in checks}
+    if scenario == "server-sse-polling":
+        # Resumable streams: the POST stream opens with a priming event (an id, no data) and a retry field.
+        for check_id in ("server-sse-priming-event", "server-sse-retry-field"):
+            assert statuses.get(check_id) == "SUCCESS", f"{check_id}: {statuses}\n{summarize(checks)}"
+    else:
+        assert statuses.get(scenario) == "SUCCESS", summarize(checks)

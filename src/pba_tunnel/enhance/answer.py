@@ -21,21 +21,44 @@ class AnswerProblem(Exception):
 
 
 def extract_template(answer: str) -> str:
-    """The first fenced block of ``answer`` (CommonMark fences: the closing fence is at least as long), or
-    the whole answer when it has none; always ending with one newline."""
+    """The template in a model's answer, always ending with one newline.
+
+    An answer that starts with front matter (``---``) is the template, whole. Otherwise the first fenced block,
+    read to its real closing fence: a template may hold fences of its own (the starter ``code-review`` wraps
+    ``{{ code }}`` in a bare fence), so the block ends at the last fence that can close it (one at least as
+    long, of the same character, with no info string) outside an inner block opened with an info string. A
+    longer outer fence (four backticks, or tildes) is never closed by a shorter inner one. No fence: the whole
+    answer.
+    """
+    if answer.lstrip("\ufeff \t\r\n").startswith("---"):
+        return answer.lstrip("\ufeff").strip("\n") + "\n"
     lines = answer.splitlines()
     for start, line in enumerate(lines):
         opened = _FENCE_OPEN.match(line)
-        if opened is None:
-            continue
-        fence = opened.group(1)
-        closing = re.compile(rf"^[ \t]{{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
-        end = next((i for i in range(start + 1, len(lines)) if closing.match(lines[i])), len(lines))
-        text = "\n".join(lines[start + 1 : end])
-        break
-    else:
-        text = answer
-    return text.strip("\n") + "\n"
+        if opened is not None:
+            end = _closing_fence(lines, start, opened.group(1))
+            return "\n".join(lines[start + 1 : end]).strip("\n") + "\n"
+    return answer.strip("\n") + "\n"
+
+
+def _closing_fence(lines: list[str], start: int, fence: str) -> int:
+    """The index of the line that closes the block opened at ``start`` with ``fence`` (len(lines) if none)."""
+    char, length = fence[0], len(fence)
+    closing = re.compile(rf"^[ \t]{{0,3}}{re.escape(char)}{{{length},}}[ \t]*$")
+    opening = re.compile(rf"^[ \t]{{0,3}}{re.escape(char)}{{{length},}}[ \t]*[^{re.escape(char)}\s]")
+    end = len(lines)
+    depth = 0  # inner blocks open inside the candidate block (only fences that could also close it count)
+    for index in range(start + 1, len(lines)):
+        if opening.match(lines[index]):
+            depth += 1
+        elif closing.match(lines[index]):
+            if depth:
+                depth -= 1
+            else:
+                end = index  # closes the block, or opens a bare inner one: a later candidate decides
+                depth = 1
+    # depth 0: the last candidate was closed again, so it opened an inner block and the block never closes
+    return end if depth else len(lines)
 
 
 def front_matter_keys(source: str) -> set[str]:
