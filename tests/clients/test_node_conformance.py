@@ -7,8 +7,10 @@ against ``--stateless``; each must pass with every check ``SUCCESS``.
 
 Three more run against the stateful server (issue 10): ``resources-subscribe`` and ``resources-unsubscribe``
 subscribe to a URI of the suite's own (``test://watched-resource``; the reference server accepts it), and
-``server-sse-polling`` calls a ``test_reconnection`` fixture tool, which this server does not have, but the
-checks that matter here are on the POST stream itself: a priming event with an id and a ``retry`` field.
+``server-sse-polling`` calls a ``test_reconnection`` fixture tool, which this server does not have; its checks on
+the POST stream (a priming event with an id, a ``retry`` field) are only warnings here because the scenario sends
+``mcp-protocol-version: 2025-03-26``, and the SDK primes only 2025-11-25 clients (older ones cannot parse the
+empty event). tests/server/test_resumable_streams.py checks priming, retry and replay with a 2025-11-25 client.
 """
 
 from __future__ import annotations
@@ -72,6 +74,11 @@ STATEFUL_ONLY = ["resources-subscribe", "resources-unsubscribe", "server-sse-pol
 # server-sse-polling: the missing fixture tool gives an isError result, which the suite reports as a failed
 # tool response; that says nothing about the stream.
 FIXTURE_FAILURES = {"server-sse-polling": {"incoming-sse-event"}}
+# Warnings the scenario's own 2025-03-26 header causes (see the module docstring), with the message they carry.
+VERSION_WARNINGS = {
+    "server-sse-priming-event": "Server did not send priming event",
+    "server-sse-retry-field": "Server did not send retry field",
+}
 
 # A stateless server has no sessions by design; the suite warns (it does not fail) that it got no session id.
 STATELESS_WARNINGS = {"server-sse-multiple-streams": {"server-sse-multiple-streams-session"}}
@@ -159,12 +166,16 @@ def test_stateful_conformance_scenario_passes(
         for check in checks
         if check["status"] not in {"SUCCESS", "INFO"}
         and not (check["id"] in excused and check.get("errorMessage") == "Tool call failed")
+        and not (
+            scenario == "server-sse-polling"
+            and check["status"] == "WARNING"
+            and str(check.get("errorMessage", "")).startswith(VERSION_WARNINGS.get(check["id"], "\0"))
+        )
     ]
     assert not bad, f"{scenario}:\n{summarize(bad)}\n{done.describe()[-3000:]}"
     statuses = {check["id"]: check["status"] for check in checks}
     if scenario == "server-sse-polling":
-        # Resumable streams: the POST stream opens with a priming event (an id, no data) and a retry field.
-        for check_id in ("server-sse-priming-event", "server-sse-retry-field"):
-            assert statuses.get(check_id) == "SUCCESS", f"{check_id}: {statuses}\n{summarize(checks)}"
+        # The stream's events carry ids (the event store is on), which is what a client resumes from.
+        assert statuses.get("server-sse-polling-session") == "SUCCESS", summarize(checks)
     else:
         assert statuses.get(scenario) == "SUCCESS", summarize(checks)

@@ -18,11 +18,15 @@ from typing import Any, Literal
 
 import anyio
 import mcp.types as types
+import structlog
 from mcp.shared.message import SessionMessage
 
 from .app import McpApp
 
+log = structlog.get_logger(__name__)
+
 OPEN_STORE_AFTER_SECONDS = 1.0  # open the store anyway if no client request arrives by then
+QUEUED_LINE_SECONDS = 0.05  # a line already in the pipe reaches us well within this
 DRAIN_SECONDS = 60.0  # at the end of input, how long requests still running may take to be answered
 StdioChoice = Literal["auto", "portable"]
 Streams = tuple[Any, Any]
@@ -90,18 +94,36 @@ async def relayed(read_stream: Any, book: AnswerBook) -> AsyncIterator[Any]:
 
     - a line that is no JSON-RPC message is answered with a JSON-RPC error (the SDK's transports hand it on as an
       exception, which the dispatch only logs; JSON-RPC wants a reply with a null id, as HTTP gives one);
+    - a 2026-07-28 opening request that the client already gave up on, because a handshake-era ``initialize``
+      follows it before any answer went out, is dropped, so ``initialize`` opens the connection (clients such as
+      the Vercel AI SDK probe with ``server/discover``, wait a second, then fall back to the handshake);
     - the end of input reaches the server only once every request read has been answered.
     """
     relay_in, relay_out = anyio.create_memory_object_stream[SessionMessage | Exception](0)
 
+    async def forward(item: SessionMessage | Exception) -> None:
+        if isinstance(item, Exception):
+            await book.send(SessionMessage(framing_error(item)))
+        else:
+            book.asked(item)
+            await relay_in.send(item)
+
     async def relay() -> None:
         async with relay_in, read_stream:
+            opening = True
             async for item in read_stream:
-                if isinstance(item, Exception):
-                    await book.send(SessionMessage(framing_error(item)))
-                else:
-                    book.asked(item)
-                    await relay_in.send(item)
+                if opening and is_request(item):
+                    opening = False
+                    if not is_initialize(item):
+                        follower = await queued_after(read_stream)
+                        if follower is not None and is_initialize(follower):
+                            log.info("the client fell back to the initialize handshake before its probe was answered")
+                        else:
+                            await forward(item)
+                        if follower is None:
+                            continue
+                        item = follower
+                await forward(item)
             with anyio.move_on_after(DRAIN_SECONDS):
                 await book.all_answered()
 
@@ -109,6 +131,27 @@ async def relayed(read_stream: Any, book: AnswerBook) -> AsyncIterator[Any]:
         group.start_soon(relay)
         yield relay_out
         group.cancel_scope.cancel()
+
+
+def is_request(item: SessionMessage | Exception) -> bool:
+    """True for a JSON-RPC request (not a notification, response or unreadable line)."""
+    return isinstance(item, SessionMessage) and isinstance(item.message, types.JSONRPCRequest)
+
+
+def is_initialize(item: SessionMessage | Exception) -> bool:
+    """True for the handshake era's ``initialize`` request."""
+    return is_request(item) and item.message.method == "initialize"  # type: ignore[union-attr]
+
+
+async def queued_after(read_stream: Any) -> SessionMessage | Exception | None:
+    """The next message if the client had already sent it (it arrives at once), else None."""
+    with anyio.move_on_after(QUEUED_LINE_SECONDS):
+        try:
+            item: SessionMessage | Exception = await read_stream.receive()
+        except anyio.EndOfStream:
+            return None
+        return item
+    return None
 
 
 def framing_error(exc: Exception) -> types.JSONRPCError:

@@ -1,0 +1,76 @@
+"""Resumable streamable-HTTP streams: a priming event, a retry interval, and replay after ``Last-Event-ID``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+from mcp_server_support import GREET_SOURCE, WAIT_SECONDS, HttpServer, prepare_store
+
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+VERSION = "2025-11-25"
+
+
+def events(body: str) -> list[dict[str, str]]:
+    """The SSE events of a response body, each as its fields."""
+    parsed = []
+    for block in body.replace("\r\n", "\n").split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.split("\n"):
+            if line and not line.startswith(":"):
+                name, _, value = line.partition(":")
+                fields[name] = fields.get(name, "") + value.removeprefix(" ")
+        if fields:
+            parsed.append(fields)
+    return parsed
+
+
+@pytest.fixture
+def server(home: Path) -> Iterator[HttpServer]:
+    anyio.run(prepare_store, home, {"greet": GREET_SOURCE})
+    started = HttpServer(home, "--transport", "http")
+    try:
+        started.wait_ready()
+        yield started
+    finally:
+        started.stop()
+
+
+def test_a_stream_is_primed_and_a_client_that_lost_it_gets_what_it_missed(server: HttpServer) -> None:
+    with httpx2.Client(base_url=server.base, timeout=WAIT_SECONDS) as http:
+        init = http.post(
+            "/mcp",
+            headers=HEADERS,
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"protocolVersion": VERSION, "capabilities": {}, "clientInfo": {"name": "r", "version": "1"}},
+            },
+        )
+        session = {**HEADERS, "mcp-session-id": init.headers["mcp-session-id"], "mcp-protocol-version": VERSION}
+        http.post("/mcp", headers=session, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+        call = {"name": "render_template", "arguments": {"name": "greet", "arguments": {"who": "Ann"}}}
+        response = http.post(
+            "/mcp", headers=session, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call}
+        )
+
+        priming, answer = events(response.text)
+        assert (priming["data"], priming["retry"]) == ("", "1000")
+        assert priming["id"].isdigit()
+        assert json.loads(answer["data"])["result"]["structuredContent"]["text"] == "Hello Ann!"
+
+        # The stream dropped right after the priming event: reconnecting from it replays the answer.
+        with http.stream("GET", "/mcp", headers={**session, "last-event-id": priming["id"]}) as replay:
+            body = ""
+            for chunk in replay.iter_text():
+                body += chunk
+                if "Hello Ann!" in body:
+                    break
+        replayed = [event for event in events(body) if event.get("data")]
+        assert json.loads(replayed[0]["data"])["id"] == 2
+        assert replayed[0]["id"] == answer["id"]
