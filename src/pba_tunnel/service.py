@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from .config import Settings
 from .errors import InvalidTemplateError, NotFoundError
@@ -58,6 +61,16 @@ def template_write(parsed: ParsedTemplate) -> TemplateWrite:
     )
 
 
+@dataclass
+class _ChangeCheck:
+    """One look at the store's generation, shared by every caller that arrives while it runs."""
+
+    data_version: int | None  # what the store's data_version was when the look began
+    done: anyio.Event = field(default_factory=anyio.Event)
+    finished: bool = False
+    changed: bool = False
+
+
 class TemplateService:
     """Create, read, version, render and delete templates; one instance per store."""
 
@@ -71,7 +84,8 @@ class TemplateService:
         # Current versions by name, trusted until the store's generation moves (any process's write).
         self._current: dict[str, tuple[StoredTemplate, ParsedTemplate]] = {}
         self._generation = -1
-        self._token: bytes | None = None
+        self._seen_data_version: int | None = None
+        self._check: _ChangeCheck | None = None
         self._events: list[RenderEvent] = []
         self._searcher: Searcher | None = None
 
@@ -101,17 +115,41 @@ class TemplateService:
 
     async def sync_changes(self) -> bool:
         """Forget cached templates if any process changed the store since the last look; True when it did."""
-        token = self.store.change_token()
-        if token is not None and token == self._token:
-            return False
+        # data_version (free on SQLite) says whether anyone committed; only then is the generation row read, and
+        # only a new generation clears the caches: render events, ours or another process's, leave it alone.
+        while True:
+            data_version = self.store.data_version()
+            if data_version is not None and data_version == self._seen_data_version:
+                return False
+            check = self._check
+            if check is None:
+                break
+            await check.done.wait()
+            # That look read the generation after the commit this caller saw, so its answer holds here too;
+            # after a newer commit, or when the look failed, look again.
+            if check.finished and (data_version is None or data_version == check.data_version):
+                return check.changed
+        check = self._check = _ChangeCheck(data_version)
+        try:
+            check.changed = await self._reload_if_changed()
+            check.finished = True
+            self._seen_data_version = data_version
+        finally:
+            self._check = None
+            check.done.set()
+        return check.changed
+
+    async def _reload_if_changed(self) -> bool:
         generation = await self.store.generation()
-        self._token = token  # read before the query: a commit in between changes the token again
         if generation == self._generation:
             return False
         first_look = self._generation < 0
+        partials = await self.store.sources("partial")
+        # Swapped in without an await in between: a render running meanwhile sees the old set or the new one.
         self._generation = generation
         self._current.clear()
-        await self.refresh_partials()
+        self._partials.clear()
+        self._partials.update(partials)
         return not first_look
 
     async def current(self, name: str) -> tuple[StoredTemplate, ParsedTemplate]:
@@ -119,22 +157,19 @@ class TemplateService:
         await self.sync_changes()
         entry = self._current.get(name)
         if entry is None:
+            generation = self._generation
             stored = prompt_only(await self.store.get(name))
             entry = (stored, self._parsed_version(stored))
             if len(self._current) >= _CACHE_LIMIT:
                 self._current.clear()
-            self._current[name] = entry
+            if generation == self._generation:  # a reload while we read could make this row stale
+                self._current[name] = entry
         return entry
 
     async def flush_events(self) -> None:
         """Write the render events gathered since the last flush (one transaction)."""
         events, self._events = self._events, []
         await self.store.record_renders(events)
-
-    async def refresh_partials(self) -> None:
-        """Reload partial sources from the store (they are few and small)."""
-        self._partials.clear()
-        self._partials.update(await self.store.sources("partial"))
 
     # -- parsing -----------------------------------------------------------------------------------
 
@@ -321,20 +356,6 @@ class TemplateService:
         if len(self._events) >= _EVENT_BATCH:
             await self.flush_events()
         return result
-
-    def render_cached(
-        self, name: str, arguments: Mapping[str, Any], *, client: str | None = None
-    ) -> RenderResult | None:
-        """Render the current version without awaiting anything, or None when that needs the store.
-
-        Only possible when the template is cached and no process has committed since the last look; the
-        stdio server uses it to answer without a task switch.
-        """
-        token = self.store.change_token()
-        entry = self._current.get(name)
-        if token is None or token != self._token or entry is None or len(self._events) >= _EVENT_BATCH:
-            return None
-        return self._render_version(entry[0], entry[1], arguments, client)
 
     def _render_version(
         self, stored: StoredTemplate, parsed: ParsedTemplate, arguments: Mapping[str, Any], client: str | None

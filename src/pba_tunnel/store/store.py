@@ -586,9 +586,9 @@ class Store:
         value = await self.get_meta(GENERATION_KEY)
         return int(value) if value is not None else 0
 
-    def change_token(self) -> bytes | None:
-        """Cheap bytes that change after any commit (SQLite); None when only a query can tell."""
-        return self.dialect.change_token()
+    def data_version(self) -> int | None:
+        """A number that moves when another connection commits, read without a query; None: ask generation()."""
+        return self.dialect.data_version()
 
     async def _set_tags(self, connection: AsyncConnection, template_id: int, tags: list[str]) -> None:
         await connection.execute(delete(TagRow).where(col(TagRow.template_id) == template_id))
