@@ -32,7 +32,7 @@ async def test_first_start_seeds_the_starter_library(home: Path) -> None:
         review = await service.get("code-review")
         assert (review.category, review.version, review.origin) == ("development", 1, "seed")
         assert review.source == (STARTER / "development" / "code-review.md").read_text(encoding="utf-8")
-        assert await service.store.get_meta(SEEDED_KEY) is not None
+        assert await service.get_meta(SEEDED_KEY) is not None
         rendered = await service.render("code-review", {"language": "python", "code": "x=1"})
         assert [m.role for m in rendered.messages] == ["system", "user"]
         assert "General answer rules:" in rendered.messages[1].content  # the partial was seeded too
@@ -69,11 +69,11 @@ async def test_a_store_that_already_holds_templates_is_not_seeded(home: Path) ->
     service = await TemplateService.open(make_settings(home, seed=True))
     try:
         assert await all_names(service) == ["mine"]
-        assert await service.store.get_meta(SEEDED_KEY) is not None
+        assert await service.get_meta(SEEDED_KEY) is not None
     finally:
         await service.close()
 
 
 async def test_seeding_can_be_turned_off(service: TemplateService) -> None:
     assert await all_names(service) == []
-    assert await service.store.get_meta(SEEDED_KEY) is None
+    assert await service.get_meta(SEEDED_KEY) is None

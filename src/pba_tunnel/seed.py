@@ -26,11 +26,10 @@ async def seed_if_new(service: TemplateService) -> bool:
     """Import the starter library into a store that has never been seeded and holds no templates."""
     from .sync import import_path
 
-    store = service.store
-    if await store.get_meta(SEEDED_KEY) is not None:
+    if await service.get_meta(SEEDED_KEY) is not None:
         return False
-    if await store.count(include_deleted=True, kind=None) == 0:
+    if await service.count(include_deleted=True, kind=None) == 0:
         report = await import_path(service, starter_library(), origin="seed")
         log.info("seeded store", added=report.added, failed=len(report.failed))
-    await store.set_meta(SEEDED_KEY, datetime.now(UTC).isoformat())
+    await service.set_meta(SEEDED_KEY, datetime.now(UTC).isoformat())
     return True

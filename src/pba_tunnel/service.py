@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
+from .changes import ChangeWatch
 from .config import Settings
 from .errors import InvalidTemplateError, NotFoundError
 from .rendering import Renderer, RenderResult
-from .store import Page, RenderEvent, Store, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
+from .store import (
+    EnhancementEvent,
+    FullTextHit,
+    Page,
+    PromptRow,
+    RenderEvent,
+    Store,
+    StoredTemplate,
+    TemplateSummary,
+    TemplateWrite,
+    VersionInfo,
+    WriteResult,
+)
 from .store.models import utcnow
+from .store.records import Kind
 
 if TYPE_CHECKING:
     from .search.engine import Searcher
     from .search.models import SearchResult
-from .store.store import PromptRow
 from .templates.parsing import check_source_size, content_hash, parse_template
 from .templates.spec import ParsedTemplate
 from .templates.variables import parse_body
@@ -61,21 +71,20 @@ def template_write(parsed: ParsedTemplate) -> TemplateWrite:
     )
 
 
-@dataclass
-class _ChangeCheck:
-    """One look at the store's generation, shared by every caller that arrives while it runs."""
-
-    data_version: int | None  # what the store's data_version was when the look began
-    done: anyio.Event = field(default_factory=anyio.Event)
-    finished: bool = False
-    changed: bool = False
+async def upgrade_store(database_url: str) -> bool:
+    """Apply pending schema migrations to the store at ``database_url``; True when one ran."""
+    store = await Store.open(database_url, migrate_schema=False)
+    try:
+        return await store.upgrade()
+    finally:
+        await store.close()
 
 
 class TemplateService:
     """Create, read, version, render and delete templates; one instance per store."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
-        self.store = store
+        self._store = store  # only the service holds the store: callers go through its methods
         self.settings = settings
         self.limits = settings.limits
         self._partials: dict[str, str] = {}
@@ -83,9 +92,8 @@ class TemplateService:
         self._parsed: dict[str, ParsedTemplate] = {}
         # Current versions by name, trusted until the store's generation moves (any process's write).
         self._current: dict[str, tuple[StoredTemplate, ParsedTemplate]] = {}
-        self._generation = -1
-        self._seen_data_version: int | None = None
-        self._check: _ChangeCheck | None = None
+        self._changes = ChangeWatch(store, self._reload)
+        self._reloads = 0
         self._events: list[RenderEvent] = []
         self._searcher: Searcher | None = None
 
@@ -106,70 +114,59 @@ class TemplateService:
         try:
             await self.flush_events()
         finally:
-            await self.store.close()
+            await self._store.close()
 
     @property
     def generation(self) -> int:
         """The store generation last seen by :meth:`sync_changes`."""
-        return self._generation
+        return self._changes.generation
 
     async def sync_changes(self) -> bool:
         """Forget cached templates if any process changed the store since the last look; True when it did."""
-        # data_version (free on SQLite) says whether anyone committed; only then is the generation row read, and
-        # only a new generation clears the caches: render events, ours or another process's, leave it alone.
-        while True:
-            data_version = self.store.data_version()
-            if data_version is not None and data_version == self._seen_data_version:
-                return False
-            check = self._check
-            if check is None:
-                break
-            await check.done.wait()
-            # That look read the generation after the commit this caller saw, so its answer holds here too;
-            # after a newer commit, or when the look failed, look again.
-            if check.finished and (data_version is None or data_version == check.data_version):
-                return check.changed
-        check = self._check = _ChangeCheck(data_version)
-        try:
-            check.changed = await self._reload_if_changed()
-            check.finished = True
-            self._seen_data_version = data_version
-        finally:
-            self._check = None
-            check.done.set()
-        return check.changed
+        return await self._changes.sync()
 
-    async def _reload_if_changed(self) -> bool:
-        generation = await self.store.generation()
-        if generation == self._generation:
-            return False
-        first_look = self._generation < 0
-        partials = await self.store.sources("partial")
+    async def _reload(self) -> None:
+        partials = await self._store.sources("partial")
         # Swapped in without an await in between: a render running meanwhile sees the old set or the new one.
-        self._generation = generation
         self._current.clear()
         self._partials.clear()
         self._partials.update(partials)
-        return not first_look
+        self._reloads += 1
 
     async def current(self, name: str) -> tuple[StoredTemplate, ParsedTemplate]:
         """The current version of ``name`` and its parsed form, from memory when nothing changed."""
         await self.sync_changes()
         entry = self._current.get(name)
         if entry is None:
-            generation = self._generation
-            stored = prompt_only(await self.store.get(name))
+            reloads = self._reloads
+            stored = prompt_only(await self._store.get(name))
             entry = (stored, self._parsed_version(stored))
             if len(self._current) >= _CACHE_LIMIT:
                 self._current.clear()
-            if generation == self._generation:  # a reload while we read could make this row stale
+            if reloads == self._reloads:  # a reload while we read could make this row stale
                 self._current[name] = entry
         return entry
+
+    async def get_meta(self, key: str) -> str | None:
+        """A store-wide fact (such as when the store was seeded)."""
+        return await self._store.get_meta(key)
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Set a store-wide fact."""
+        await self._store.set_meta(key, value)
+
+    async def record_enhancement(self, event: EnhancementEvent) -> None:
+        """Remember one enhancement (saved or not) for statistics."""
+        await self._store.record_enhancement(event)
+
+    async def enhancement_events(self, name: str | None = None, *, limit: int = 100) -> list[EnhancementEvent]:
+        """The latest enhancements (of ``name``, or of every template), newest first."""
+        return await self._store.enhancement_events(name, limit=limit)
 
     async def flush_events(self) -> None:
         """Write the render events gathered since the last flush (one transaction)."""
         events, self._events = self._events, []
-        await self.store.record_renders(events)
+        await self._store.record_renders(events)
 
     # -- parsing -----------------------------------------------------------------------------------
 
@@ -220,7 +217,7 @@ class TemplateService:
         restore_deleted: bool = False,
     ) -> WriteResult:
         """Store a validated template or partial (a new version only when its content changed)."""
-        result = await self.store.write(
+        result = await self._store.write(
             item,
             origin=origin,
             message=message,
@@ -258,7 +255,7 @@ class TemplateService:
         message: str | None = None,
     ) -> WriteResult:
         """Store a new version of an existing template."""
-        current = await self.store.get(name)
+        current = await self._store.get(name)
         parsed = self.parse(source, default_name=name, default_category=current.category)
         if parsed.name != name:
             raise InvalidTemplateError(
@@ -276,23 +273,23 @@ class TemplateService:
 
     async def rollback(self, name: str, version: int, *, origin: str = "cli") -> WriteResult:
         """Make an earlier version current again, as a new version (history keeps everything)."""
-        old = await self.store.get(name, version)
+        old = await self._store.get(name, version)
         item = TemplateWrite(**{**template_write(self._parsed_version(old)).model_dump(), "kind": old.kind})
         return await self.save(item, origin=origin, message=f"rollback to version {version}", allow_create=False)
 
     async def delete(self, name: str) -> bool:
         """Soft-delete; False when it was already deleted."""
-        return await self.store.set_deleted(name, True)
+        return await self._store.set_deleted(name, True)
 
     async def restore(self, name: str) -> bool:
         """Undo a delete; False when it was not deleted."""
-        return await self.store.set_deleted(name, False)
+        return await self._store.set_deleted(name, False)
 
     # -- reads -------------------------------------------------------------------------------------
 
-    async def get(self, name: str, version: int | None = None) -> StoredTemplate:
-        """The current (or a given) version of a template with its source."""
-        return await self.store.get(name, version)
+    async def get(self, name: str, version: int | None = None, *, include_deleted: bool = False) -> StoredTemplate:
+        """The current (or a given) version of a template with its source; a deleted one only when asked."""
+        return await self._store.get(name, version, include_deleted=include_deleted)
 
     async def list_templates(
         self,
@@ -302,15 +299,24 @@ class TemplateService:
         cursor: str | None = None,
         limit: int = 100,
         include_deleted: bool = False,
+        kind: Kind | None = "prompt",
     ) -> Page[TemplateSummary]:
-        """One page of templates, ordered by name."""
-        return await self.store.list_templates(
-            category=category, tag=tag, cursor=cursor, limit=limit, include_deleted=include_deleted
+        """One page of templates (of one kind, or all with None), ordered by name."""
+        return await self._store.list_templates(
+            category=category, tag=tag, cursor=cursor, limit=limit, include_deleted=include_deleted, kind=kind
         )
+
+    async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
+        """How many templates (of one kind, or all with None) the store holds."""
+        return await self._store.count(include_deleted=include_deleted, kind=kind)
+
+    async def sources(self, kind: Kind) -> dict[str, str]:
+        """The current source of every live template of one kind, by name."""
+        return await self._store.sources(kind)
 
     async def prompt_rows(self, *, cursor: str | None = None, limit: int = 100) -> tuple[list[PromptRow], str | None]:
         """One page of prompts as bare rows, for listing them fast."""
-        return await self.store.prompt_rows(cursor=cursor, limit=max(1, min(limit, 1000)))
+        return await self._store.prompt_rows(cursor=cursor, limit=max(1, min(limit, 1000)))
 
     async def search(
         self, query: str, *, category: str | None = None, tags: list[str] | None = None, limit: int = 10
@@ -322,14 +328,35 @@ class TemplateService:
             self._searcher = Searcher(self)
         return await self._searcher.search(query, category=category, tags=tags, limit=max(1, min(limit, 100)))
 
+    @property
+    def has_full_text(self) -> bool:
+        """Whether the database has a full-text index (else search matches words plainly)."""
+        return self._store.dialect.fulltext is not None
+
+    async def full_text(
+        self, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
+    ) -> list[FullTextHit]:
+        """Live prompts matching a full-text expression, best first."""
+        return await self._store.full_text(match, categories=categories, tags=tags, limit=limit)
+
+    async def search_candidates(
+        self, terms: Sequence[str], *, category: str | None, tags: Sequence[str], limit: int
+    ) -> list[StoredTemplate]:
+        """Live prompts containing every term somewhere (for databases without a full-text index)."""
+        return await self._store.search_candidates(terms, category=category, tags=tags, limit=limit)
+
+    async def reindex(self) -> int:
+        """Rebuild the full-text index; how many templates it now holds."""
+        return await self._store.reindex()
+
     async def history(self, name: str) -> list[VersionInfo]:
         """Every version of a template, oldest first."""
-        return await self.store.history(name)
+        return await self._store.history(name)
 
     async def diff(self, name: str, from_version: int, to_version: int) -> str:
         """A unified diff between two versions of a template."""
-        old = await self.store.get(name, from_version, include_deleted=True)
-        new = await self.store.get(name, to_version, include_deleted=True)
+        old = await self._store.get(name, from_version, include_deleted=True)
+        new = await self._store.get(name, to_version, include_deleted=True)
         lines = difflib.unified_diff(
             old.source.splitlines(keepends=True),
             new.source.splitlines(keepends=True),
@@ -350,7 +377,7 @@ class TemplateService:
         if version is None:
             stored, parsed = await self.current(name)
         else:
-            stored = prompt_only(await self.store.get(name, version))
+            stored = prompt_only(await self._store.get(name, version))
             parsed = self._parsed_version(stored)
         result = self._render_version(stored, parsed, arguments, client)
         if len(self._events) >= _EVENT_BATCH:
@@ -376,7 +403,7 @@ class TemplateService:
         candidates = [str(v) for v in spec.enum or []]
         if spec.default is not None:
             candidates.append(str(spec.default))
-        candidates.extend(await self.store.argument_values(name, argument))
+        candidates.extend(await self._store.argument_values(name, argument))
         wanted = prefix.lower()
         unique = dict.fromkeys(c for c in candidates if c.lower().startswith(wanted))
         return list(unique)[:limit]

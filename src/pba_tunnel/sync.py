@@ -127,7 +127,7 @@ async def import_path(
 
 async def _stored_category(service: TemplateService, name: str, *, default: str | None) -> str | None:
     try:
-        stored = await service.store.get(name, include_deleted=True)
+        stored = await service.get(name, include_deleted=True)
     except NotFoundError:
         return default
     return stored.category if stored.kind == "prompt" else default
@@ -153,19 +153,18 @@ def export_path(name: str, category: str | None, kind: str) -> str:
 
 async def export_to(service: TemplateService, directory: Path, *, progress: Progress | None = None) -> list[Path]:
     """Write the current version of every live template (and partial) under ``directory``."""
-    store = service.store
     names = []
     for kind in ("partial", "prompt"):
         cursor = None
         while True:
-            page = await store.list_templates(cursor=cursor, limit=1000, kind=kind)
+            page = await service.list_templates(cursor=cursor, limit=1000, kind=kind)
             names.extend(page.items)
             cursor = page.next_cursor
             if cursor is None:
                 break
     written = []
     for done, summary in enumerate(names, start=1):
-        stored = await store.get(summary.name)
+        stored = await service.get(summary.name)
         target = directory / export_path(stored.name, stored.category, stored.kind)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(stored.source, encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 STORE = Path(__file__).resolve().parents[2] / "src" / "pba_tunnel" / "store"
@@ -38,3 +39,21 @@ def test_the_store_imports_nothing_above_it() -> None:
 def test_every_store_module_is_small() -> None:
     sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in STORE.glob("*.py")}
     assert {name: size for name, size in sizes.items() if size > MAX_LINES} == {}
+
+
+def test_only_the_service_holds_the_store() -> None:
+    # server/ is being rewritten (healthz switches to service.count()); bench*.py move under tests/.
+    package = STORE.parent
+    reach = re.compile(r"[\w)\]]\.store\b(?!\s+import)|\._store\b")
+    holders = {package / "service.py", package / "changes.py"}
+    offenders = [
+        f"{path.relative_to(package)}:{number}: {line.strip()}"
+        for path in package.rglob("*.py")
+        if path not in holders
+        and not path.name.startswith("bench")
+        and "server" not in path.relative_to(package).parts
+        and STORE not in path.parents
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if reach.search(line)
+    ]
+    assert offenders == []

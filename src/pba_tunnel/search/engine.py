@@ -77,22 +77,23 @@ class Searcher:
         query = parse_query(text)
         categories = [*query.categories, *([category.lower()] if category else [])]
         wanted_tags = [*query.tags, *(t.lower() for t in tags or [])]
-        store = self.service.store
         if not query.terms:
             page = await self.service.list_templates(
                 category=categories[0] if categories else None, tag=wanted_tags[0] if wanted_tags else None, limit=1000
             )
             items = [i for i in page.items if _passes(i, categories, wanted_tags)][:limit]
             return SearchResult(query=text, mode="filter", results=[_hit(i, 0.0, i.description, []) for i in items])
-        if store.dialect.fulltext is None:
+        if not self.service.has_full_text:
             return await self._plain(text, query, categories, wanted_tags, limit)
 
         mode: Mode = "all"
         notice = None
         pool = max(limit, RERANK_POOL)
-        hits = await store.full_text(query.match_expression(), categories=categories, tags=wanted_tags, limit=pool)
+        hits = await self.service.full_text(
+            query.match_expression(), categories=categories, tags=wanted_tags, limit=pool
+        )
         if not hits and len(query.included) > 1:
-            hits = await store.full_text(
+            hits = await self.service.full_text(
                 query.match_expression(any_word=True), categories=categories, tags=wanted_tags, limit=pool
             )
             if hits:
@@ -149,7 +150,7 @@ class Searcher:
         from .plain import search as plain_search
 
         hits = await plain_search(
-            self.service.store,
+            self.service,
             query.plain_text(),
             category=categories[0] if categories else None,
             tags=tags,

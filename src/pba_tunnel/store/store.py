@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from ..errors import StoreError
 from .bulk import BulkInsert
-from .dialects import dialect_for
+from .dialects import Dialect, dialect_for
 from .events import EventLog
 from .opening import check_sqlite_file, sqlite_file
 from .reads import TemplateReads
@@ -24,13 +24,13 @@ class Store(TemplateReads, TemplateWrites, SearchReads, EventLog, BulkInsert):
     """Async access to the templates of one database."""
 
     @classmethod
-    async def open(cls, url: str, *, migrate_schema: bool = True) -> Store:
-        """Connect, and create or migrate the schema when needed."""
+    async def open(cls, url: str, *, migrate_schema: bool = True, dialect: Dialect | None = None) -> Store:
+        """Connect, and create or migrate the schema when needed; ``dialect`` overrides the URL's."""
         path = sqlite_file(url)
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             check_sqlite_file(Path(path))
-        dialect = dialect_for(url, path)
+        dialect = dialect or dialect_for(url, path)
         try:
             engine = create_async_engine(url)
         except (ImportError, ValueError, ArgumentError) as exc:
