@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .errors import NotFoundError, PbaError
 from .importers import ImportFormat, detect_format
+from .paging import iter_templates
 from .rendering.sandbox import PARTIALS_PREFIX
 from .service import TemplateService
 from .store import TemplateWrite
@@ -153,15 +154,7 @@ def export_path(name: str, category: str | None, kind: str) -> str:
 
 async def export_to(service: TemplateService, directory: Path, *, progress: Progress | None = None) -> list[Path]:
     """Write the current version of every live template (and partial) under ``directory``."""
-    names = []
-    for kind in ("partial", "prompt"):
-        cursor = None
-        while True:
-            page = await service.list_templates(cursor=cursor, limit=1000, kind=kind)
-            names.extend(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+    names = [summary for kind in ("partial", "prompt") async for summary in iter_templates(service, kind=kind)]
     written = []
     for done, summary in enumerate(names, start=1):
         stored = await service.get(summary.name)

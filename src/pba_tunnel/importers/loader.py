@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import InvalidTemplateError, PbaError
+from ..paging import iter_templates
 from ..service import TemplateService, template_write
 from ..store import WriteResult
 from ..sync import ImportReport, Progress
@@ -16,7 +17,6 @@ from ..templates.spec import ParsedTemplate
 from .prompts_chat import SOURCE, assign_names, read_rows, template_source
 
 MESSAGE = "imported from prompts.chat"
-_PAGE = 1000
 
 
 @dataclass
@@ -29,14 +29,8 @@ class _Existing:
     @classmethod
     async def load(cls, service: TemplateService) -> _Existing:
         live = await service.sources("prompt")
-        others: set[str] = set()
-        cursor = None
-        while True:
-            page = await service.list_templates(cursor=cursor, limit=_PAGE, include_deleted=True, kind=None)
-            others.update(t.name for t in page.items if t.name not in live)
-            cursor = page.next_cursor
-            if cursor is None:
-                return cls(live, others)
+        others = {t.name async for t in iter_templates(service, include_deleted=True, kind=None) if t.name not in live}
+        return cls(live, others)
 
 
 async def import_prompts_chat(

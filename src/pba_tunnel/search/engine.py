@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..paging import iter_prompt_rows
 from .fuzzy import NameIndex, build_index
 from .models import Mode, SearchHit, SearchResult
 from .query import Query, parse_query
@@ -120,13 +121,7 @@ class Searcher:
         await self.service.sync_changes()
         generation = self.service.generation
         if self._names is None or self._names.generation != generation:
-            rows: list[tuple[str, str | None]] = []
-            cursor: str | None = None
-            while True:
-                page, cursor = await self.service.prompt_rows(cursor=cursor, limit=1000)
-                rows.extend((row.name, row.title) for row in page)
-                if cursor is None:
-                    break
+            rows = [(row.name, row.title) async for row in iter_prompt_rows(self.service)]
             self._names = build_index(generation, rows)
         return self._names
 
