@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import time
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .changes import ChangeWatch
@@ -36,6 +38,7 @@ from .templates.variables import parse_body
 _CACHE_LIMIT = 20_000  # parsed templates kept in memory; far above any real library
 _EVENT_BATCH = 10_000  # render events buffered before a render writes them itself (servers flush them sooner)
 _REMEMBERED_VALUE_CHARS = 200  # longer values (code, documents) are not kept for completion
+_PRUNE_EVERY_SECONDS = 3600.0  # old render events are dropped with a flush at most this often
 
 
 def partial_write(name: str, source: str) -> TemplateWrite:
@@ -95,6 +98,7 @@ class TemplateService:
         self._changes = ChangeWatch(store, self._reload)
         self._reloads = 0
         self._events: list[RenderEvent] = []
+        self._next_prune = 0.0  # time.monotonic() of the next flush that also prunes
         self._searcher: Searcher | None = None
 
     @classmethod
@@ -166,7 +170,13 @@ class TemplateService:
     async def flush_events(self) -> None:
         """Write the render events gathered since the last flush (one transaction)."""
         events, self._events = self._events, []
-        await self._store.record_renders(events)
+        if not events:
+            return
+        prune_before = None
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
+            prune_before = utcnow() - timedelta(days=self.settings.render_event_days)
+        await self._store.record_renders(events, prune_before=prune_before)
 
     # -- parsing -----------------------------------------------------------------------------------
 
@@ -393,8 +403,11 @@ class TemplateService:
         self._events.append(event)
         return result
 
-    async def complete_argument(self, name: str, argument: str, prefix: str = "", *, limit: int = 100) -> list[str]:
-        """Values for an argument: enum values, then the default, then values used before; by prefix."""
+    async def complete_argument(
+        self, name: str, argument: str, prefix: str = "", *, limit: int = 100, client: str | None = None
+    ) -> list[str]:
+        """Values for an argument: enum values, the default, then values ``client`` used before; by prefix."""
+        # Values used before may be private (a key, a name): other clients' are offered only when shared.
         _stored, parsed = await self.current(name)
         spec = parsed.spec.argument(argument)
         if spec is None:
@@ -403,7 +416,8 @@ class TemplateService:
         candidates = [str(v) for v in spec.enum or []]
         if spec.default is not None:
             candidates.append(str(spec.default))
-        candidates.extend(await self._store.argument_values(name, argument))
+        every_client = self.settings.share_argument_values
+        candidates.extend(await self._store.argument_values(name, argument, client=client, every_client=every_client))
         wanted = prefix.lower()
         unique = dict.fromkeys(c for c in candidates if c.lower().startswith(wanted))
         return list(unique)[:limit]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from .connections import StoreBase
@@ -17,8 +19,8 @@ from .tables import TEMPLATES as _T
 class EventLog(StoreBase):
     """Render and enhancement events, written in batches and read back newest first."""
 
-    async def record_renders(self, events: Sequence[RenderEvent]) -> None:
-        """Remember renders for statistics and completion, in one transaction."""
+    async def record_renders(self, events: Sequence[RenderEvent], *, prune_before: datetime | None = None) -> None:
+        """Remember renders in one transaction, dropping there the events older than ``prune_before``."""
         if not events:
             return
         names = sorted({e.name for e in events})
@@ -39,9 +41,18 @@ class EventLog(StoreBase):
             ]
             if rows:
                 await connection.execute(insert(RenderEventRow), rows)
+            if prune_before is not None:
+                await _prune(connection, prune_before)
 
-    async def argument_values(self, name: str, argument: str, *, scan: int = 500) -> list[str]:
-        """Values given for ``argument`` in the latest renders of ``name``, most recent first, unique."""
+    async def prune_render_events(self, before: datetime) -> int:
+        """Forget render events older than ``before``; how many were dropped."""
+        async with self._write() as connection:
+            return await _prune(connection, before)
+
+    async def argument_values(
+        self, name: str, argument: str, *, client: str | None = None, every_client: bool = False, scan: int = 500
+    ) -> list[str]:
+        """Distinct values of ``argument`` in the latest renders of ``name`` by ``client`` (or by anyone)."""
         query = (
             select(col(RenderEventRow.arguments_json))
             .join(_T, _T.c.id == col(RenderEventRow.template_id))
@@ -49,6 +60,8 @@ class EventLog(StoreBase):
             .order_by(col(RenderEventRow.id).desc())
             .limit(scan)
         )
+        if not every_client:
+            query = query.where(col(RenderEventRow.client).is_not_distinct_from(client))
         async with self._read() as connection:
             rows = (await connection.execute(query)).scalars().all()
         values: list[str] = []
@@ -79,3 +92,8 @@ class EventLog(StoreBase):
             )
             for row in rows
         ]
+
+
+async def _prune(connection: AsyncConnection, before: datetime) -> int:
+    dropped = await connection.execute(delete(RenderEventRow).where(col(RenderEventRow.created_at) < before))
+    return int(dropped.rowcount)
