@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .changes import ChangeWatch
@@ -17,7 +15,6 @@ from .store import (
     FullTextHit,
     Page,
     PromptRow,
-    RenderEvent,
     Store,
     StoredTemplate,
     TemplateSummary,
@@ -25,7 +22,6 @@ from .store import (
     VersionInfo,
     WriteResult,
 )
-from .store.models import utcnow
 from .store.records import Kind
 
 if TYPE_CHECKING:
@@ -33,12 +29,10 @@ if TYPE_CHECKING:
     from .search.models import SearchResult
 from .templates.parsing import check_source_size, content_hash, parse_template
 from .templates.spec import ParsedTemplate
-from .templates.variables import parse_body
+from .templates.variables import PartialLookup, parse_body
+from .usage import RenderLog
 
 _CACHE_LIMIT = 20_000  # parsed templates kept in memory; far above any real library
-_EVENT_BATCH = 10_000  # render events buffered before a render writes them itself (servers flush them sooner)
-_REMEMBERED_VALUE_CHARS = 200  # longer values (code, documents) are not kept for completion
-_PRUNE_EVERY_SECONDS = 3600.0  # old render events are dropped with a flush at most this often
 
 
 def partial_write(name: str, source: str) -> TemplateWrite:
@@ -97,8 +91,7 @@ class TemplateService:
         self._current: dict[str, tuple[StoredTemplate, ParsedTemplate]] = {}
         self._changes = ChangeWatch(store, self._reload)
         self._reloads = 0
-        self._events: list[RenderEvent] = []
-        self._next_prune = 0.0  # time.monotonic() of the next flush that also prunes
+        self._renders = RenderLog(store, settings)
         self._searcher: Searcher | None = None
 
     @classmethod
@@ -108,9 +101,13 @@ class TemplateService:
 
         store = await Store.open(settings.database_url)
         service = cls(store, settings)
-        if settings.seed:
-            await seed_if_new(service)
-        await service.sync_changes()  # loads partials and notes the generation the service opened at
+        try:
+            if settings.seed:
+                await seed_if_new(service)
+            await service.sync_changes()  # loads partials and notes the generation the service opened at
+        except BaseException:
+            await store.close()  # a start that failed (a full disk) must not leave its connections behind
+            raise
         return service
 
     async def close(self) -> None:
@@ -169,14 +166,7 @@ class TemplateService:
 
     async def flush_events(self) -> None:
         """Write the render events gathered since the last flush (one transaction)."""
-        events, self._events = self._events, []
-        if not events:
-            return
-        prune_before = None
-        if time.monotonic() >= self._next_prune:
-            self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
-            prune_before = utcnow() - timedelta(days=self.settings.render_event_days)
-        await self._store.record_renders(events, prune_before=prune_before)
+        await self._renders.flush()
 
     # -- parsing -----------------------------------------------------------------------------------
 
@@ -187,15 +177,16 @@ class TemplateService:
         path: str | None = None,
         default_name: str | None = None,
         default_category: str | None = None,
+        partials: PartialLookup | None = None,
     ) -> ParsedTemplate:
-        """Parse and validate a template source against the stored partials."""
+        """Parse and validate a template source against the stored partials (or ``partials``)."""
         return parse_template(
             source,
             path=path,
             default_name=default_name,
             default_category=default_category,
             limits=self.limits,
-            partials=self._partials.get,
+            partials=partials or self._partials.get,
         )
 
     def check_partial(self, name: str, source: str, *, path: str | None = None) -> TemplateWrite:
@@ -239,6 +230,14 @@ class TemplateService:
         if item.kind == "partial" and result.changed:
             self._partials[item.name] = item.source
         return result
+
+    async def save_all(
+        self, items: Sequence[TemplateWrite], *, origin: str, message: str | None = None, facts: Mapping[str, str]
+    ) -> list[WriteResult]:
+        """Store validated templates and partials, and store-wide facts, in one transaction (all or nothing)."""
+        results = await self._store.write_many(items, origin=origin, message=message, facts=facts)
+        self._partials.update((i.name, i.source) for i in items if i.kind == "partial")
+        return results
 
     async def create(
         self,
@@ -389,35 +388,23 @@ class TemplateService:
         else:
             stored = prompt_only(await self._store.get(name, version))
             parsed = self._parsed_version(stored)
-        result = self._render_version(stored, parsed, arguments, client)
-        if len(self._events) >= _EVENT_BATCH:
-            await self.flush_events()
-        return result
-
-    def _render_version(
-        self, stored: StoredTemplate, parsed: ParsedTemplate, arguments: Mapping[str, Any], client: str | None
-    ) -> RenderResult:
         result = self.renderer.render(parsed, arguments, version=stored.version)
-        remembered = {k: v for k, v in arguments.items() if isinstance(v, str) and len(v) <= _REMEMBERED_VALUE_CHARS}
-        event = RenderEvent(stored.name, stored.version, result.duration_ms, client, remembered or None, utcnow())
-        self._events.append(event)
+        if self._renders.add(stored.name, stored.version, result.duration_ms, client, arguments):
+            await self.flush_events()
         return result
 
     async def complete_argument(
         self, name: str, argument: str, prefix: str = "", *, limit: int = 100, client: str | None = None
     ) -> list[str]:
         """Values for an argument: enum values, the default, then values ``client`` used before; by prefix."""
-        # Values used before may be private (a key, a name): other clients' are offered only when shared.
         _stored, parsed = await self.current(name)
         spec = parsed.spec.argument(argument)
         if spec is None:
             return []
-        await self.flush_events()
         candidates = [str(v) for v in spec.enum or []]
         if spec.default is not None:
             candidates.append(str(spec.default))
-        every_client = self.settings.share_argument_values
-        candidates.extend(await self._store.argument_values(name, argument, client=client, every_client=every_client))
+        candidates.extend(await self._renders.values(name, argument, client))
         wanted = prefix.lower()
         unique = dict.fromkeys(c for c in candidates if c.lower().startswith(wanted))
         return list(unique)[:limit]

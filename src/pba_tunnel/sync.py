@@ -13,6 +13,7 @@ from .paging import iter_templates
 from .rendering.sandbox import PARTIALS_PREFIX
 from .service import TemplateService
 from .store import TemplateWrite
+from .templates.variables import PartialLookup
 
 Progress = Callable[[int, int], None]  # (done, total)
 TEMPLATE_SUFFIX = ".md"
@@ -134,14 +135,18 @@ async def _stored_category(service: TemplateService, name: str, *, default: str 
     return stored.category if stored.kind == "prompt" else default
 
 
-def prepare_file(service: TemplateService, file: TemplateFile, category: str | None) -> TemplateWrite:
+def prepare_file(
+    service: TemplateService, file: TemplateFile, category: str | None, *, partials: PartialLookup | None = None
+) -> TemplateWrite:
     """Read and validate one file as what the store keeps (a template, or a partial under ``_partials/``)."""
     from .service import template_write
 
     source = _read(file.path)
     if file.is_partial:
         return service.check_partial(file.relative, source, path=str(file.path))
-    parsed = service.parse(source, path=str(file.path), default_name=file.path.stem, default_category=category)
+    parsed = service.parse(
+        source, path=str(file.path), default_name=file.path.stem, default_category=category, partials=partials
+    )
     return template_write(parsed)
 
 

@@ -32,6 +32,12 @@ async def bump_generation(connection: AsyncConnection) -> None:
         await connection.execute(insert(MetaRow).values(key=GENERATION_KEY, value="1"))
 
 
+async def put_meta(connection: AsyncConnection, key: str, value: str) -> None:
+    """Set a store-wide fact in the writer's transaction."""
+    await connection.execute(delete(MetaRow).where(col(MetaRow.key) == key))
+    await connection.execute(insert(MetaRow).values(key=key, value=value))
+
+
 class StoreBase:
     """Connections to one database; the store's parts build on it."""
 
@@ -99,5 +105,4 @@ class StoreBase:
     async def set_meta(self, key: str, value: str) -> None:
         """Set a store-wide fact."""
         async with self._write() as connection:
-            await connection.execute(delete(MetaRow).where(col(MetaRow.key) == key))
-            await connection.execute(insert(MetaRow).values(key=key, value=value))
+            await put_meta(connection, key, value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from ..errors import ConflictError, NotFoundError
-from .connections import StoreBase, bump_generation
+from .connections import StoreBase, bump_generation, put_meta
 from .models import TagRow, utcnow
 from .records import TemplateWrite, WriteResult
 from .tables import TEMPLATES as _T
@@ -50,15 +50,22 @@ class TemplateWrites(StoreBase):
                 restore_deleted=restore_deleted,
             )
 
-    async def write_many(self, items: Sequence[TemplateWrite], *, origin: str) -> list[WriteResult]:
-        """Write several templates in one transaction (all or nothing)."""
+    async def write_many(
+        self,
+        items: Sequence[TemplateWrite],
+        *,
+        origin: str,
+        message: str | None = None,
+        facts: Mapping[str, str] | None = None,
+    ) -> list[WriteResult]:
+        """Write several templates and store-wide facts in one transaction (all or nothing)."""
         async with self._write() as connection:
-            return [
+            results = [
                 await self._write_in(
                     connection,
                     item,
                     origin=origin,
-                    message=None,
+                    message=message,
                     expected_version=None,
                     allow_create=True,
                     allow_update=True,
@@ -66,6 +73,9 @@ class TemplateWrites(StoreBase):
                 )
                 for item in items
             ]
+            for key, value in (facts or {}).items():
+                await put_meta(connection, key, value)
+            return results
 
     async def _write_in(
         self,
