@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from conftest import STARTER, make_settings, template_source
 from pba_tunnel.seed import SEEDED_KEY, starter_library
@@ -32,7 +34,7 @@ async def test_first_start_seeds_the_starter_library(home: Path) -> None:
         review = await service.get("code-review")
         assert (review.category, review.version, review.origin) == ("development", 1, "seed")
         assert review.source == (STARTER / "development" / "code-review.md").read_text(encoding="utf-8")
-        assert await service.store.get_meta(SEEDED_KEY) is not None
+        assert await service.get_meta(SEEDED_KEY) is not None
         rendered = await service.render("code-review", {"language": "python", "code": "x=1"})
         assert [m.role for m in rendered.messages] == ["system", "user"]
         assert "General answer rules:" in rendered.messages[1].content  # the partial was seeded too
@@ -69,11 +71,36 @@ async def test_a_store_that_already_holds_templates_is_not_seeded(home: Path) ->
     service = await TemplateService.open(make_settings(home, seed=True))
     try:
         assert await all_names(service) == ["mine"]
-        assert await service.store.get_meta(SEEDED_KEY) is not None
+        assert await service.get_meta(SEEDED_KEY) is not None
     finally:
         await service.close()
 
 
 async def test_seeding_can_be_turned_off(service: TemplateService) -> None:
     assert await all_names(service) == []
-    assert await service.store.get_meta(SEEDED_KEY) is None
+    assert await service.get_meta(SEEDED_KEY) is None
+
+
+async def test_a_seed_that_fails_midway_leaves_nothing_and_the_next_start_seeds_again(home: Path) -> None:
+    settings = make_settings(home)
+    empty = await TemplateService.open(settings)  # the schema, without the starter library
+    await empty.close()
+    database = home / "pba-tunnel.db"
+    with sqlite3.connect(database) as db:  # the 21st template cannot be written, as on a disk that fills up
+        db.execute(
+            "CREATE TRIGGER fill_up BEFORE INSERT ON templates WHEN (SELECT count(*) FROM templates) >= 20 "
+            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    with pytest.raises(IntegrityError, match="database or disk is full"):
+        await TemplateService.open(make_settings(home, seed=True))
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM templates").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM store_meta WHERE key = ?", (SEEDED_KEY,)).fetchone() == (0,)
+        db.execute("DROP TRIGGER fill_up")  # space is freed
+
+    service = await TemplateService.open(make_settings(home, seed=True))
+    try:
+        assert await all_names(service) == STARTER_PROMPTS
+        assert await service.get_meta(SEEDED_KEY) is not None
+    finally:
+        await service.close()

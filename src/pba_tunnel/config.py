@@ -34,6 +34,8 @@ class Settings:
     database_url: str
     limits: Limits = field(default_factory=Limits)
     seed: bool = True
+    render_event_days: int = 90  # render events (statistics, completion values) older than this are pruned
+    share_argument_values: bool = False  # completion offers values other clients used, not only the caller's
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -51,6 +53,8 @@ _OTHER_ENV = {
         "HOME",
         "DATABASE_URL",
         "SEED",
+        "RENDER_EVENT_DAYS",
+        "SHARE_ARGUMENT_VALUES",
         "LOG_LEVEL",
         "LOG_FORMAT",
         "AUTH_TOKEN",
@@ -113,4 +117,15 @@ def load_settings(
 
     seed_raw = env.get(f"{ENV_PREFIX}SEED")
     seed = True if seed_raw is None else _parse_bool(f"{ENV_PREFIX}SEED", seed_raw)
-    return Settings(home=resolved_home, database_url=url, limits=limits, seed=seed)
+    days_raw = env.get(f"{ENV_PREFIX}RENDER_EVENT_DAYS", "90")
+    if not days_raw.strip().isdigit() or int(days_raw) <= 0:
+        raise ConfigError(f"{ENV_PREFIX}RENDER_EVENT_DAYS={days_raw!r} is not a positive number of days")
+    share_raw = env.get(f"{ENV_PREFIX}SHARE_ARGUMENT_VALUES", "0")
+    return Settings(
+        home=resolved_home,
+        database_url=url,
+        limits=limits,
+        seed=seed,
+        render_event_days=int(days_raw),
+        share_argument_values=_parse_bool(f"{ENV_PREFIX}SHARE_ARGUMENT_VALUES", share_raw),
+    )

@@ -129,6 +129,12 @@ class ConflictError(PbaError):
     code = "conflict"
 
 
+class QueryError(PbaError):
+    """A search query that cannot be run as written."""
+
+    code = "invalid_query"
+
+
 class StoreError(PbaError):
     """The store cannot be opened or used (missing, corrupt, unreachable, wrong schema)."""
 

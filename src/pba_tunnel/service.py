@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .changes import ChangeWatch
 from .config import Settings
 from .errors import InvalidTemplateError, NotFoundError
 from .rendering import Renderer, RenderResult
-from .store import Page, RenderEvent, Store, StoredTemplate, TemplateSummary, TemplateWrite, VersionInfo, WriteResult
-from .store.models import utcnow
+from .store import (
+    EnhancementEvent,
+    FullTextHit,
+    Page,
+    PromptRow,
+    Store,
+    StoredTemplate,
+    TemplateSummary,
+    TemplateWrite,
+    VersionInfo,
+    WriteResult,
+)
+from .store.records import Kind
 
 if TYPE_CHECKING:
     from .search.engine import Searcher
     from .search.models import SearchResult
-from .store.store import PromptRow
 from .templates.parsing import check_source_size, content_hash, parse_template
 from .templates.spec import ParsedTemplate
-from .templates.variables import parse_body
+from .templates.variables import PartialLookup, parse_body
+from .usage import RenderLog
 
 _CACHE_LIMIT = 20_000  # parsed templates kept in memory; far above any real library
-_EVENT_BATCH = 10_000  # render events buffered before a render writes them itself (servers flush them sooner)
-_REMEMBERED_VALUE_CHARS = 200  # longer values (code, documents) are not kept for completion
 
 
 def partial_write(name: str, source: str) -> TemplateWrite:
@@ -58,11 +68,20 @@ def template_write(parsed: ParsedTemplate) -> TemplateWrite:
     )
 
 
+async def upgrade_store(database_url: str) -> bool:
+    """Apply pending schema migrations to the store at ``database_url``; True when one ran."""
+    store = await Store.open(database_url, migrate_schema=False)
+    try:
+        return await store.upgrade()
+    finally:
+        await store.close()
+
+
 class TemplateService:
     """Create, read, version, render and delete templates; one instance per store."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
-        self.store = store
+        self._store = store  # only the service holds the store: callers go through its methods
         self.settings = settings
         self.limits = settings.limits
         self._partials: dict[str, str] = {}
@@ -70,9 +89,9 @@ class TemplateService:
         self._parsed: dict[str, ParsedTemplate] = {}
         # Current versions by name, trusted until the store's generation moves (any process's write).
         self._current: dict[str, tuple[StoredTemplate, ParsedTemplate]] = {}
-        self._generation = -1
-        self._token: bytes | None = None
-        self._events: list[RenderEvent] = []
+        self._changes = ChangeWatch(store, self._reload)
+        self._reloads = 0
+        self._renders = RenderLog(store, settings)
         self._searcher: Searcher | None = None
 
     @classmethod
@@ -82,9 +101,13 @@ class TemplateService:
 
         store = await Store.open(settings.database_url)
         service = cls(store, settings)
-        if settings.seed:
-            await seed_if_new(service)
-        await service.sync_changes()  # loads partials and notes the generation the service opened at
+        try:
+            if settings.seed:
+                await seed_if_new(service)
+            await service.sync_changes()  # loads partials and notes the generation the service opened at
+        except BaseException:
+            await store.close()  # a start that failed (a full disk) must not leave its connections behind
+            raise
         return service
 
     async def close(self) -> None:
@@ -92,49 +115,58 @@ class TemplateService:
         try:
             await self.flush_events()
         finally:
-            await self.store.close()
+            await self._store.close()
 
     @property
     def generation(self) -> int:
         """The store generation last seen by :meth:`sync_changes`."""
-        return self._generation
+        return self._changes.generation
 
     async def sync_changes(self) -> bool:
         """Forget cached templates if any process changed the store since the last look; True when it did."""
-        token = self.store.change_token()
-        if token is not None and token == self._token:
-            return False
-        generation = await self.store.generation()
-        self._token = token  # read before the query: a commit in between changes the token again
-        if generation == self._generation:
-            return False
-        first_look = self._generation < 0
-        self._generation = generation
+        return await self._changes.sync()
+
+    async def _reload(self) -> None:
+        partials = await self._store.sources("partial")
+        # Swapped in without an await in between: a render running meanwhile sees the old set or the new one.
         self._current.clear()
-        await self.refresh_partials()
-        return not first_look
+        self._partials.clear()
+        self._partials.update(partials)
+        self._reloads += 1
 
     async def current(self, name: str) -> tuple[StoredTemplate, ParsedTemplate]:
         """The current version of ``name`` and its parsed form, from memory when nothing changed."""
         await self.sync_changes()
         entry = self._current.get(name)
         if entry is None:
-            stored = prompt_only(await self.store.get(name))
+            reloads = self._reloads
+            stored = prompt_only(await self._store.get(name))
             entry = (stored, self._parsed_version(stored))
             if len(self._current) >= _CACHE_LIMIT:
                 self._current.clear()
-            self._current[name] = entry
+            if reloads == self._reloads:  # a reload while we read could make this row stale
+                self._current[name] = entry
         return entry
+
+    async def get_meta(self, key: str) -> str | None:
+        """A store-wide fact (such as when the store was seeded)."""
+        return await self._store.get_meta(key)
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Set a store-wide fact."""
+        await self._store.set_meta(key, value)
+
+    async def record_enhancement(self, event: EnhancementEvent) -> None:
+        """Remember one enhancement (saved or not) for statistics."""
+        await self._store.record_enhancement(event)
+
+    async def enhancement_events(self, name: str | None = None, *, limit: int = 100) -> list[EnhancementEvent]:
+        """The latest enhancements (of ``name``, or of every template), newest first."""
+        return await self._store.enhancement_events(name, limit=limit)
 
     async def flush_events(self) -> None:
         """Write the render events gathered since the last flush (one transaction)."""
-        events, self._events = self._events, []
-        await self.store.record_renders(events)
-
-    async def refresh_partials(self) -> None:
-        """Reload partial sources from the store (they are few and small)."""
-        self._partials.clear()
-        self._partials.update(await self.store.sources("partial"))
+        await self._renders.flush()
 
     # -- parsing -----------------------------------------------------------------------------------
 
@@ -145,15 +177,16 @@ class TemplateService:
         path: str | None = None,
         default_name: str | None = None,
         default_category: str | None = None,
+        partials: PartialLookup | None = None,
     ) -> ParsedTemplate:
-        """Parse and validate a template source against the stored partials."""
+        """Parse and validate a template source against the stored partials (or ``partials``)."""
         return parse_template(
             source,
             path=path,
             default_name=default_name,
             default_category=default_category,
             limits=self.limits,
-            partials=self._partials.get,
+            partials=partials or self._partials.get,
         )
 
     def check_partial(self, name: str, source: str, *, path: str | None = None) -> TemplateWrite:
@@ -185,7 +218,7 @@ class TemplateService:
         restore_deleted: bool = False,
     ) -> WriteResult:
         """Store a validated template or partial (a new version only when its content changed)."""
-        result = await self.store.write(
+        result = await self._store.write(
             item,
             origin=origin,
             message=message,
@@ -197,6 +230,14 @@ class TemplateService:
         if item.kind == "partial" and result.changed:
             self._partials[item.name] = item.source
         return result
+
+    async def save_all(
+        self, items: Sequence[TemplateWrite], *, origin: str, message: str | None = None, facts: Mapping[str, str]
+    ) -> list[WriteResult]:
+        """Store validated templates and partials, and store-wide facts, in one transaction (all or nothing)."""
+        results = await self._store.write_many(items, origin=origin, message=message, facts=facts)
+        self._partials.update((i.name, i.source) for i in items if i.kind == "partial")
+        return results
 
     async def create(
         self,
@@ -223,7 +264,7 @@ class TemplateService:
         message: str | None = None,
     ) -> WriteResult:
         """Store a new version of an existing template."""
-        current = await self.store.get(name)
+        current = await self._store.get(name)
         parsed = self.parse(source, default_name=name, default_category=current.category)
         if parsed.name != name:
             raise InvalidTemplateError(
@@ -241,23 +282,23 @@ class TemplateService:
 
     async def rollback(self, name: str, version: int, *, origin: str = "cli") -> WriteResult:
         """Make an earlier version current again, as a new version (history keeps everything)."""
-        old = await self.store.get(name, version)
+        old = await self._store.get(name, version)
         item = TemplateWrite(**{**template_write(self._parsed_version(old)).model_dump(), "kind": old.kind})
         return await self.save(item, origin=origin, message=f"rollback to version {version}", allow_create=False)
 
     async def delete(self, name: str) -> bool:
         """Soft-delete; False when it was already deleted."""
-        return await self.store.set_deleted(name, True)
+        return await self._store.set_deleted(name, True)
 
     async def restore(self, name: str) -> bool:
         """Undo a delete; False when it was not deleted."""
-        return await self.store.set_deleted(name, False)
+        return await self._store.set_deleted(name, False)
 
     # -- reads -------------------------------------------------------------------------------------
 
-    async def get(self, name: str, version: int | None = None) -> StoredTemplate:
-        """The current (or a given) version of a template with its source."""
-        return await self.store.get(name, version)
+    async def get(self, name: str, version: int | None = None, *, include_deleted: bool = False) -> StoredTemplate:
+        """The current (or a given) version of a template with its source; a deleted one only when asked."""
+        return await self._store.get(name, version, include_deleted=include_deleted)
 
     async def list_templates(
         self,
@@ -267,15 +308,24 @@ class TemplateService:
         cursor: str | None = None,
         limit: int = 100,
         include_deleted: bool = False,
+        kind: Kind | None = "prompt",
     ) -> Page[TemplateSummary]:
-        """One page of templates, ordered by name."""
-        return await self.store.list_templates(
-            category=category, tag=tag, cursor=cursor, limit=limit, include_deleted=include_deleted
+        """One page of templates (of one kind, or all with None), ordered by name."""
+        return await self._store.list_templates(
+            category=category, tag=tag, cursor=cursor, limit=limit, include_deleted=include_deleted, kind=kind
         )
+
+    async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
+        """How many templates (of one kind, or all with None) the store holds."""
+        return await self._store.count(include_deleted=include_deleted, kind=kind)
+
+    async def sources(self, kind: Kind) -> dict[str, str]:
+        """The current source of every live template of one kind, by name."""
+        return await self._store.sources(kind)
 
     async def prompt_rows(self, *, cursor: str | None = None, limit: int = 100) -> tuple[list[PromptRow], str | None]:
         """One page of prompts as bare rows, for listing them fast."""
-        return await self.store.prompt_rows(cursor=cursor, limit=max(1, min(limit, 1000)))
+        return await self._store.prompt_rows(cursor=cursor, limit=max(1, min(limit, 1000)))
 
     async def search(
         self, query: str, *, category: str | None = None, tags: list[str] | None = None, limit: int = 10
@@ -287,14 +337,35 @@ class TemplateService:
             self._searcher = Searcher(self)
         return await self._searcher.search(query, category=category, tags=tags, limit=max(1, min(limit, 100)))
 
+    @property
+    def has_full_text(self) -> bool:
+        """Whether the database has a full-text index (else search matches words plainly)."""
+        return self._store.dialect.fulltext is not None
+
+    async def full_text(
+        self, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
+    ) -> list[FullTextHit]:
+        """Live prompts matching a full-text expression, best first."""
+        return await self._store.full_text(match, categories=categories, tags=tags, limit=limit)
+
+    async def search_candidates(
+        self, terms: Sequence[str], *, category: str | None, tags: Sequence[str], limit: int
+    ) -> list[StoredTemplate]:
+        """Live prompts containing every term somewhere (for databases without a full-text index)."""
+        return await self._store.search_candidates(terms, category=category, tags=tags, limit=limit)
+
+    async def reindex(self) -> int:
+        """Rebuild the full-text index; how many templates it now holds."""
+        return await self._store.reindex()
+
     async def history(self, name: str) -> list[VersionInfo]:
         """Every version of a template, oldest first."""
-        return await self.store.history(name)
+        return await self._store.history(name)
 
     async def diff(self, name: str, from_version: int, to_version: int) -> str:
         """A unified diff between two versions of a template."""
-        old = await self.store.get(name, from_version, include_deleted=True)
-        new = await self.store.get(name, to_version, include_deleted=True)
+        old = await self._store.get(name, from_version, include_deleted=True)
+        new = await self._store.get(name, to_version, include_deleted=True)
         lines = difflib.unified_diff(
             old.source.splitlines(keepends=True),
             new.source.splitlines(keepends=True),
@@ -315,47 +386,25 @@ class TemplateService:
         if version is None:
             stored, parsed = await self.current(name)
         else:
-            stored = prompt_only(await self.store.get(name, version))
+            stored = prompt_only(await self._store.get(name, version))
             parsed = self._parsed_version(stored)
-        result = self._render_version(stored, parsed, arguments, client)
-        if len(self._events) >= _EVENT_BATCH:
+        result = self.renderer.render(parsed, arguments, version=stored.version)
+        if self._renders.add(stored.name, stored.version, result.duration_ms, client, arguments):
             await self.flush_events()
         return result
 
-    def render_cached(
-        self, name: str, arguments: Mapping[str, Any], *, client: str | None = None
-    ) -> RenderResult | None:
-        """Render the current version without awaiting anything, or None when that needs the store.
-
-        Only possible when the template is cached and no process has committed since the last look; the
-        stdio server uses it to answer without a task switch.
-        """
-        token = self.store.change_token()
-        entry = self._current.get(name)
-        if token is None or token != self._token or entry is None or len(self._events) >= _EVENT_BATCH:
-            return None
-        return self._render_version(entry[0], entry[1], arguments, client)
-
-    def _render_version(
-        self, stored: StoredTemplate, parsed: ParsedTemplate, arguments: Mapping[str, Any], client: str | None
-    ) -> RenderResult:
-        result = self.renderer.render(parsed, arguments, version=stored.version)
-        remembered = {k: v for k, v in arguments.items() if isinstance(v, str) and len(v) <= _REMEMBERED_VALUE_CHARS}
-        event = RenderEvent(stored.name, stored.version, result.duration_ms, client, remembered or None, utcnow())
-        self._events.append(event)
-        return result
-
-    async def complete_argument(self, name: str, argument: str, prefix: str = "", *, limit: int = 100) -> list[str]:
-        """Values for an argument: enum values, then the default, then values used before; by prefix."""
+    async def complete_argument(
+        self, name: str, argument: str, prefix: str = "", *, limit: int = 100, client: str | None = None
+    ) -> list[str]:
+        """Values for an argument: enum values, the default, then values ``client`` used before; by prefix."""
         _stored, parsed = await self.current(name)
         spec = parsed.spec.argument(argument)
         if spec is None:
             return []
-        await self.flush_events()
         candidates = [str(v) for v in spec.enum or []]
         if spec.default is not None:
             candidates.append(str(spec.default))
-        candidates.extend(await self.store.argument_values(name, argument))
+        candidates.extend(await self._renders.values(name, argument, client))
         wanted = prefix.lower()
         unique = dict.fromkeys(c for c in candidates if c.lower().startswith(wanted))
         return list(unique)[:limit]

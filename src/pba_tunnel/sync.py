@@ -9,9 +9,11 @@ from pathlib import Path
 
 from .errors import NotFoundError, PbaError
 from .importers import ImportFormat, detect_format
+from .paging import iter_templates
 from .rendering.sandbox import PARTIALS_PREFIX
 from .service import TemplateService
 from .store import TemplateWrite
+from .templates.variables import PartialLookup
 
 Progress = Callable[[int, int], None]  # (done, total)
 TEMPLATE_SUFFIX = ".md"
@@ -127,20 +129,24 @@ async def import_path(
 
 async def _stored_category(service: TemplateService, name: str, *, default: str | None) -> str | None:
     try:
-        stored = await service.store.get(name, include_deleted=True)
+        stored = await service.get(name, include_deleted=True)
     except NotFoundError:
         return default
     return stored.category if stored.kind == "prompt" else default
 
 
-def prepare_file(service: TemplateService, file: TemplateFile, category: str | None) -> TemplateWrite:
+def prepare_file(
+    service: TemplateService, file: TemplateFile, category: str | None, *, partials: PartialLookup | None = None
+) -> TemplateWrite:
     """Read and validate one file as what the store keeps (a template, or a partial under ``_partials/``)."""
     from .service import template_write
 
     source = _read(file.path)
     if file.is_partial:
         return service.check_partial(file.relative, source, path=str(file.path))
-    parsed = service.parse(source, path=str(file.path), default_name=file.path.stem, default_category=category)
+    parsed = service.parse(
+        source, path=str(file.path), default_name=file.path.stem, default_category=category, partials=partials
+    )
     return template_write(parsed)
 
 
@@ -153,19 +159,10 @@ def export_path(name: str, category: str | None, kind: str) -> str:
 
 async def export_to(service: TemplateService, directory: Path, *, progress: Progress | None = None) -> list[Path]:
     """Write the current version of every live template (and partial) under ``directory``."""
-    store = service.store
-    names = []
-    for kind in ("partial", "prompt"):
-        cursor = None
-        while True:
-            page = await store.list_templates(cursor=cursor, limit=1000, kind=kind)
-            names.extend(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+    names = [summary for kind in ("partial", "prompt") async for summary in iter_templates(service, kind=kind)]
     written = []
     for done, summary in enumerate(names, start=1):
-        stored = await store.get(summary.name)
+        stored = await service.get(summary.name)
         target = directory / export_path(stored.name, stored.category, stored.kind)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(stored.source, encoding="utf-8")

@@ -346,7 +346,7 @@ async def test_compare_never_saves_and_takes_two_or_three_providers(service: Tem
 
 async def test_the_store_reads_back_recorded_enhancements(service: TemplateService) -> None:
     await enhance(service, FakeProvider(fenced(IMPROVED)), EnhanceRequest(name="greet", goal="concise"))
-    [event] = await service.store.enhancement_events("greet")
+    [event] = await service.enhancement_events("greet")
     assert (event.name, event.goal, event.provider, event.saved, event.error) == (
         "greet",
         "concise",
@@ -355,7 +355,7 @@ async def test_the_store_reads_back_recorded_enhancements(service: TemplateServi
         None,
     )
     assert event.created_at is not None
-    assert await service.store.enhancement_events("other") == []
+    assert await service.enhancement_events("other") == []
 
 
 def test_the_first_fenced_block_is_the_template() -> None:

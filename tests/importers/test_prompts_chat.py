@@ -136,7 +136,7 @@ async def test_the_whole_corpus_imports_renders_verbatim_and_reimports_unchanged
     again = await import_path(service, CORPUS)
     assert again.summary() == f"added 0, updated 0, unchanged {CORPUS_ROWS}, failed 0"
     assert again.unchanged == names
-    assert await service.store.count() == CORPUS_ROWS
+    assert await service.count() == CORPUS_ROWS
     for name in names:
         assert len(await service.history(name)) == 1
 

@@ -8,14 +8,16 @@ import pytest
 
 from conftest import make_settings, template_source
 from pba_tunnel.service import TemplateService
+from pba_tunnel.store import Store
 from pba_tunnel.store.dialects import GenericDialect
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_the_generic_dialect_falls_back_to_plain_matching(home: Path) -> None:
-    service = await TemplateService.open(make_settings(home))
-    service.store.dialect = GenericDialect()  # what a database without FTS5 gets
+    settings = make_settings(home)
+    store = await Store.open(settings.database_url, dialect=GenericDialect())  # what a database without FTS5 gets
+    service = TemplateService(store, settings)
     try:
         await service.create(template_source(description="Greets a walrus."), name="walrus-greeting")
         await service.create(template_source(description="Mentions a walrus once in passing."), name="other")

@@ -136,7 +136,7 @@ async def test_the_index_follows_every_write(service: TemplateService) -> None:
 
     await service.rollback("quokka", 1)
     assert await names(service, "quokkafish") == ["quokka"]
-    assert await service.store.reindex() == 1
+    assert await service.reindex() == 1
     assert await names(service, "quokkafish") == ["quokka"]
 
 

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from conftest import template_source
 from pba_tunnel.config import Settings
 from pba_tunnel.errors import ConflictError, InvalidTemplateError, NotFoundError
-from pba_tunnel.service import TemplateService
+from pba_tunnel.service import TemplateService, upgrade_store
 from pba_tunnel.store.migrate import HEAD_REVISION, MIGRATIONS_DIR, alembic_config
 
 pytestmark = pytest.mark.anyio
@@ -326,8 +326,9 @@ def test_head_revision_matches_the_alembic_head() -> None:
     assert script.get_heads() == [HEAD_REVISION]
 
 
-async def test_the_schema_is_created_by_the_alembic_migrations(service: TemplateService, settings: Settings) -> None:
-    assert await service.store.upgrade() is False  # already at head
+@pytest.mark.usefixtures("service")  # it creates the store
+async def test_the_schema_is_created_by_the_alembic_migrations(settings: Settings) -> None:
+    assert await upgrade_store(settings.database_url) is False  # already at head
     with sqlite3.connect(database(settings)) as connection:
         revision = connection.execute("SELECT version_num FROM alembic_version").fetchall()
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

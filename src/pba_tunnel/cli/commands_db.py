@@ -23,13 +23,9 @@ def upgrade() -> None:
     assert state is not None
 
     async def work() -> bool:
-        from ..store import Store
+        from ..service import upgrade_store
 
-        store = await Store.open(state.settings().database_url, migrate_schema=False)
-        try:
-            return await store.upgrade()
-        finally:
-            await store.close()
+        return await upgrade_store(state.settings().database_url)
 
     try:
         ran = anyio.run(work)
@@ -41,7 +37,7 @@ def upgrade() -> None:
 @db.command()
 def reindex() -> None:
     """Rebuild the full-text search index from every template's current version."""
-    count = run(lambda service: service.store.reindex())
+    count = run(lambda service: service.reindex())
     click.echo(f"indexed {count} templates")
 
 

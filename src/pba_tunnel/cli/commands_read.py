@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,17 +29,16 @@ def list_command(
     """List templates, ordered by name."""
 
     async def work(service: TemplateService) -> list[TemplateSummary]:
+        from ..paging import iter_templates
+
         items: list[TemplateSummary] = []
-        cursor = None
-        while limit is None or len(items) < limit:
-            page = await service.list_templates(
-                category=category, tag=tag, cursor=cursor, limit=1000, include_deleted=include_deleted
-            )
-            items.extend(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-        return items[:limit] if limit else items
+        listing = iter_templates(service, category=category, tag=tag, include_deleted=include_deleted)
+        async with aclosing(listing):
+            async for item in listing:
+                items.append(item)
+                if len(items) == limit:
+                    break
+        return items
 
     items = run(work)
     if as_json:

@@ -156,7 +156,7 @@ async def _record(
     saved_version: int | None = None,
     error: str | None = None,
 ) -> None:
-    await service.store.record_enhancement(
+    await service.record_enhancement(
         EnhancementEvent(
             name=original.name,
             goal=request.goal,

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import InvalidTemplateError, PbaError
+from ..paging import iter_templates
 from ..service import TemplateService, template_write
 from ..store import WriteResult
 from ..sync import ImportReport, Progress
@@ -16,7 +17,6 @@ from ..templates.spec import ParsedTemplate
 from .prompts_chat import SOURCE, assign_names, read_rows, template_source
 
 MESSAGE = "imported from prompts.chat"
-_PAGE = 1000
 
 
 @dataclass
@@ -28,15 +28,9 @@ class _Existing:
 
     @classmethod
     async def load(cls, service: TemplateService) -> _Existing:
-        live = await service.store.sources("prompt")
-        others: set[str] = set()
-        cursor = None
-        while True:
-            page = await service.store.list_templates(cursor=cursor, limit=_PAGE, include_deleted=True, kind=None)
-            others.update(t.name for t in page.items if t.name not in live)
-            cursor = page.next_cursor
-            if cursor is None:
-                return cls(live, others)
+        live = await service.sources("prompt")
+        others = {t.name async for t in iter_templates(service, include_deleted=True, kind=None) if t.name not in live}
+        return cls(live, others)
 
 
 async def import_prompts_chat(
@@ -79,7 +73,7 @@ async def _save(service: TemplateService, existing: _Existing, source: str, orig
     if live is not None and not _from_prompts_chat(live):
         raise PbaError(f"the name '{name}' is taken by a template not imported from prompts.chat: rename or delete it")
     if name in existing.others:
-        stored = await service.store.get(name, include_deleted=True)
+        stored = await service.get(name, include_deleted=True)
         if stored.kind != "prompt" or not _from_prompts_chat(stored.source):
             raise PbaError(f"the name '{name}' is taken by a {stored.kind} not imported from prompts.chat")
     # A name that was free at the start must still be free: never overwrite a template created meanwhile.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..paging import iter_prompt_rows
 from .fuzzy import NameIndex, build_index
 from .models import Mode, SearchHit, SearchResult
 from .query import Query, parse_query
@@ -77,22 +78,23 @@ class Searcher:
         query = parse_query(text)
         categories = [*query.categories, *([category.lower()] if category else [])]
         wanted_tags = [*query.tags, *(t.lower() for t in tags or [])]
-        store = self.service.store
         if not query.terms:
             page = await self.service.list_templates(
                 category=categories[0] if categories else None, tag=wanted_tags[0] if wanted_tags else None, limit=1000
             )
             items = [i for i in page.items if _passes(i, categories, wanted_tags)][:limit]
             return SearchResult(query=text, mode="filter", results=[_hit(i, 0.0, i.description, []) for i in items])
-        if store.dialect.fulltext is None:
+        if not self.service.has_full_text:
             return await self._plain(text, query, categories, wanted_tags, limit)
 
         mode: Mode = "all"
         notice = None
         pool = max(limit, RERANK_POOL)
-        hits = await store.full_text(query.match_expression(), categories=categories, tags=wanted_tags, limit=pool)
+        hits = await self.service.full_text(
+            query.match_expression(), categories=categories, tags=wanted_tags, limit=pool
+        )
         if not hits and len(query.included) > 1:
-            hits = await store.full_text(
+            hits = await self.service.full_text(
                 query.match_expression(any_word=True), categories=categories, tags=wanted_tags, limit=pool
             )
             if hits:
@@ -119,13 +121,7 @@ class Searcher:
         await self.service.sync_changes()
         generation = self.service.generation
         if self._names is None or self._names.generation != generation:
-            rows: list[tuple[str, str | None]] = []
-            cursor: str | None = None
-            while True:
-                page, cursor = await self.service.prompt_rows(cursor=cursor, limit=1000)
-                rows.extend((row.name, row.title) for row in page)
-                if cursor is None:
-                    break
+            rows = [(row.name, row.title) async for row in iter_prompt_rows(self.service)]
             self._names = build_index(generation, rows)
         return self._names
 
@@ -149,7 +145,7 @@ class Searcher:
         from .plain import search as plain_search
 
         hits = await plain_search(
-            self.service.store,
+            self.service,
             query.plain_text(),
             category=categories[0] if categories else None,
             tags=tags,

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
-from ..store import Store
+from ..store import StoredTemplate
 from .models import SearchHit
 
 FIELD_WEIGHTS = {"name": 5.0, "title": 4.0, "tags": 3.0, "category": 2.0, "description": 2.0, "body": 1.0}
 _WORD = re.compile(r"[\w-]+", re.UNICODE)
+
+
+class Candidates(Protocol):
+    """Where plain search finds its candidates (the service)."""
+
+    async def search_candidates(
+        self, terms: Sequence[str], *, category: str | None, tags: Sequence[str], limit: int
+    ) -> list[StoredTemplate]:
+        """Live prompts containing every term somewhere."""
+        ...
 
 
 def query_terms(query: str) -> list[str]:
@@ -26,13 +38,13 @@ def _snippet(text: str, term: str, width: int = 160) -> str:
 
 
 async def search(
-    store: Store, query: str, *, category: str | None = None, tags: list[str] | None = None, limit: int = 10
+    source: Candidates, query: str, *, category: str | None = None, tags: list[str] | None = None, limit: int = 10
 ) -> list[SearchHit]:
     """Templates containing every word of ``query``, best first."""
     terms = query_terms(query)
     if not terms:
         return []
-    candidates = await store.search_candidates(terms, category=category, tags=tags or [], limit=500)
+    candidates = await source.search_candidates(terms, category=category, tags=tags or [], limit=500)
     hits: list[SearchHit] = []
     for candidate in candidates:
         fields = {

@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..errors import PbaError
+from ..errors import QueryError
+
+__all__ = ["Query", "QueryError", "Term", "parse_query"]
 
 _TOKEN = re.compile(r'(-?)(?:(category|tag):("[^"]*"?|\S*)|"([^"]*)"?|(\S+))', re.IGNORECASE)
 _WORD_CHARS = re.compile(r"[\w]+", re.UNICODE)
@@ -59,12 +61,6 @@ STOP_WORDS = frozenset(
         "need",
     ]
 )
-
-
-class QueryError(PbaError):
-    """A search query that cannot be run as written."""
-
-    code = "invalid_query"
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def health_route(app: McpApp) -> Route:
 
     async def healthz(_request: Request) -> Response:
         try:
-            count = await (await app.slot.get()).store.count()
+            count = await (await app.slot.get()).count()
         except PbaError as exc:
             return JSONResponse({"status": "error", "store": "unreachable", "error": exc.message}, status_code=503)
         return JSONResponse({"status": "ok", "store": "reachable", "templates": count})

@@ -10,11 +10,13 @@ from .records import (
     VersionInfo,
     WriteResult,
 )
-from .store import Store
+from .store import FullTextHit, PromptRow, Store
 
 __all__ = [
     "EnhancementEvent",
+    "FullTextHit",
     "Page",
+    "PromptRow",
     "RenderEvent",
     "Store",
     "StoredTemplate",

@@ -1,12 +1,13 @@
 """What differs between databases, behind one small interface.
 
 The store's queries are portable SQLAlchemy; only connection set-up, how a write transaction takes its
-lock, and (later) full-text search and change notification differ per database.
+lock, full-text search and how another process's commit is noticed differ per database.
 """
 
 from __future__ import annotations
 
-import os
+import sqlite3
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import event
@@ -31,8 +32,8 @@ class Dialect(Protocol):
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         """Make a SELECT of the row about to change hold it until commit."""
 
-    def change_token(self) -> bytes | None:
-        """Bytes that differ after any commit by any process, read without a query; None if unknown."""
+    def data_version(self) -> int | None:
+        """A number that moves when another connection commits, read without a pool query; None if unknown."""
 
     def close(self) -> None:
         """Release what the dialect holds open."""
@@ -46,8 +47,8 @@ class SqliteDialect:
 
     def __init__(self, path: str | None = None, busy_timeout_ms: int = 10_000) -> None:
         self.busy_timeout_ms = busy_timeout_ms
-        self._shm_path = f"{path}-shm" if path else None
-        self._shm_fd: int | None = None
+        self._path = path
+        self._watch: sqlite3.Connection | None = None
 
     def prepare(self, engine: AsyncEngine) -> None:
         busy_timeout_ms = self.busy_timeout_ms
@@ -80,24 +81,30 @@ class SqliteDialect:
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         return statement  # BEGIN IMMEDIATE already holds the write lock
 
-    def change_token(self) -> bytes | None:
-        # The WAL-index header (first 96 bytes of the -shm file: two copies of mxFrame, salts, checksums)
-        # changes on every commit by any connection of any process; reading it costs ~2 µs, a query ~100.
-        if self._shm_path is None:
+    def data_version(self) -> int | None:
+        # PRAGMA data_version (documented, every platform) moves whenever any other connection, of this process
+        # or another, commits to the file. It only means something on one connection, so one is kept for it
+        # alone and never writes. The pragma reads the WAL index in shared memory (microseconds), so it runs
+        # inline rather than on a worker thread; with no busy timeout a rare lock wait is an error, and the
+        # caller then asks the database instead.
+        if self._path is None:
             return None
         try:
-            if self._shm_fd is None:
-                self._shm_fd = os.open(self._shm_path, os.O_RDONLY)
-            return os.pread(self._shm_fd, 96, 0)
-        except OSError:
-            self.close()
+            if self._watch is None:
+                uri = Path(self._path).absolute().as_uri() + "?mode=rw"  # never creates the file
+                self._watch = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False)
+            # fetchall steps the statement to its end, so no read transaction stays open to hold back checkpoints
+            rows = self._watch.execute("PRAGMA data_version").fetchall()
+        except sqlite3.Error:
             return None
+        return int(rows[0][0])
 
     def close(self) -> None:
-        """Forget the open -shm file (it is reopened on the next look)."""
-        if self._shm_fd is not None:
-            os.close(self._shm_fd)
-            self._shm_fd = None
+        """Close the connection kept for data_version; later looks answer None."""
+        self._path = None  # a new connection's numbers could repeat the old one's
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
 
 
 class GenericDialect:
@@ -115,7 +122,7 @@ class GenericDialect:
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         return statement.with_for_update()
 
-    def change_token(self) -> bytes | None:
+    def data_version(self) -> int | None:
         return None  # every check asks the database
 
     def close(self) -> None:

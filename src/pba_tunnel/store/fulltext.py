@@ -1,7 +1,7 @@
 """Full-text search in SQLite: an FTS5 table kept in step with every write, ranked with weighted bm25.
 
 The index holds one row per live prompt (rowid = templates.id). Writes update it in the same transaction;
-bulk inserts and ``rebuild`` index with one INSERT … SELECT, far faster than row-by-row maintenance.
+``rebuild`` indexes with one INSERT … SELECT, far faster than row-by-row maintenance.
 Only here does SQL know about FTS5; PostgreSQL gets its own implementation behind the same methods.
 """
 

@@ -1,0 +1,56 @@
+"""Walking a paged listing to its end: one iterator instead of a ``while … next_cursor`` loop per caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from .store.cursors import MAX_PAGE
+
+if TYPE_CHECKING:
+    from .service import TemplateService
+    from .store import PromptRow, TemplateSummary
+    from .store.records import Kind
+
+T = TypeVar("T")
+
+
+async def walk_pages(
+    fetch: Callable[[str | None], Awaitable[tuple[Sequence[T], str | None]]],
+) -> AsyncGenerator[T, None]:
+    """Every item of a listing whose ``fetch(cursor)`` gives a page and the next cursor (None at the end)."""
+    cursor: str | None = None
+    while True:
+        items, cursor = await fetch(cursor)
+        for item in items:
+            yield item
+        if cursor is None:
+            return
+
+
+def iter_templates(
+    service: TemplateService,
+    *,
+    category: str | None = None,
+    tag: str | None = None,
+    include_deleted: bool = False,
+    kind: Kind | None = "prompt",
+) -> AsyncGenerator[TemplateSummary, None]:
+    """Every template matching the filters, ordered by name, read a page at a time."""
+
+    async def fetch(cursor: str | None) -> tuple[Sequence[TemplateSummary], str | None]:
+        page = await service.list_templates(
+            category=category, tag=tag, cursor=cursor, limit=MAX_PAGE, include_deleted=include_deleted, kind=kind
+        )
+        return page.items, page.next_cursor
+
+    return walk_pages(fetch)
+
+
+def iter_prompt_rows(service: TemplateService) -> AsyncGenerator[PromptRow, None]:
+    """Every live prompt as a bare row (name, title, description, arguments JSON), ordered by name."""
+
+    async def fetch(cursor: str | None) -> tuple[Sequence[PromptRow], str | None]:
+        return await service.prompt_rows(cursor=cursor, limit=MAX_PAGE)
+
+    return walk_pages(fetch)

@@ -1,0 +1,108 @@
+"""The base of the store: its engine, read and write connections, store-wide facts and the generation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from sqlalchemy import Integer, Text, cast, delete, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import col
+
+from ..errors import StoreError
+from . import migrate
+from .dialects import Dialect
+from .models import MetaRow
+from .opening import describe_database_error
+
+GENERATION_KEY = "generation"
+
+
+async def bump_generation(connection: AsyncConnection) -> None:
+    """Count one change to what templates exist or say, in the writer's transaction."""
+    # So any process can tell "templates changed" from "only render events were written".
+    bumped = await connection.execute(
+        update(MetaRow)
+        .where(col(MetaRow.key) == GENERATION_KEY)
+        .values(value=cast(cast(col(MetaRow.value), Integer) + 1, Text))
+    )
+    if bumped.rowcount == 0:
+        await connection.execute(insert(MetaRow).values(key=GENERATION_KEY, value="1"))
+
+
+async def put_meta(connection: AsyncConnection, key: str, value: str) -> None:
+    """Set a store-wide fact in the writer's transaction."""
+    await connection.execute(delete(MetaRow).where(col(MetaRow.key) == key))
+    await connection.execute(insert(MetaRow).values(key=key, value=value))
+
+
+class StoreBase:
+    """Connections to one database; the store's parts build on it."""
+
+    def __init__(self, engine: AsyncEngine, dialect: Dialect, url: str) -> None:
+        self.engine = engine
+        self.dialect = dialect
+        self.url = url
+
+    async def close(self) -> None:
+        """Release every connection."""
+        self.dialect.close()
+        await self.engine.dispose()
+
+    async def upgrade(self) -> bool:
+        """Apply pending migrations; True when one ran."""
+        async with self._errors():
+            return await migrate.upgrade(self.engine, self.dialect.write_options())
+
+    @asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except (DBAPIError, OSError) as exc:
+            if isinstance(exc, IntegrityError):
+                raise
+            raise StoreError(describe_database_error(self.url, exc)) from None
+
+    # Database work is shielded from cancellation: cancelling an aiosqlite call mid-query leaves its
+    # connection unable to close (engine disposal hangs), and a write is better finished than torn.
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        with anyio.CancelScope(shield=True):
+            async with self._errors(), self.engine.connect() as connection:
+                yield connection
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        with anyio.CancelScope(shield=True):
+            async with self._write_unshielded() as connection:
+                yield connection
+
+    @asynccontextmanager
+    async def _write_unshielded(self) -> AsyncIterator[AsyncConnection]:
+        async with self._errors(), self.engine.connect() as connection:
+            await connection.execution_options(**self.dialect.write_options())
+            async with connection.begin():
+                yield connection
+
+    async def generation(self) -> int:
+        """The template generation: it changes with every template write by any process."""
+        value = await self.get_meta(GENERATION_KEY)
+        return int(value) if value is not None else 0
+
+    def data_version(self) -> int | None:
+        """A number that moves when another connection commits, read without a query; None: ask generation()."""
+        return self.dialect.data_version()
+
+    async def get_meta(self, key: str) -> str | None:
+        """A store-wide fact."""
+        async with self._read() as connection:
+            return (
+                await connection.execute(select(col(MetaRow.value)).where(col(MetaRow.key) == key))
+            ).scalar_one_or_none()
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Set a store-wide fact."""
+        async with self._write() as connection:
+            await put_meta(connection, key, value)

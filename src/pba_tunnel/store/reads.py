@@ -1,0 +1,142 @@
+"""Reading templates: one version, a page of them, bare prompt rows, counts, history and sources."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
+
+from ..errors import NotFoundError
+from .connections import StoreBase
+from .cursors import MAX_PAGE, decode_cursor, encode_cursor
+from .models import TagRow
+from .records import Kind, Page, StoredTemplate, TemplateSummary, VersionInfo
+from .tables import TEMPLATES as _T
+from .tables import VERSIONS as _V
+from .tables import PromptRow, stored_from_row, summary_fields
+
+
+class TemplateReads(StoreBase):
+    """Queries that read templates and their versions."""
+
+    async def get(self, name: str, version: int | None = None, *, include_deleted: bool = False) -> StoredTemplate:
+        """The current version of ``name`` (or ``version``); NotFoundError names what is missing."""
+        query = (
+            select(
+                _T,
+                _V.c.version.label("v_version"),
+                _V.c.source,
+                _V.c.content_hash,
+                _V.c.message,
+                _V.c.origin,
+                _V.c.created_at.label("v_created_at"),
+                _V.c.category.label("v_category"),
+            )
+            .join(_V, _V.c.template_id == _T.c.id)
+            .where(_T.c.name == name)
+            .where(_V.c.version == (version if version is not None else _T.c.current_version))
+        )
+        async with self._read() as connection:
+            row = (await connection.execute(query)).mappings().first()
+            if row is None:
+                await self._raise_missing(connection, name, version)
+        assert row is not None
+        if row["deleted_at"] is not None and not include_deleted:
+            raise NotFoundError(f"template '{name}' is deleted: `pba-tunnel restore {name}` brings it back")
+        return stored_from_row(row, row["v_version"])
+
+    async def _raise_missing(self, connection: AsyncConnection, name: str, version: int | None) -> None:
+        current = (await connection.execute(select(_T.c.current_version).where(_T.c.name == name))).first()
+        if current is None:
+            raise NotFoundError(f"no template named '{name}': `pba-tunnel list` shows the names")
+        raise NotFoundError(f"template '{name}' has no version {version}; its versions are 1..{current[0]}")
+
+    async def list_templates(
+        self,
+        *,
+        category: str | None = None,
+        tag: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        include_deleted: bool = False,
+        kind: Kind | None = "prompt",
+    ) -> Page[TemplateSummary]:
+        """One page of templates ordered by name."""
+        limit = max(1, min(limit, MAX_PAGE))
+        query = select(_T).order_by(_T.c.name).limit(limit + 1)
+        if kind is not None:
+            query = query.where(_T.c.kind == kind)
+        if not include_deleted:
+            query = query.where(_T.c.deleted_at.is_(None))
+        if category:
+            query = query.where(or_(_T.c.category == category, _T.c.category.startswith(f"{category}/")))
+        if tag:
+            tagged = select(col(TagRow.template_id)).where(col(TagRow.tag) == tag)
+            query = query.where(_T.c.id.in_(tagged))
+        if cursor:
+            query = query.where(_T.c.name > decode_cursor(cursor))
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        items = [TemplateSummary(**summary_fields(r), version=r["current_version"]) for r in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].name) if len(rows) > limit else None
+        return Page[TemplateSummary](items=items, next_cursor=next_cursor)
+
+    async def prompt_rows(self, *, cursor: str | None, limit: int) -> tuple[list[PromptRow], str | None]:
+        """One page of live prompts as bare rows (no validation): the listing clients call most."""
+        query = (
+            select(_T.c.name, _T.c.title, _T.c.description, _T.c.arguments_json)
+            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None))
+            .order_by(_T.c.name)
+            .limit(limit + 1)
+        )
+        if cursor:
+            query = query.where(_T.c.name > decode_cursor(cursor))
+        async with self._read() as connection:
+            rows = [PromptRow(*row) for row in await connection.execute(query)]
+        next_cursor = encode_cursor(rows[limit - 1].name) if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
+    async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
+        """How many templates the store holds."""
+        query = select(func.count()).select_from(_T)
+        if kind is not None:
+            query = query.where(_T.c.kind == kind)
+        if not include_deleted:
+            query = query.where(_T.c.deleted_at.is_(None))
+        async with self._read() as connection:
+            return int((await connection.execute(query)).scalar_one())
+
+    async def history(self, name: str) -> list[VersionInfo]:
+        """Every version of ``name``, oldest first."""
+        async with self._read() as connection:
+            template = (
+                await connection.execute(select(_T.c.id, _T.c.current_version).where(_T.c.name == name))
+            ).first()
+            if template is None:
+                raise NotFoundError(f"no template named '{name}': `pba-tunnel list` shows the names")
+            rows = (
+                (await connection.execute(select(_V).where(_V.c.template_id == template.id).order_by(_V.c.version)))
+                .mappings()
+                .all()
+            )
+        return [
+            VersionInfo(
+                version=r["version"],
+                content_hash=r["content_hash"],
+                message=r["message"],
+                origin=r["origin"],
+                created_at=r["created_at"],
+                current=r["version"] == template.current_version,
+            )
+            for r in rows
+        ]
+
+    async def sources(self, kind: Kind) -> dict[str, str]:
+        """Current source of every live template of one kind (used for the few partials)."""
+        query = (
+            select(_T.c.name, _V.c.source)
+            .join(_V, and_(_V.c.template_id == _T.c.id, _V.c.version == _T.c.current_version))
+            .where(_T.c.kind == kind, _T.c.deleted_at.is_(None))
+        )
+        async with self._read() as connection:
+            return {row.name: row.source for row in await connection.execute(query)}

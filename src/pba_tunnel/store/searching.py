@@ -1,0 +1,83 @@
+"""Search queries: the full-text index (ranked), plain word matching where there is none, and reindexing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import col
+
+from ..errors import QueryError, StoreError
+from .connections import StoreBase
+from .models import TagRow
+from .records import StoredTemplate, TemplateSummary
+from .tables import TEMPLATES as _T
+from .tables import VERSIONS as _V
+from .tables import FullTextHit, stored_from_row, summary_fields
+
+
+class SearchReads(StoreBase):
+    """Finding templates by their words."""
+
+    async def search_candidates(
+        self, terms: Sequence[str], *, category: str | None, tags: Sequence[str], limit: int
+    ) -> list[StoredTemplate]:
+        """Live templates whose name, title, description, tags, category or body contain every term."""
+        fields = (_T.c.name, _T.c.title, _T.c.description, _T.c.tags_json, _T.c.category, _V.c.source)
+        query = (
+            select(_T, _V.c.source, _V.c.content_hash, _V.c.message, _V.c.origin, _V.c.created_at.label("v_created_at"))
+            .join(_V, and_(_V.c.template_id == _T.c.id, _V.c.version == _T.c.current_version))
+            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None))
+            .order_by(_T.c.name)
+            .limit(limit)
+        )
+        for term in terms:
+            pattern = "%" + re.sub(r"[%_\\\\]", "", term) + "%"  # user text cannot inject LIKE wildcards
+            query = query.where(or_(*(func.lower(f).like(pattern) for f in fields)))
+        if category:
+            query = query.where(or_(_T.c.category == category, _T.c.category.startswith(f"{category}/")))
+        for tag in tags:
+            query = query.where(_T.c.id.in_(select(col(TagRow.template_id)).where(col(TagRow.tag) == tag)))
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [stored_from_row(r, r["current_version"]) for r in rows]
+
+    async def full_text(
+        self, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
+    ) -> list[FullTextHit]:
+        """Live prompts matching an FTS5 expression, best first, with matched fields and a snippet."""
+        fulltext = self.dialect.fulltext
+        if fulltext is None:
+            raise StoreError("full-text search is not available on this database")
+        async with self._read() as connection:
+            try:
+                ranked = await fulltext.ranked(connection, match, categories=categories, tags=tags, limit=limit)
+            except DBAPIError as exc:
+                if "fts5" in str(exc.orig).lower():
+                    raise QueryError(f"the search query could not be run: {exc.orig}") from None
+                raise
+            ids = [r.template_id for r in ranked]
+            rows = {r["id"]: r for r in (await connection.execute(select(_T).where(_T.c.id.in_(ids)))).mappings()}
+        hits = []
+        for entry in ranked:
+            row = rows.get(entry.template_id)
+            if row is None:
+                continue
+            hits.append(
+                FullTextHit(
+                    summary=TemplateSummary(**summary_fields(row), version=row["current_version"]),
+                    score=-entry.rank,
+                    matched=entry.matched,
+                    snippet=entry.snippet,
+                )
+            )
+        return hits
+
+    async def reindex(self) -> int:
+        """Rebuild the full-text index from the current version of every live prompt (one bulk rebuild)."""
+        if self.dialect.fulltext is None:
+            return 0
+        async with self._write() as connection:
+            return await self.dialect.fulltext.rebuild(connection)

@@ -1,0 +1,81 @@
+"""The two main tables as SQLAlchemy Core objects, and conversion between their rows and the records."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import update
+
+from ..templates.spec import ArgumentSpec
+from .models import TemplateRow, VersionRow
+from .records import StoredTemplate, TemplateSummary, TemplateWrite
+
+TEMPLATES = TemplateRow.__table__  # type: ignore[attr-defined]
+VERSIONS = VersionRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class FullTextHit:
+    """A full-text match: the template, its score (higher is better), matched fields and a snippet."""
+
+    summary: TemplateSummary
+    score: float
+    matched: list[str]
+    snippet: str
+
+
+class PromptRow(NamedTuple):
+    """A template as prompts/list needs it; arguments stay JSON until someone reads them."""
+
+    name: str
+    title: str | None
+    description: str
+    arguments_json: str
+
+
+def update_row(table: Any, row_id: int, **values: Any) -> Any:
+    """UPDATE one row by id."""
+    return update(table).where(table.c.id == row_id).values(**values)
+
+
+def denormalized(item: TemplateWrite) -> dict[str, Any]:
+    """The template row's copies of a version's fields (for listing without reading versions)."""
+    return {
+        "kind": item.kind,
+        "category": item.category,
+        "title": item.title,
+        "description": item.description,
+        "tags_json": json.dumps(item.tags),
+        "arguments_json": json.dumps([a.model_dump(exclude_none=True) for a in item.arguments]),
+    }
+
+
+def stored_from_row(row: Any, version: int) -> StoredTemplate:
+    """A template row joined with one of its versions (source, content_hash, message, origin, v_created_at)."""
+    return StoredTemplate(
+        **summary_fields(row),
+        version=version,
+        current_version=row["current_version"],
+        source=row["source"],
+        content_hash=row["content_hash"],
+        message=row["message"],
+        origin=row["origin"],
+        created_at=row["v_created_at"],
+    )
+
+
+def summary_fields(row: Any) -> dict[str, Any]:
+    """The TemplateSummary fields of a template row."""
+    return {
+        "name": row["name"],
+        "kind": row["kind"],
+        "title": row["title"],
+        "description": row["description"],
+        "category": row["category"],
+        "tags": json.loads(row["tags_json"]),
+        "arguments": [ArgumentSpec.model_validate(a) for a in json.loads(row["arguments_json"])],
+        "deleted": row["deleted_at"] is not None,
+        "updated_at": row["updated_at"],
+    }
