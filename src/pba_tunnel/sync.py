@@ -9,9 +9,9 @@ from pathlib import Path
 
 from .errors import NotFoundError, PbaError
 from .importers import ImportFormat, detect_format
-from .rendering.sandbox import PARTIALS_PREFIX
 from .service import TemplateService
 from .store import TemplateWrite
+from .templates.partials import PARTIALS_PREFIX
 
 Progress = Callable[[int, int], None]  # (done, total)
 TEMPLATE_SUFFIX = ".md"
