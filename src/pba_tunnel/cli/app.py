@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,13 +26,12 @@ T = TypeVar("T")
 class State:
     """What the group's options decided, for every command."""
 
-    def __init__(self, home: Path | None, database_url: str | None) -> None:
-        self.home = home
-        self.database_url = database_url
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
 
     def settings(self) -> Settings:
         """Settings from the environment, with command-line options on top."""
-        return load_settings(home=self.home, database_url=self.database_url)
+        return self._settings
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -132,12 +130,11 @@ class ProgressBar:
 def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None:
     """MCP-PBA-TUNNEL: one store of prompt templates for every MCP client."""
     try:
-        configure_logging(
-            os.environ.get(f"{ENV_PREFIX}LOG_LEVEL", "warning"), os.environ.get(f"{ENV_PREFIX}LOG_FORMAT")
-        )
+        settings = load_settings(home=home, database_url=database_url)
+        configure_logging("warning" if settings.log_level is None else settings.log_level, settings.log_format)
     except PbaError as exc:
         fail(exc.message)
-    ctx.obj = State(home, database_url)
+    ctx.obj = State(settings)
 
 
 def main() -> None:

@@ -71,10 +71,9 @@ def path() -> None:
 @click.option("--stateless", is_flag=True, help="Streamable HTTP without sessions (for load-balanced replicas).")
 @click.option(
     "--auth-token",
-    envvar="PBA_TUNNEL_AUTH_TOKEN",
     default=None,
     metavar="TOKEN",
-    help="Require 'Authorization: Bearer TOKEN' (mandatory when binding beyond loopback).",
+    help="Require 'Authorization: Bearer TOKEN' (mandatory when binding beyond loopback) [env: PBA_TUNNEL_AUTH_TOKEN].",
 )
 @click.option(
     "--watch",
@@ -100,7 +99,7 @@ def serve(
                 host=host,
                 port=port,
                 stateless=stateless,
-                token=auth_token,
+                token=settings.auth_token if auth_token is None else auth_token,
                 watch=watch,
             )
         )
