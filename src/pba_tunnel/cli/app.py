@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from ..config import ENV_PREFIX, Settings, load_settings
 from ..errors import PbaError
 from ..logging import configure_logging
+from .errors import describe
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -56,7 +57,7 @@ def run(work: Callable[[TemplateService], Awaitable[T]]) -> T:
     try:
         return anyio.run(main)
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     raise AssertionError("unreachable")
 
 
@@ -65,7 +66,7 @@ def run_plain(work: Callable[[], T]) -> T:
     try:
         return work()
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     raise AssertionError("unreachable")
 
 
@@ -133,7 +134,7 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
         settings = load_settings(home=home, database_url=database_url)
         configure_logging("warning" if settings.log_level is None else settings.log_level, settings.log_format)
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     ctx.obj = State(settings)
 
 

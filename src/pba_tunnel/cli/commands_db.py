@@ -9,6 +9,7 @@ import click
 
 from ..errors import PbaError
 from .app import State, cli, fail, run
+from .errors import describe
 
 
 @cli.group()
@@ -34,7 +35,7 @@ def upgrade() -> None:
     try:
         ran = anyio.run(work)
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     click.echo("schema upgraded to the newest revision" if ran else "schema already up to date")
 
 
@@ -53,7 +54,7 @@ def path() -> None:
     try:
         settings = state.settings()
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     sqlite_path = settings.sqlite_path
     click.echo(str(sqlite_path) if sqlite_path else settings.database_url.split("@")[-1])
 
@@ -104,6 +105,6 @@ def serve(
             )
         )
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     except KeyboardInterrupt:
         pass
