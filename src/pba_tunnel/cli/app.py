@@ -136,29 +136,3 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
     except PbaError as exc:
         fail(describe(exc))
     ctx.obj = State(settings)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    from . import (  # noqa: F401  (registers commands)
-        commands_bench,
-        commands_db,
-        commands_enhance,
-        commands_read,
-        commands_write,
-    )
-
-    # Not standalone: click's own usage errors would be a four-line block; ours are one "error:" line.
-    try:
-        code = cli.main(standalone_mode=False)
-    except click.UsageError as exc:
-        if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
-            exc.show()  # a group given no command: its help, as click prints it
-            sys.exit(exc.exit_code)
-        where = exc.ctx.command_path if exc.ctx is not None else "pba-tunnel"
-        fail(f"{exc.format_message()} (see '{where} --help')", code=exc.exit_code)
-    except click.ClickException as exc:
-        fail(exc.format_message(), code=exc.exit_code)
-    except click.Abort:
-        fail("aborted")
-    sys.exit(code if isinstance(code, int) else 0)
