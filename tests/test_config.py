@@ -71,3 +71,37 @@ def test_options_win_over_the_environment(tmp_path: Path) -> None:
         database_url=sqlite_url(tmp_path / "option.db"),
     )
     assert (settings.home, settings.sqlite_path) == (tmp_path, tmp_path / "option.db")
+
+
+def test_the_process_environment_is_read_and_a_given_mapping_ignores_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PBA_TUNNEL_HOME", str(tmp_path))
+    monkeypatch.setenv("PBA_TUNNEL_MAX_RANGE", "7")
+    monkeypatch.setenv("PBA_TUNNEL_LOG_LEVEL", "debug")
+    monkeypatch.setenv("PBA_TUNNEL_LOG_FORMAT", "json")
+    monkeypatch.setenv("PBA_TUNNEL_AUTH_TOKEN", "")
+    settings = load_settings()
+    assert (settings.home, settings.limits.max_range, settings.log_level, settings.log_format) == (
+        tmp_path,
+        7,
+        "debug",
+        "json",
+    )
+    assert settings.auth_token is None  # empty counts as unset
+    given = load_settings({"PBA_TUNNEL_HOME": "/given"})
+    assert (given.home, given.limits, given.log_level) == (Path("/given"), Limits(), None)
+
+
+def test_unknown_names_in_the_process_environment_are_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PBA_TUNNEL_SEEDS", "0")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.message.startswith("unknown setting(s) PBA_TUNNEL_SEEDS; known settings are: ")
+
+
+def test_bad_values_in_the_process_environment_are_config_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PBA_TUNNEL_MAX_SOURCE_BYTES", "-1")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.message == "PBA_TUNNEL_MAX_SOURCE_BYTES must be positive, got -1"

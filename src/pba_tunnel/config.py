@@ -1,13 +1,22 @@
-"""Settings read from the environment (``PBA_TUNNEL_*``) and command-line options."""
+"""Settings read from the environment (``PBA_TUNNEL_*``) and command-line options.
+
+:class:`Settings` is a pydantic-settings object and the package's only reader of the environment: every other
+module gets its settings from one (providers' own variables such as ``OPENAI_API_KEY`` are a second
+pydantic-settings class in ``providers/settings.py``).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from contextvars import ContextVar
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, TypeVar
 
 import platformdirs
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
 
@@ -26,44 +35,8 @@ class Limits:
     max_recursion_depth: int = 64
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Where the store lives and how rendering is bounded."""
-
-    home: Path
-    database_url: str
-    limits: Limits = field(default_factory=Limits)
-    seed: bool = True
-    render_event_days: int = 90  # render events (statistics, completion values) older than this are pruned
-    share_argument_values: bool = False  # completion offers values other clients used, not only the caller's
-
-    @property
-    def sqlite_path(self) -> Path | None:
-        """The SQLite file behind ``database_url``, or None for other databases."""
-        prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            return Path(self.database_url.removeprefix(prefix).split("?", 1)[0])
-        return None
-
-
-_LIMIT_ENV = {f"{ENV_PREFIX}{f.name.upper()}": f for f in fields(Limits)}
-_OTHER_ENV = {
-    f"{ENV_PREFIX}{name}"
-    for name in (
-        "HOME",
-        "DATABASE_URL",
-        "SEED",
-        "RENDER_EVENT_DAYS",
-        "SHARE_ARGUMENT_VALUES",
-        "LOG_LEVEL",
-        "LOG_FORMAT",
-        "AUTH_TOKEN",
-        "NODE_CLIENTS",
-        # Read by pba_tunnel.providers.settings; listed here so load_settings accepts them.
-        "PROVIDER_TIMEOUT",
-        "PROVIDER_RETRIES",
-    )
-}
+_LIMITS = Limits()
+_LIMIT_NAMES = tuple(f.name for f in fields(Limits))
 
 
 def default_home() -> Path:
@@ -76,13 +49,164 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-def _parse_bool(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no")
+def env_name(field_name: str) -> str:
+    """The environment variable of a :class:`Settings` field, e.g. ``PBA_TUNNEL_MAX_RANGE``."""
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+# Set while settings are built from a given mapping (tests, benchmarks): the process environment is then ignored.
+_ENVIRONMENT_IGNORED: ContextVar[bool] = ContextVar("pba_tunnel_environment_ignored", default=False)
+
+
+class EnvironmentSettings(BaseSettings):
+    """Base of the package's settings classes: values passed in win over the environment; no .env files."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],  # noqa: ARG003
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Options passed in (the command line) win over the environment; no .env or secrets files."""
+        return (init_settings,) if _ENVIRONMENT_IGNORED.get() else (init_settings, env_settings)
+
+
+class Settings(EnvironmentSettings):
+    """Where the store lives, how rendering is bounded, how the process logs; one field per variable."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    home: Path = Field(default_factory=default_home)
+    # Empty means the SQLite file ``pba-tunnel.db`` under ``home``.
+    database_url: str = ""
+    seed: bool = True
+    # Render events (statistics, completion values) older than this many days are pruned.
+    render_event_days: int = 90
+    # Completion offers values other clients used too, not only the caller's own.
+    share_argument_values: bool = False
+    # prompts/list and resources/list page size: many clients never follow nextCursor, so a page holds a
+    # library of normal size whole.
+    page_size: int = 1000
+    max_source_bytes: int = _LIMITS.max_source_bytes
+    max_argument_bytes: int = _LIMITS.max_argument_bytes
+    max_output_bytes: int = _LIMITS.max_output_bytes
+    max_render_seconds: float = _LIMITS.max_render_seconds
+    max_range: int = _LIMITS.max_range
+    max_recursion_depth: int = _LIMITS.max_recursion_depth
+    # None: the command's own default (``serve`` logs at info, other commands at warning).
+    log_level: str | None = None
+    log_format: str | None = None
+    auth_token: str | None = Field(default=None, repr=False)
+    # Where the test suite and the bench keep the Node MCP clients; empty or unset means the default cache.
+    node_clients: str | None = None
+    # Read by providers/settings.py for every provider; None leaves the provider's own default.
+    provider_timeout: float | None = None
+    provider_retries: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_home_and_url(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        home = Path(data.get("home") or default_home()).expanduser()
+        url = data.get("database_url") or sqlite_url(home / "pba-tunnel.db")
+        return {**data, "home": home, "database_url": url}
+
+    @field_validator(*_LIMIT_NAMES, "render_event_days", "page_size", mode="before")
+    @classmethod
+    def _positive_number(cls, raw: Any, info: ValidationInfo) -> Any:
+        name = env_name(info.field_name or "")
+        value = _number(name, raw, float if info.field_name == "max_render_seconds" else int)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return value  # not a number at all: pydantic says so
+        if value <= 0:
+            raise ConfigError(f"{name} must be positive, got {raw}")
+        return value
+
+    @field_validator("provider_timeout", "provider_retries", mode="before")
+    @classmethod
+    def _optional_number(cls, raw: Any, info: ValidationInfo) -> Any:
+        if raw is None or raw == "":  # an empty variable counts as unset
+            return None
+        return _number(env_name(info.field_name or ""), raw, float if info.field_name == "provider_timeout" else int)
+
+    @field_validator("auth_token", "node_clients", mode="before")
+    @classmethod
+    def _empty_as_unset(cls, raw: Any) -> Any:
+        return None if raw == "" else raw
+
+    @field_validator("seed", "share_argument_values", mode="before")
+    @classmethod
+    def _boolean(cls, raw: Any, info: ValidationInfo) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{env_name(info.field_name or '')}={raw!r} is not a boolean: use 1/0, true/false, yes/no")
+
+    @property
+    def limits(self) -> Limits:
+        """The render limits as one value (what the renderer and the service take)."""
+        return Limits(**{name: getattr(self, name) for name in _LIMIT_NAMES})
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file behind ``database_url``, or None for other databases."""
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url.removeprefix(prefix).split("?", 1)[0])
+        return None
+
+
+def _number(name: str, raw: Any, kind: type[int] | type[float]) -> Any:
+    if not isinstance(raw, str):
+        return raw  # a value passed in, not read from the environment: pydantic checks its type
+    try:
+        return kind(raw)
+    except ValueError:
+        noun = "an integer" if kind is int and name.endswith("_RETRIES") else "a number"
+        raise ConfigError(f"{name}={raw!r} is not {noun}") from None
+
+
+KNOWN_VARIABLES = frozenset(env_name(name) for name in Settings.model_fields)
+SettingsT = TypeVar("SettingsT", bound=EnvironmentSettings)
+
+
+def settings_from(cls: type[SettingsT], environ: Mapping[str, str] | None = None, **options: Any) -> SettingsT:
+    """``cls`` from the process environment, or from ``environ`` alone (tests); ``options`` win over both."""
+    try:
+        if environ is None:
+            return cls(**options)
+        prefix = cls.model_config.get("env_prefix") or ""
+        ignore_empty = cls.model_config.get("env_ignore_empty", False)
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            raw = environ.get(f"{prefix}{name}".upper())
+            if raw is not None and not (ignore_empty and raw == ""):
+                values[name] = raw
+        token = _ENVIRONMENT_IGNORED.set(True)
+        try:
+            return cls(**{**values, **options})
+        finally:
+            _ENVIRONMENT_IGNORED.reset(token)
+    except ValidationError as exc:
+        # Name the setting, never its value: the value might be a secret.
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid settings: {problems}") from None
+
+
+def check_known(environ: Mapping[str, str]) -> None:
+    """ConfigError when ``environ`` has a ``PBA_TUNNEL_*`` name no setting reads (a typo would go unnoticed)."""
+    unknown = sorted(name for name in environ if name.startswith(ENV_PREFIX) and name not in KNOWN_VARIABLES)
+    if unknown:
+        known = ", ".join(sorted(KNOWN_VARIABLES))
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known settings are: {known}")
 
 
 def load_settings(
@@ -92,40 +216,12 @@ def load_settings(
     database_url: str | None = None,
 ) -> Settings:
     """Build settings from the environment; explicit arguments (command-line options) win."""
-    env = os.environ if environ is None else environ
-    unknown = sorted(k for k in env if k.startswith(ENV_PREFIX) and k not in _LIMIT_ENV and k not in _OTHER_ENV)
-    if unknown:
-        known = ", ".join(sorted([*_LIMIT_ENV, *_OTHER_ENV]))
-        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known settings are: {known}")
-
-    env_home = env.get(f"{ENV_PREFIX}HOME")
-    resolved_home = (home or (Path(env_home) if env_home else default_home())).expanduser()
-    url = database_url or env.get(f"{ENV_PREFIX}DATABASE_URL") or sqlite_url(resolved_home / "pba-tunnel.db")
-
-    limits = Limits()
-    for env_name, limit_field in _LIMIT_ENV.items():
-        raw = env.get(env_name)
-        if raw is None:
-            continue
-        try:
-            value: float | int = float(raw) if limit_field.type in (float, "float") else int(raw)
-        except ValueError:
-            raise ConfigError(f"{env_name}={raw!r} is not a number") from None
-        if value <= 0:
-            raise ConfigError(f"{env_name} must be positive, got {raw}")
-        limits = replace(limits, **{limit_field.name: value})  # type: ignore[arg-type]
-
-    seed_raw = env.get(f"{ENV_PREFIX}SEED")
-    seed = True if seed_raw is None else _parse_bool(f"{ENV_PREFIX}SEED", seed_raw)
-    days_raw = env.get(f"{ENV_PREFIX}RENDER_EVENT_DAYS", "90")
-    if not days_raw.strip().isdigit() or int(days_raw) <= 0:
-        raise ConfigError(f"{ENV_PREFIX}RENDER_EVENT_DAYS={days_raw!r} is not a positive number of days")
-    share_raw = env.get(f"{ENV_PREFIX}SHARE_ARGUMENT_VALUES", "0")
-    return Settings(
-        home=resolved_home,
-        database_url=url,
-        limits=limits,
-        seed=seed,
-        render_event_days=int(days_raw),
-        share_argument_values=_parse_bool(f"{ENV_PREFIX}SHARE_ARGUMENT_VALUES", share_raw),
-    )
+    # pydantic-settings reads the values but cannot list names it has no field for, so this one check
+    # looks at the names of the process environment itself.
+    check_known(os.environ if environ is None else environ)
+    options: dict[str, Any] = {}
+    if home is not None:
+        options["home"] = home
+    if database_url:
+        options["database_url"] = database_url
+    return settings_from(Settings, environ, **options)

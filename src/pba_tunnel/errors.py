@@ -1,7 +1,9 @@
 """The package's exceptions: one base class and a few precise subclasses.
 
-Each error carries a stable ``code`` (used by the CLI's JSON output and, later, by the MCP layer to choose a
-protocol error) and a message a person can act on.
+Each error carries a stable ``code`` (the CLI's JSON output; the MCP layer's choice of protocol error), the
+facts as a message, and the facts again as attributes. A remedy that names a command-line option or an MCP
+tool argument belongs to that adapter (``cli/errors.py``, ``server/``), which words it from ``code`` and the
+attributes: the core does not know who is asking.
 """
 
 from __future__ import annotations
@@ -18,9 +20,18 @@ class PbaError(Exception):
 
 
 class NotFoundError(PbaError):
-    """A template (or one of its versions) does not exist."""
+    """A template (or one of its versions) does not exist.
+
+    ``name`` is the template asked for and ``deleted`` says it exists but is soft-deleted, when the raiser
+    knows; adapters word their remedy (list the names, restore it) from them.
+    """
 
     code = "not_found"
+
+    def __init__(self, message: str, *, name: str | None = None, deleted: bool = False) -> None:
+        super().__init__(message)
+        self.name = name
+        self.deleted = deleted
 
 
 class InvalidTemplateError(PbaError):
@@ -53,8 +64,8 @@ class MissingArgumentsError(ArgumentError):
     code = "missing_arguments"
 
     def __init__(self, template: str, missing: list[str]) -> None:
-        names = ", ".join(missing)
-        super().__init__(f"template '{template}' needs argument(s) {names}: pass them, e.g. -a {missing[0]}=...")
+        super().__init__(f"template '{template}' needs argument(s) {', '.join(missing)}")
+        self.template = template
         self.missing = missing
 
 
@@ -66,7 +77,9 @@ class UnknownArgumentsError(ArgumentError):
     def __init__(self, template: str, unknown: list[str], declared: list[str]) -> None:
         known = ", ".join(declared) or "none"
         super().__init__(f"template '{template}' has no argument(s) {', '.join(unknown)}; it declares: {known}")
+        self.template = template
         self.unknown = unknown
+        self.declared = declared
 
 
 class LimitExceededError(PbaError):
@@ -147,6 +160,16 @@ class ProviderError(PbaError):
     code = "provider_error"
 
 
+class ProviderNotConfiguredError(ProviderError):
+    """A provider lacks the settings it needs (an API key, a base URL); ``provider`` names it."""
+
+    code = "provider_not_configured"
+
+    def __init__(self, message: str, *, provider: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+
+
 class ConfigError(PbaError):
     """The configuration (environment or options) is invalid."""
 
@@ -157,6 +180,16 @@ class EnhanceError(PbaError):
     """An enhancement failed: the model's answer was no valid template, or the request cannot be served."""
 
     code = "enhance_failed"
+
+
+class InstructionMissingError(EnhanceError):
+    """The instruction template an enhancement goal uses is not in the store; ``template`` names it."""
+
+    code = "instruction_missing"
+
+    def __init__(self, message: str, *, template: str) -> None:
+        super().__init__(message)
+        self.template = template
 
 
 class EnhanceRequestError(EnhanceError):

@@ -10,9 +10,9 @@ from pathlib import Path
 from .errors import NotFoundError, PbaError
 from .importers import ImportFormat, detect_format
 from .paging import iter_templates
-from .rendering.sandbox import PARTIALS_PREFIX
 from .service import TemplateService
 from .store import TemplateWrite
+from .templates.partials import PARTIALS_PREFIX
 from .templates.variables import PartialLookup
 
 Progress = Callable[[int, int], None]  # (done, total)

@@ -12,7 +12,13 @@ import pytest
 from conftest import make_settings, template_source
 from pba_tunnel.enhance import GOALS, EnhanceFailure, EnhanceRequest, EnhanceResult, compare, enhance
 from pba_tunnel.enhance.answer import extract_template
-from pba_tunnel.errors import EnhanceError, EnhanceRequestError, NotFoundError, ProviderError
+from pba_tunnel.errors import (
+    EnhanceError,
+    EnhanceRequestError,
+    InstructionMissingError,
+    NotFoundError,
+    ProviderError,
+)
 from pba_tunnel.providers import ChatMessage, Completion, CompletionOptions, Provider, Usage
 from pba_tunnel.service import TemplateService
 
@@ -303,9 +309,11 @@ async def test_a_missing_instruction_template_says_how_to_get_it_back(service: T
     await service.delete("enhance-clarity")
     with pytest.raises(EnhanceError) as caught:
         await enhance(service, FakeProvider(), EnhanceRequest(name="greet"))
+    assert type(caught.value) is InstructionMissingError
+    assert (caught.value.code, caught.value.template) == ("instruction_missing", "enhance-clarity")
     assert caught.value.message == (
-        "the instruction template 'enhance-clarity' is not in the store: import it from the starter library "
-        "(pba-tunnel import templates/enhance) or create it"
+        "the instruction template 'enhance-clarity' is not in the store: import it from the starter library's "
+        "templates/enhance folder or create it"
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pba_tunnel.errors import ProviderError
+from pba_tunnel.errors import ProviderError, ProviderNotConfiguredError
 from pba_tunnel.providers import ChatMessage, CompletionOptions, Provider, ProviderConfig, get_provider
 
 from .conftest import FakeServer, Recorded, Reply
@@ -341,10 +341,11 @@ async def test_openai_compatible_server_without_a_key_sends_no_authorization(ser
     ],
 )
 def test_unconfigured_provider_says_how_to_configure_it(name: str, hint: str) -> None:
-    with pytest.raises(ProviderError) as caught:
+    with pytest.raises(ProviderNotConfiguredError) as caught:
         get_provider(name, ProviderConfig())
+    assert (caught.value.code, caught.value.provider) == ("provider_not_configured", name)
     assert hint in caught.value.message
-    assert "--provider sampling/ollama" in caught.value.message
+    assert "--provider" not in caught.value.message  # the CLI words its own remedy
 
 
 @pytest.mark.anyio

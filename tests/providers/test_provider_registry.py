@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from pba_tunnel.errors import ProviderError
 from pba_tunnel.providers import ChatMessage, Provider, ProviderConfig, available_providers, get_provider
-from pba_tunnel.providers.registry import ProviderFactory
+from pba_tunnel.providers.registry import ProviderFactory, forget_providers, provider_names
 
 THIRD_PARTY = '''
 """A provider package as a third party would write it: no base class, just the protocol."""
@@ -51,8 +52,10 @@ def echo_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         "[pba_tunnel.providers]\necho = pba_test_provider:EchoProvider\n", encoding="utf-8"
     )
     monkeypatch.syspath_prepend(str(site))
+    forget_providers()  # entry points are scanned once per process; this one was installed just now
     yield site
     sys.modules.pop("pba_test_provider", None)
+    forget_providers()
 
 
 def test_builtins_are_registered() -> None:
@@ -91,3 +94,21 @@ async def test_builtins_implement_the_provider_protocol(name: str, key: str | No
         assert provider.default_model
     finally:
         await provider.aclose()
+
+
+def test_entry_points_are_scanned_and_loaded_once(echo_package: Path) -> None:
+    first = get_provider("echo", ProviderConfig())
+    # Uninstall the package and drop its module: a rescan would not find it, a reload would fail.
+    shutil.rmtree(echo_package / "pba_test_provider-0.1.dist-info")
+    (echo_package / "pba_test_provider.py").unlink()
+    sys.modules.pop("pba_test_provider", None)
+    second = get_provider("echo", ProviderConfig())
+    assert type(second) is type(first)
+    assert available_providers()["echo"] is type(first)
+    assert "echo" in provider_names()
+
+    forget_providers()
+    with pytest.raises(ProviderError) as caught:
+        get_provider("echo", ProviderConfig())
+    assert caught.value.code == "provider_error"
+    assert "echo" not in provider_names()

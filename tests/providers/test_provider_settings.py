@@ -8,7 +8,7 @@ import pytest
 
 from pba_tunnel.config import load_settings
 from pba_tunnel.errors import ConfigError
-from pba_tunnel.providers.settings import provider_config
+from pba_tunnel.providers.settings import provider_config, provider_environment
 
 
 def write(home: Path, text: str) -> Path:
@@ -134,3 +134,14 @@ def test_the_provider_variables_are_known_settings(tmp_path: Path) -> None:
     load_settings(
         {"PBA_TUNNEL_HOME": str(tmp_path), "PBA_TUNNEL_PROVIDER_TIMEOUT": "5", "PBA_TUNNEL_PROVIDER_RETRIES": "1"}
     )
+
+
+def test_provider_variables_come_from_the_process_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PBA_TUNNEL_HOME", str(tmp_path))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-process")
+    monkeypatch.setenv("OPENAI_MODEL", "")
+    monkeypatch.setenv("PBA_TUNNEL_PROVIDER_TIMEOUT", "3")
+    config = provider_config("openai")
+    assert (config.api_key, config.default_model, config.timeout_seconds) == ("sk-process", None, 3.0)
+    assert "sk-process" not in repr(provider_environment())
+    assert provider_config("openai", {"PBA_TUNNEL_HOME": str(tmp_path)}).api_key is None

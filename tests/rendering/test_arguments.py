@@ -128,10 +128,8 @@ def test_one_error_names_every_missing_required_argument() -> None:
         render_text(parsed, {"code": "x = 1"})
     error = caught.value
     assert error.code == "missing_arguments"
-    assert error.missing == ["language", "audience"]
-    assert error.message == (
-        "template 'code-review' needs argument(s) language, audience: pass them, e.g. -a language=..."
-    )
+    assert (error.template, error.missing) == ("code-review", ["language", "audience"])
+    assert error.message == ("template 'code-review' needs argument(s) language, audience")
 
 
 def test_unknown_extra_arguments_are_rejected() -> None:

@@ -177,13 +177,13 @@ async def test_prompts_get_renders_the_current_version(client: Client, service: 
         pytest.param(
             "code-review",
             {"language": "Python"},
-            "template 'code-review' needs argument(s) code: pass them, e.g. -a code=...",
+            "template 'code-review' needs argument(s) code",
             id="missing-argument",
         ),
         pytest.param(
             "code-review",
             {},
-            "template 'code-review' needs argument(s) language, code: pass them, e.g. -a language=...",
+            "template 'code-review' needs argument(s) language, code",
             id="all-missing-arguments-at-once",
         ),
         pytest.param(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from pydantic import BaseModel
 from ..config import ENV_PREFIX, Settings, load_settings
 from ..errors import PbaError
 from ..logging import configure_logging
+from .errors import describe
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -27,13 +27,12 @@ T = TypeVar("T")
 class State:
     """What the group's options decided, for every command."""
 
-    def __init__(self, home: Path | None, database_url: str | None) -> None:
-        self.home = home
-        self.database_url = database_url
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
 
     def settings(self) -> Settings:
         """Settings from the environment, with command-line options on top."""
-        return load_settings(home=self.home, database_url=self.database_url)
+        return self._settings
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -58,7 +57,7 @@ def run(work: Callable[[TemplateService], Awaitable[T]]) -> T:
     try:
         return anyio.run(main)
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     raise AssertionError("unreachable")
 
 
@@ -67,7 +66,7 @@ def run_plain(work: Callable[[], T]) -> T:
     try:
         return work()
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     raise AssertionError("unreachable")
 
 
@@ -132,34 +131,8 @@ class ProgressBar:
 def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None:
     """MCP-PBA-TUNNEL: one store of prompt templates for every MCP client."""
     try:
-        configure_logging(
-            os.environ.get(f"{ENV_PREFIX}LOG_LEVEL", "warning"), os.environ.get(f"{ENV_PREFIX}LOG_FORMAT")
-        )
+        settings = load_settings(home=home, database_url=database_url)
+        configure_logging("warning" if settings.log_level is None else settings.log_level, settings.log_format)
     except PbaError as exc:
-        fail(exc.message)
-    ctx.obj = State(home, database_url)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    from . import (  # noqa: F401  (registers commands)
-        commands_db,
-        commands_enhance,
-        commands_read,
-        commands_write,
-    )
-
-    # Not standalone: click's own usage errors would be a four-line block; ours are one "error:" line.
-    try:
-        code = cli.main(standalone_mode=False)
-    except click.UsageError as exc:
-        if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
-            exc.show()  # a group given no command: its help, as click prints it
-            sys.exit(exc.exit_code)
-        where = exc.ctx.command_path if exc.ctx is not None else "pba-tunnel"
-        fail(f"{exc.format_message()} (see '{where} --help')", code=exc.exit_code)
-    except click.ClickException as exc:
-        fail(exc.format_message(), code=exc.exit_code)
-    except click.Abort:
-        fail("aborted")
-    sys.exit(code if isinstance(code, int) else 0)
+        fail(describe(exc))
+    ctx.obj = State(settings)

@@ -9,6 +9,7 @@ import click
 
 from ..errors import PbaError
 from .app import State, cli, fail, run
+from .errors import describe
 
 
 @cli.group()
@@ -30,7 +31,7 @@ def upgrade() -> None:
     try:
         ran = anyio.run(work)
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     click.echo("schema upgraded to the newest revision" if ran else "schema already up to date")
 
 
@@ -49,7 +50,7 @@ def path() -> None:
     try:
         settings = state.settings()
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     sqlite_path = settings.sqlite_path
     click.echo(str(sqlite_path) if sqlite_path else settings.database_url.split("@")[-1])
 
@@ -67,10 +68,9 @@ def path() -> None:
 @click.option("--stateless", is_flag=True, help="Streamable HTTP without sessions (for load-balanced replicas).")
 @click.option(
     "--auth-token",
-    envvar="PBA_TUNNEL_AUTH_TOKEN",
     default=None,
     metavar="TOKEN",
-    help="Require 'Authorization: Bearer TOKEN' (mandatory when binding beyond loopback).",
+    help="Require 'Authorization: Bearer TOKEN' (mandatory when binding beyond loopback) [env: PBA_TUNNEL_AUTH_TOKEN].",
 )
 @click.option(
     "--watch",
@@ -109,12 +109,12 @@ def serve(
                 host=host,
                 port=port,
                 stateless=stateless,
-                token=auth_token,
+                token=settings.auth_token if auth_token is None else auth_token,
                 watch=watch,
                 stdio_transport="portable" if stdio_transport == "portable" else "auto",
             )
         )
     except PbaError as exc:
-        fail(exc.message)
+        fail(describe(exc))
     except KeyboardInterrupt:
         pass

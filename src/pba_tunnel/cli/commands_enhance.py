@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,10 @@ GOALS = ["clarity", "structure", "examples", "concise", "custom"]  # enhance.GOA
 
 def default_provider() -> str:
     """``openai`` when it is configured through the environment, else a local ``ollama``."""
-    return "openai" if os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL") else "ollama"
+    from ..providers.settings import provider_environment
+
+    environment = provider_environment()
+    return "openai" if environment.openai_api_key or environment.openai_base_url else "ollama"
 
 
 def open_provider(name: str) -> Provider:

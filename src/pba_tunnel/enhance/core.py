@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from ..errors import EnhanceError, EnhanceRequestError, NotFoundError, PbaError
+from ..errors import EnhanceError, EnhanceRequestError, InstructionMissingError, NotFoundError, PbaError
 from ..providers.base import ChatMessage, Completion, CompletionOptions, Provider
 from ..service import TemplateService
 from ..store.records import EnhancementEvent
@@ -73,9 +73,10 @@ async def _instruction(
     try:
         _stored, parsed = await service.current(name)
     except NotFoundError:
-        raise EnhanceError(
-            f"the instruction template '{name}' is not in the store: import it from the starter library "
-            f"(pba-tunnel import templates/enhance) or create it"
+        raise InstructionMissingError(
+            f"the instruction template '{name}' is not in the store: import it from the starter library's "
+            "templates/enhance folder or create it",
+            template=name,
         ) from None
     declared = {a.name for a in parsed.spec.arguments}
     values: dict[str, object] = {

@@ -38,7 +38,7 @@ class EnhanceRequest(BaseModel):
             raise EnhanceRequestError("goal 'custom' needs an instruction saying what to change")
         if self.save and self.name is None:
             raise EnhanceRequestError(
-                "save needs a stored template: only name can be saved; store the source first (pba-tunnel import) "
+                "save needs a stored template: only name can be saved; store the source as a template first "
                 "or drop save"
             )
         if self.save and comparing:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..errors import ProviderError
+from ..errors import ProviderNotConfiguredError
 from .base import ChatMessage, CompletionOptions, ProviderConfig, Usage
 from .http import HttpProvider
 
@@ -21,12 +21,12 @@ class AnthropicProvider(HttpProvider):
     key_hint: ClassVar[str] = "check ANTHROPIC_API_KEY (or api_key under [anthropic] in providers.toml)"
     configure_hint: ClassVar[str] = (
         "the anthropic provider is not configured: set ANTHROPIC_API_KEY "
-        "(and ANTHROPIC_BASE_URL for a proxy or gateway) or pass --provider sampling/ollama"
+        "(and ANTHROPIC_BASE_URL for a proxy or gateway)"
     )
 
     def __init__(self, config: ProviderConfig) -> None:
         if not config.api_key:
-            raise ProviderError(self.configure_hint)
+            raise ProviderNotConfiguredError(self.configure_hint, provider=self.name)
         super().__init__(config)
 
     def auth_headers(self) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..errors import ProviderError
+from ..errors import ProviderNotConfiguredError
 from .base import ChatMessage, CompletionOptions, ProviderConfig, Usage
 from .http import HttpProvider
 
@@ -19,13 +19,13 @@ class OpenAIProvider(HttpProvider):
     key_hint: ClassVar[str] = "check OPENAI_API_KEY (or api_key under [openai] in providers.toml)"
     configure_hint: ClassVar[str] = (
         "the openai provider is not configured: set OPENAI_API_KEY "
-        "(or OPENAI_BASE_URL for a local server that needs no key) or pass --provider sampling/ollama"
+        "(or OPENAI_BASE_URL for a local server that needs no key)"
     )
 
     def __init__(self, config: ProviderConfig) -> None:
         # OpenAI itself always needs a key; a local compatible server (base URL given) often does not.
         if not config.api_key and not config.base_url:
-            raise ProviderError(self.configure_hint)
+            raise ProviderNotConfiguredError(self.configure_hint, provider=self.name)
         super().__init__(config)
 
     def auth_headers(self) -> dict[str, str]:

@@ -25,56 +25,77 @@ Empty variables count as unset, as a shell's ``export OPENAI_BASE_URL=`` usually
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import SettingsConfigDict
 
-from ..config import ENV_PREFIX, default_home
+from ..config import EnvironmentSettings, Settings, env_name, load_settings, settings_from
 from ..errors import ConfigError
 from .base import ProviderConfig
 
 CONFIG_FILE_NAME = "providers.toml"
-TIMEOUT_ENV = f"{ENV_PREFIX}PROVIDER_TIMEOUT"
-RETRIES_ENV = f"{ENV_PREFIX}PROVIDER_RETRIES"
+TIMEOUT_ENV = env_name("provider_timeout")
+RETRIES_ENV = env_name("provider_retries")
 
-# Each built-in provider's environment variables, by ProviderConfig field.
+
+class ProviderEnvironment(EnvironmentSettings):
+    """The built-in providers' own environment variables (``OPENAI_API_KEY`` …); empty ones count as unset."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=True, frozen=True, extra="forbid")
+
+    openai_api_key: str | None = Field(default=None, repr=False)
+    openai_base_url: str | None = None
+    openai_model: str | None = None
+    anthropic_api_key: str | None = Field(default=None, repr=False)
+    anthropic_base_url: str | None = None
+    anthropic_model: str | None = None
+    ollama_host: str | None = None
+    ollama_model: str | None = None
+
+
+# Each built-in provider's ProviderEnvironment fields, by ProviderConfig field.
 BUILTIN_ENV: dict[str, dict[str, str]] = {
-    "openai": {"api_key": "OPENAI_API_KEY", "base_url": "OPENAI_BASE_URL", "default_model": "OPENAI_MODEL"},
+    "openai": {"api_key": "openai_api_key", "base_url": "openai_base_url", "default_model": "openai_model"},
     "anthropic": {
-        "api_key": "ANTHROPIC_API_KEY",
-        "base_url": "ANTHROPIC_BASE_URL",
-        "default_model": "ANTHROPIC_MODEL",
+        "api_key": "anthropic_api_key",
+        "base_url": "anthropic_base_url",
+        "default_model": "anthropic_model",
     },
-    "ollama": {"base_url": "OLLAMA_HOST", "default_model": "OLLAMA_MODEL"},
+    "ollama": {"base_url": "ollama_host", "default_model": "ollama_model"},
 }
 
 
-def default_config_file(environ: Mapping[str, str] | None = None) -> Path:
+def provider_environment(environ: Mapping[str, str] | None = None) -> ProviderEnvironment:
+    """The providers' variables from the process environment (or from ``environ`` alone)."""
+    return settings_from(ProviderEnvironment, environ)
+
+
+def default_config_file(settings: Settings | None = None) -> Path:
     """``$PBA_TUNNEL_HOME/providers.toml`` (the platform data directory when PBA_TUNNEL_HOME is unset)."""
-    env = os.environ if environ is None else environ
-    home = env.get(f"{ENV_PREFIX}HOME")
-    return (Path(home) if home else default_home()).expanduser() / CONFIG_FILE_NAME
+    return (settings or load_settings()).home / CONFIG_FILE_NAME
 
 
 def provider_config(
     name: str, environ: Mapping[str, str] | None = None, config_file: Path | None = None
 ) -> ProviderConfig:
     """The settings of provider ``name``: built-in defaults < ``providers.toml`` < environment."""
-    env = os.environ if environ is None else environ
+    settings = settings_from(Settings, environ)
     # The default file is optional; a file named explicitly must exist, since a typo there would be silent.
-    path = config_file if config_file is not None else default_config_file(env)
+    path = config_file if config_file is not None else default_config_file(settings)
     values = _file_values(name, path, required=config_file is not None)
-    for field_name, env_name in BUILTIN_ENV.get(name, {}).items():
-        if env.get(env_name):
-            values[field_name] = env[env_name]
-    if env.get(TIMEOUT_ENV):
-        values["timeout_seconds"] = _number(TIMEOUT_ENV, env[TIMEOUT_ENV], float)
-    if env.get(RETRIES_ENV):
-        values["max_retries"] = _number(RETRIES_ENV, env[RETRIES_ENV], int)
+    environment = provider_environment(environ)
+    for field_name, variable in BUILTIN_ENV.get(name, {}).items():
+        value = getattr(environment, variable)
+        if value is not None:
+            values[field_name] = value
+    if settings.provider_timeout is not None:
+        values["timeout_seconds"] = settings.provider_timeout
+    if settings.provider_retries is not None:
+        values["max_retries"] = settings.provider_retries
     try:
         return ProviderConfig(**values)
     except ValidationError as exc:
@@ -111,10 +132,3 @@ def _file_values(name: str, path: Path, *, required: bool) -> dict[str, Any]:
                 f"known keys are: {', '.join(sorted(known))}"
             )
     return dict(document.get(name, {}))
-
-
-def _number(env_name: str, raw: str, kind: type[int] | type[float]) -> int | float:
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ConfigError(f"{env_name}={raw!r} is not a{'n integer' if kind is int else ' number'}") from None

@@ -23,7 +23,6 @@ from ..errors import RangeTooLargeError
 from .budget import current_budget
 
 ITER_GUARD = "__pba_guard_iter"
-PARTIALS_PREFIX = "_partials/"
 _MAX_POWER_BITS = 100_000
 
 
@@ -195,9 +194,4 @@ def _guard_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
-def is_partial_name(name: str) -> bool:
-    """True for include names that refer to a partial (``_partials/…``)."""
-    return name.startswith(PARTIALS_PREFIX)
-
-
-__all__ = ["BoundedSandbox", "GuardedNamespace", "is_partial_name"]
+__all__ = ["BoundedSandbox", "GuardedNamespace"]

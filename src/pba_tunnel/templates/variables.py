@@ -4,18 +4,53 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
-from jinja2 import TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes, pass_context
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ..config import Limits
 from ..errors import InvalidTemplateError
-from ..rendering.sandbox import BoundedSandbox, is_partial_name
+from .partials import is_partial_name
 from .spec import MessagePart
 
 PartialLookup = Callable[[str], str | None]
 
-# Parsing needs only the syntax (and the globals to ignore); one environment serves every parse.
-_PARSE_ENV = BoundedSandbox(Limits())
+# The syntax options and the removed globals of the renderer's sandbox (rendering/sandbox.py). Parsing needs
+# only the syntax, so it has its own environment and templates/ stays below rendering/; a test in
+# tests/rendering checks that both agree.
+SYNTAX_OPTIONS: dict[str, Any] = {
+    "undefined": StrictUndefined,
+    "autoescape": False,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": False,
+}
+UNSAFE_GLOBALS = frozenset({"cycler", "joiner", "lipsum"})
+
+
+class _SyntaxSandbox(ImmutableSandboxedEnvironment):
+    """Parses and compiles, never renders; compiling must not evaluate anything a template wrote.
+
+    Jinja's code generator folds constant output expressions while compiling (even with the optimizer off):
+    intercepting these operators keeps ``{{ 10 ** 100000000 }}`` from being computed here, and filters that
+    take the context (below) are never folded, so ``{{ "x"|center(10**9) }}`` is not run either.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+
+@pass_context
+def _never_called(context: Context, *args: Any, **kwargs: Any) -> NoReturn:  # noqa: ARG001
+    raise AssertionError("the parse environment compiles templates but never renders them")
+
+
+# One environment serves every parse. Filters keep their names (an unknown filter is a syntax error) but not
+# their code; without the unsafe globals, using one is an undeclared variable.
+_PARSE_ENV = _SyntaxSandbox(**SYNTAX_OPTIONS)
+_PARSE_ENV.filters = dict.fromkeys(_PARSE_ENV.filters, _never_called)
+for _name in UNSAFE_GLOBALS:
+    _PARSE_ENV.globals.pop(_name, None)
 _GLOBALS = frozenset(_PARSE_ENV.globals)
 _REFERENCE_NODES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
 

@@ -1,0 +1,31 @@
+"""How the command line words an error: the core's facts, then the remedy a shell user can type.
+
+The core's errors carry a stable ``code`` and their facts as attributes; the options and commands named
+here (``-a``, ``--provider``, ``pba-tunnel list``) exist only on the command line, so only the CLI says them.
+"""
+
+from __future__ import annotations
+
+from ..errors import (
+    InstructionMissingError,
+    MissingArgumentsError,
+    NotFoundError,
+    PbaError,
+    ProviderNotConfiguredError,
+)
+
+
+def describe(error: PbaError) -> str:
+    """The one line the CLI prints for ``error``: its facts, then the shell remedy when there is one."""
+    message = error.message
+    if isinstance(error, MissingArgumentsError) and error.missing:
+        return f"{message}: pass them, e.g. -a {error.missing[0]}=..."
+    if isinstance(error, NotFoundError) and error.name is not None:
+        if error.deleted:
+            return f"{message}: `pba-tunnel restore {error.name}` brings it back"
+        return f"{message}: `pba-tunnel list` shows the names"
+    if isinstance(error, ProviderNotConfiguredError):
+        return f"{message}, or pass --provider ollama"
+    if isinstance(error, InstructionMissingError):
+        return f"{message} (pba-tunnel import templates/enhance)"
+    return message
