@@ -67,6 +67,11 @@ BOMBS: dict[str, tuple[str, str]] = {
     "ljust": ("{{ 'x'.ljust(2000000) }}", "range_too_large"),
     "zfill-computed": ("{% set n = 1000 * 1001 %}{{ 'x'.zfill(n) }}{{ 'x'.zfill(n) }}", "output_too_large"),
     "expandtabs": ("{{ ('\\t' * 100000).expandtabs(100) }}", "output_too_large"),
+    "split": ("{{ ('a,' * 500000).split(',')|length }}", "range_too_large"),
+    "split-whitespace": ("{{ ('a ' * 500000).split()|length }}", "range_too_large"),
+    "splitlines": ("{{ ('a\\n' * 500000).splitlines()|length }}", "range_too_large"),
+    "percent-many-widths": ("{{ ('%999999d' * 50) % ((1,) * 50) }}", "output_too_large"),
+    "format-precision": ("{{ ('{:.999999f}' * 50).format(*((1.5,) * 50)) }}", "output_too_large"),
     "upper": ("{{ ('ß' * 500000).upper() }}", "output_too_large"),
     # totals across one render: buffers of macros and {% set %} blocks, lists of big values
     "macro-buffer": (
@@ -179,6 +184,10 @@ GOOD = {
         "376 10000000000000000000000000000000000000000",
     ),
     "wordwrap": ("{{ 'aaa bbb ccc'|wordwrap(4) }}", "aaa\nbbb\nccc"),
+    "split": (
+        "{{ 'a b  c'.split() }} {{ 'a,b,c'.split(',', maxsplit=1) }} {{ 'x\\ny'.splitlines() }}",
+        "['a', 'b', 'c'] ['a', 'b,c'] ['x', 'y']",
+    ),
 }
 
 
@@ -188,4 +197,14 @@ def test_ordinary_uses_of_the_guarded_operations_render_as_before(
 ) -> None:
     outcome = hostile_runner.run({"kind": "render", "source": template(body)})
     assert (outcome.error, outcome.text) == (None, expected), outcome
+    assert_bounded(outcome)
+
+
+def test_a_json_argument_nested_too_deeply_is_an_argument_error(hostile_runner: HostileRunner) -> None:
+    source = template("{{ data }}", "arguments:\n  - name: data\n    description: d\n    type: json\n")
+    outcome = hostile_runner.run(
+        {"kind": "render", "source": source, "arguments": {"data": "[" * 50_000 + "]" * 50_000}}
+    )
+    assert (outcome.error, outcome.code) == ("ArgumentError", "invalid_arguments"), outcome
+    assert outcome.message == "argument 'data' of 'hostile' nests too deeply"
     assert_bounded(outcome)

@@ -100,9 +100,26 @@ def check_filter(name: str, values: list[Any], kwargs: dict[str, Any], budget: B
             )
 
 
-def check_str_method(text: str, method: str, args: tuple[Any, ...], budget: Budget) -> tuple[Any, ...]:
+def _split_parts(text: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    """An upper bound of the number of parts ``split``/``rsplit``/``splitlines`` would return."""
+    if method == "splitlines":
+        return sum(text.count(c) for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029") + 1
+    separator = kwargs.get("sep", args[0] if args else None)
+    limit = kwargs.get("maxsplit", args[1] if len(args) > 1 else -1)
+    if isinstance(separator, str) and separator:
+        parts = text.count(separator) + 1
+    else:  # ASCII whitespace; a result split on other (Unicode) spaces is still checked afterwards
+        parts = sum(text.count(c) for c in " \t\n\r\x0b\x0c") + 1
+    return min(parts, limit + 1) if isinstance(limit, int) and limit >= 0 else parts
+
+
+def check_str_method(
+    text: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], budget: Budget
+) -> tuple[Any, ...]:
     """Check the size a ``str`` method would produce before it allocates; returns the (bounded) arguments."""
-    if method in {"center", "ljust", "rjust", "zfill"} and args and isinstance(args[0], int):
+    if method in {"split", "rsplit", "splitlines"}:
+        budget.check_items(_split_parts(text, method, args, kwargs))
+    elif method in {"center", "ljust", "rjust", "zfill"} and args and isinstance(args[0], int):
         budget.check_length(max(args[0], len(text)))
     elif method == "expandtabs":
         width = args[0] if args and isinstance(args[0], int) else 8

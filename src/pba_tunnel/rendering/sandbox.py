@@ -159,7 +159,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             if isinstance(value, int) and not isinstance(value, bool):
                 budget.check_count(abs(value), "a numeric argument")
         if isinstance(getattr(__obj, "__self__", None), str):
-            args = check_str_method(__obj.__self__, __obj.__name__, args, budget)
+            args = check_str_method(__obj.__self__, __obj.__name__, args, kwargs, budget)
         elif __obj is str.maketrans:
             check_maketrans(args, budget)
         budget.enter_call()

@@ -10,6 +10,8 @@ from typing import Any, cast
 # A conversion spec of '%' formatting, and a '{…:…}' field whose spec nests another field ('{:{}}').
 _PERCENT_SPEC = re.compile(r"%[^a-zA-Z%]*[a-zA-Z%]")
 _NESTED_BRACE = re.compile(r"\{[^{}]*:[^{}]*\{")
+_BRACE_SPEC = re.compile(r"\{[^{}]*?:([^{}]*)\}")
+_DIGITS = re.compile(r"\d+")
 _INT_DIGITS_PER_BIT = 0.302  # log10(2)
 
 
@@ -69,9 +71,12 @@ def format_size(template: str, arguments: Sequence[object], cap: int, *, style: 
     star = any("*" in spec for spec in _PERCENT_SPEC.findall(template)) if style == "%" else False
     nested = style == "{" and _NESTED_BRACE.search(template) is not None
     width = _widths_from_arguments(values) if star or nested else 0
+    # Widths and precisions written in the template ('%-9999d', '{:>9999}', '%.9999f') pad each field.
+    specs = _PERCENT_SPEC.findall(template) if style == "%" else _BRACE_SPEC.findall(template)
+    padding = sum(max((int(d) for d in _DIGITS.findall(spec) if len(d) < 19), default=0) for spec in specs)
     # Every field may print the largest argument (named or repeated fields reuse one), padded to a width.
     largest = max((text_size(v, cap) for v in values), default=0)
-    return len(template) + fields * (largest + width + 32)
+    return len(template) + padding + fields * (largest + width + 32)
 
 
 def replace_size(text: str, old: str, new: str, count: int = -1) -> int:
