@@ -86,6 +86,11 @@ BOMBS: dict[str, tuple[str, str]] = {
         "{% set y %}{% for i in range(100000) %}" + "literal text " * 100 + "{% endfor %}{% endset %}",
         "render_memory_exceeded",
     ),
+    "set-block-short-values": (
+        "{% set s = 'x' * 60 %}{% set y %}{% for i in range(100000) %}{% for j in range(100) %}{{ s }}{% endfor %}"
+        "{% endfor %}{% endset %}",
+        "render_memory_exceeded",
+    ),
     "list-of-copies": (
         "{% set ns = namespace(l=[]) %}{% set big = 'x' * 1000000 %}"
         "{% for i in range(2000) %}{% set ns.l = ns.l + [big ~ i] %}{% endfor %}",
@@ -207,4 +212,13 @@ def test_a_json_argument_nested_too_deeply_is_an_argument_error(hostile_runner: 
     )
     assert (outcome.error, outcome.code) == ("ArgumentError", "invalid_arguments"), outcome
     assert outcome.message == "argument 'data' of 'hostile' nests too deeply"
+    assert_bounded(outcome)
+
+
+def test_a_large_but_ordinary_loop_still_renders(hostile_runner: HostileRunner) -> None:
+    body = "{% for i in range(100000) %}{{ i }} {{ i % 7 }},{% endfor %}{{ 'end' }}"
+    outcome = hostile_runner.run({"kind": "render", "source": template(body)})
+    assert outcome.error is None, outcome
+    assert outcome.text is not None
+    assert outcome.text.startswith("0 0,1 1,2 2,")
     assert_bounded(outcome)

@@ -41,7 +41,9 @@ def _prepare_filter_input(name: str, values: list[Any], budget: Budget) -> None:
     if not values:
         return
     first = values[0]
-    if name in _WALKING:
+    if name == "join" and isinstance(first, Iterator):
+        values[0] = _materialize_joined(first, len(str(values[1] if len(values) > 1 else "")), budget)
+    elif name in _WALKING:
         if isinstance(first, Iterator):
             values[0] = budget.materialize(first)
         elif isinstance(first, Sized) and len(first) > budget.limits.max_range:
@@ -50,6 +52,21 @@ def _prepare_filter_input(name: str, values: list[Any], budget: Budget) -> None:
         raise RangeTooLargeError(
             f"the '{name}' filter takes at most {budget.limits.max_range:,} characters (PBA_TUNNEL_MAX_RANGE)"
         )
+
+
+def _materialize_joined(items: Iterator[Any], separator: int, budget: Budget) -> list[Any]:
+    """The items a join would join, stopping as soon as their text would pass the output limit."""
+    cap = budget.limits.max_output_bytes
+    total = 0
+    result = []
+    for item in budget.guard_iteration(items):
+        total += text_size(item, cap) + separator
+        if total > cap:
+            budget.check_length(total)
+        if len(result) >= budget.limits.max_range:
+            budget.check_items(len(result) + 1)
+        result.append(item)
+    return result
 
 
 def _arg(values: list[Any], kwargs: dict[str, Any], index: int, name: str, default: Any) -> Any:

@@ -34,6 +34,7 @@ from .sizes import format_size, text_size
 ITER_GUARD = "__pba_guard_iter"
 CONCAT_GUARD = "__pba_concat"
 PARTIALS_PREFIX = "_partials/"
+SHORT_OUTPUT = 64  # printed strings up to this length are charged per loop iteration, not one by one
 
 
 class GuardedNamespace(Namespace):
@@ -65,6 +66,17 @@ def _literal_size(node: nodes.Node) -> int:
     return sum(len(data.data) for data in node.find_all(nodes.TemplateData))
 
 
+def _iteration_cost(loop: nodes.For) -> int:
+    """What one iteration may add to a buffer without other checks: literal text and short printed values."""
+    printed = sum(
+        1
+        for output in loop.find_all(nodes.Output)
+        for child in output.nodes
+        if not isinstance(child, nodes.TemplateData)
+    )
+    return _literal_size(loop) + printed * SHORT_OUTPUT
+
+
 def _guard_call(name: str, args: list[nodes.Expr], lineno: int) -> nodes.Call:
     return nodes.Call(nodes.Name(name, "load", lineno=lineno), args, [], None, None, lineno=lineno)
 
@@ -77,7 +89,7 @@ def _rewrite(node: nodes.Node) -> nodes.Node:
         elif isinstance(value, nodes.Node):
             setattr(node, field, _rewrite(value))
     if isinstance(node, nodes.For):
-        size = nodes.Const(_literal_size(node), lineno=node.lineno)
+        size = nodes.Const(_iteration_cost(node), lineno=node.lineno)
         node.iter = _guard_call(ITER_GUARD, [cast(nodes.Expr, node.iter), size], node.iter.lineno)
     elif isinstance(node, nodes.Concat) and not all(isinstance(n, nodes.Const) for n in node.nodes):
         return _guard_call(CONCAT_GUARD, list(node.nodes), node.lineno)
@@ -196,13 +208,12 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
 def _finalize(value: Any) -> Any:
     # Every printed value is charged: inside a macro or {% set %} block it is collected, not streamed out.
-    # (Kept lean: this runs for every {{ … }} of every render.)
+    # Short strings are charged in advance by the loop guard (SHORT_OUTPUT per {{ }} per iteration), which
+    # keeps this function, run for every {{ … }} of every render, to a type check and a length check.
     kind = value.__class__
     if kind is str:
-        budget = current_budget.get()
-        budget.allocated += len(value)
-        if budget.allocated > budget.limits.max_render_memory:
-            budget.charge(0)
+        if len(value) > SHORT_OUTPUT:
+            current_budget.get().charge(len(value))
         return value
     if kind is int or kind is float or kind is bool:
         return value  # integers are bounded by max_integer_bits, and print at most 4,300 digits
