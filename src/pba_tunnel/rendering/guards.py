@@ -58,7 +58,7 @@ def _materialize_joined(items: Iterator[Any], separator: int, budget: Budget) ->
     """The items a join would join, stopping as soon as their text would pass the output limit."""
     cap = budget.limits.max_output_bytes
     total = 0
-    result = []
+    result: list[Any] = []
     for item in budget.guard_iteration(items):
         total += text_size(item, cap) + separator
         if total > cap:
