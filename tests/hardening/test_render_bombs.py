@@ -18,6 +18,10 @@ BOMBS: dict[str, tuple[str, str]] = {
     ),
     "int-power": ("{{ 10 ** 100000000 }}", "number_too_large"),
     "int-power-chain": ("{{ (2 ** 10000) ** 10 }}", "number_too_large"),
+    "int-subtraction-doubling": (
+        "{% set ns = namespace(a=1) %}{% for i in range(20000) %}{% set ns.a = ns.a - (0 - ns.a) %}{% endfor %}",
+        "number_too_large",
+    ),
     "int-from-binary-text": ("{{ ('1' * 100000)|int(base=2) }}", "number_too_large"),
     "int-sum": ("{% set a = 2 ** 16383 %}{{ [a, a, a]|sum }}", "number_too_large"),
     # concatenation

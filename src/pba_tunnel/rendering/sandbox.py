@@ -99,7 +99,7 @@ def _rewrite(node: nodes.Node) -> nodes.Node:
 class BoundedSandbox(ImmutableSandboxedEnvironment):
     """The sandbox with resource bounds; see the module docstring."""
 
-    intercepted_binops = frozenset({"*", "**", "%", "+"})
+    intercepted_binops = frozenset({"*", "**", "%", "+", "-"})
 
     def __init__(self, limits: Limits, partials: Callable[[str], str | None] | None = None) -> None:
         super().__init__(
@@ -186,12 +186,13 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         budget = current_budget.get()
         if operator == "+":
             check_addition(left, right, budget)
+        elif operator == "-" and isinstance(left, int) and isinstance(right, int):
+            check_addition(left, right, budget)  # the same widths as an addition
         elif operator == "*":
             if isinstance(left, int) and isinstance(right, int):
                 budget.check_bits(left.bit_length() + right.bit_length())
             for seq, count in ((left, right), (right, left)):
                 if isinstance(count, int) and isinstance(seq, str | list | tuple):
-                    budget.check_value(seq)
                     if isinstance(seq, str):
                         budget.check_length(len(seq) * count)
                     else:
