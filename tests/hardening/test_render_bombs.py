@@ -164,6 +164,23 @@ def test_include_fan_out_is_refused_at_parse_time(hostile_runner: HostileRunner)
     assert_bounded(outcome)
 
 
+def test_a_partial_of_many_short_values_collected_in_a_loop_is_charged(hostile_runner: HostileRunner) -> None:
+    source = template(
+        "{% set s = 'x' * 60 %}{% set y %}{% for i in range(1000) %}{% include '_partials/p.md' %}{% endfor %}"
+        "{% endset %}{{ y|length }}"
+    )
+    outcome = hostile_runner.run(
+        {
+            "kind": "render",
+            "source": source,
+            "partials": {"_partials/p.md": "{{ s }}" * 2000},
+            "parse_partials": {"_partials/p.md": "harmless"},
+        }
+    )
+    assert outcome.code == "render_memory_exceeded", outcome
+    assert_bounded(outcome)
+
+
 def test_a_long_chain_of_partials_is_refused_at_parse_time(hostile_runner: HostileRunner) -> None:
     chain = {f"_partials/c{i}.md": f'{{% include "_partials/c{i + 1}.md" %}}' for i in range(200)}
     chain["_partials/c200.md"] = "end"

@@ -90,15 +90,15 @@ class Budget:
                 "(PBA_TUNNEL_MAX_INTEGER_BITS)"
             )
 
-    def enter_partial(self, static_size: int) -> None:
-        """Count one more partial rendered and charge its literal text."""
+    def enter_partial(self, output_cost: int) -> None:
+        """Count one more partial rendered and charge what it may print unchecked."""
         self.includes += 1
         if self.includes > self.limits.max_includes:
             raise TooManyIncludesError(
                 f"the render would include more than {self.limits.max_includes:,} partials (PBA_TUNNEL_MAX_INCLUDES)"
             )
         self.check_time()
-        self.charge(static_size)
+        self.charge(output_cost)
 
     def check_count(self, count: int, what: str) -> None:
         """Refuse a count (range size, repetition, width) beyond the sandbox's bound."""

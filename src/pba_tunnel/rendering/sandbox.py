@@ -2,8 +2,10 @@
 
 On top of Jinja's ``ImmutableSandboxedEnvironment`` (no dunder access, no mutation of known containers,
 sandboxed ``str.format``) it bounds what a hostile template can spend: loops check a deadline, calls are
-depth-counted, repetition and padding are size-checked before they allocate, and the few globals that
-are escape vectors (``cycler``, ``joiner``, ``lipsum``) are gone.
+depth-counted, operators, filters and ``str`` methods that amplify have their result size estimated before
+they run (``guards``), integers are width-capped, everything a render creates is charged to one total
+(``Budget.charge``), partials are counted, and the few globals that are escape vectors (``cycler``,
+``joiner``, ``lipsum``) are gone.
 """
 
 from __future__ import annotations
@@ -62,19 +64,17 @@ class PartialLoader(BaseLoader):
         return source, None, lambda: self._lookup(template) == source
 
 
-def _literal_size(node: nodes.Node) -> int:
-    return sum(len(data.data) for data in node.find_all(nodes.TemplateData))
-
-
-def _iteration_cost(loop: nodes.For) -> int:
-    """What one iteration may add to a buffer without other checks: literal text and short printed values."""
+def _unchecked_output(node: nodes.Node) -> int:
+    """What running ``node`` once (a loop iteration, a partial) may add to a buffer without other checks:
+    its literal text, and a short printed value per ``{{ … }}``."""
+    literal = sum(len(data.data) for data in node.find_all(nodes.TemplateData))
     printed = sum(
         1
-        for output in loop.find_all(nodes.Output)
+        for output in node.find_all(nodes.Output)
         for child in output.nodes
         if not isinstance(child, nodes.TemplateData)
     )
-    return _literal_size(loop) + printed * SHORT_OUTPUT
+    return literal + printed * SHORT_OUTPUT
 
 
 def _guard_call(name: str, args: list[nodes.Expr], lineno: int) -> nodes.Call:
@@ -89,7 +89,7 @@ def _rewrite(node: nodes.Node) -> nodes.Node:
         elif isinstance(value, nodes.Node):
             setattr(node, field, _rewrite(value))
     if isinstance(node, nodes.For):
-        size = nodes.Const(_iteration_cost(node), lineno=node.lineno)
+        size = nodes.Const(_unchecked_output(node), lineno=node.lineno)
         node.iter = _guard_call(ITER_GUARD, [cast(nodes.Expr, node.iter), size], node.iter.lineno)
     elif isinstance(node, nodes.Concat) and not all(isinstance(n, nodes.Const) for n in node.nodes):
         return _guard_call(CONCAT_GUARD, list(node.nodes), node.lineno)
@@ -113,7 +113,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             cache_size=1000,
         )
         self.limits = limits
-        self._literal_sizes: dict[str, int] = {}
+        self._output_costs: dict[str, int] = {}
         for unsafe in ("cycler", "joiner", "lipsum"):
             self.globals.pop(unsafe, None)
         self.globals.update(
@@ -129,19 +129,19 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         tree = super()._parse(source, name, filename)
         _rewrite(tree)
         if name is not None:
-            self._literal_sizes[name] = _literal_size(tree)
+            self._output_costs[name] = _unchecked_output(tree)
         tree.set_environment(self)
         return tree
 
-    # Includes and imports load their partial through here while a render runs: count it and charge its
-    # literal text, which a macro or {% set %} block would collect.
+    # Includes and imports load their partial through here while a render runs: count it and charge what
+    # it prints without other checks, which a macro or {% set %} block would collect.
     def get_template(
         self, name: str | Template, parent: str | None = None, globals: MutableMapping[str, Any] | None = None
     ) -> Template:
         template = super().get_template(name, parent, globals)
         budget = current_budget.get(None)
         if budget is not None and isinstance(name, str):
-            budget.enter_partial(self._literal_sizes.get(name, 0))
+            budget.enter_partial(self._output_costs.get(name, 0))
         return template
 
     def _bounded_range(self, *args: int) -> range:
