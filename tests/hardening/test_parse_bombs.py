@@ -100,11 +100,14 @@ BODIES = {
     "deep-ifs": "{% if true %}" * 200 + "x" + "{% endif %}" * 200,
     "deep-lists": "{{ " + "[" * 3000 + "]" * 3000 + " }}",
     "deep-filters": "{{ 'x'" + "|upper" * 15_000 + " }}",
+    "long-number-literal": "{{ " + "9" * 5000 + " }}",
+    "long-hex-literal": "{% set n = 0x" + "f" * 5000 + " %}",
+    "lone-surrogate": "{{ '\ud800' }}",
 }
 
 
 @pytest.mark.parametrize("body", BODIES.values(), ids=BODIES.keys())
-def test_a_deeply_nested_body_is_an_invalid_template(hostile_runner: HostileRunner, body: str) -> None:
+def test_a_deep_or_unreadable_body_is_an_invalid_template(hostile_runner: HostileRunner, body: str) -> None:
     outcome = hostile_runner.run({"kind": "parse", "source": template(body)})
     assert (outcome.error, outcome.code) == ("InvalidTemplateError", "invalid_template"), outcome
     assert outcome.message.startswith("hostile.md:"), outcome

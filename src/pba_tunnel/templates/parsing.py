@@ -37,6 +37,20 @@ def check_source_size(source: str, limits: Limits, path: str | None) -> None:
         )
 
 
+def _check_encodable(source: str, path: str | None) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate such as \\ud800): it cannot be stored or sent."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = source.count("\n", 0, exc.start) + 1
+        raise InvalidTemplateError(
+            f"the source contains {source[exc.start]!r}, a lone surrogate that is not valid Unicode text",
+            path=path,
+            field="source",
+            line=line,
+        ) from None
+
+
 def split_front_matter(source: str, path: str | None = None) -> tuple[str, str, int]:
     """Return (front matter text, body text, 1-based line number where the body starts)."""
     lines = source.removeprefix("\ufeff").splitlines(keepends=True)
@@ -192,6 +206,7 @@ def _parse_template(
     partials: PartialLookup | None = None,
 ) -> ParsedTemplate:
     check_source_size(source, limits or Limits(), path)
+    _check_encodable(source, path)
     front_matter, body, body_line = split_front_matter(source, path)
     data = _load_front_matter(front_matter, path, limits or Limits())
     if default_name is not None:

@@ -55,6 +55,11 @@ def parse_body(source: str, *, path: str | None, line: int, field_name: str = "b
             field=field_name,
             line=line,
         ) from None
+    except (ValueError, OverflowError) as exc:
+        # e.g. a number literal of more than 4,300 digits, which Python refuses to convert
+        raise InvalidTemplateError(
+            f"the template has a literal Python cannot read: {exc}", path=path, field=field_name, line=line
+        ) from None
     return tree
 
 
