@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,16 @@ import yaml
 from hardening_support import HostileRunner, assert_bounded, template
 
 from pba_tunnel.templates.bounded_yaml import YamlBoundsError, load_bounded
+
+
+@pytest.fixture(scope="module")
+def hostile_runner() -> Iterator[HostileRunner]:
+    """One child process per module runs the hostile cases (each in a fresh fork). Not a conftest.py:
+    tests elsewhere import the top-level conftest by name, which a second conftest module would shadow."""
+    runner = HostileRunner()
+    yield runner
+    runner.close()
+
 
 ANCHOR = "x" * 60_000
 BILLION_LAUGHS = "\n".join(
@@ -148,3 +159,22 @@ def test_the_c_and_python_loaders_accept_and_refuse_the_same_front_matter() -> N
     assert kinds.count("loaded") >= 40
     assert "refused" in kinds
     assert "invalid" in kinds
+
+
+DEEP_FRONT_MATTER = "---\nmetadata: " + "[" * 5000 + "]" * 5000 + "\n---\nSay hello to the whole wide world.\n"
+
+
+def test_the_enhance_answer_check_reads_a_deep_front_matter_as_none() -> None:
+    from pba_tunnel.enhance.answer import front_matter_keys
+
+    assert front_matter_keys(DEEP_FRONT_MATTER) == set()
+    assert front_matter_keys("---\nname: a\ndescription: d\n---\nx\n") == {"name", "description"}
+
+
+def test_the_prompts_chat_importer_describes_a_prompt_with_a_deep_front_matter() -> None:
+    from pba_tunnel.importers.prompts_chat import describe
+
+    assert describe("Greeter", DEEP_FRONT_MATTER) == "Say hello to the whole wide world."
+    assert describe("Greeter", "---\ndescription: Greets people very politely.\n---\nHi\n") == (
+        "Greets people very politely."
+    )

@@ -3,8 +3,20 @@ each with its own error, in under 2 s and 256 MB, and the process renders normal
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hardening_support import HostileRunner, assert_bounded, template
+
+
+@pytest.fixture(scope="module")
+def hostile_runner() -> Iterator[HostileRunner]:
+    """One child process per module runs the hostile cases (each in a fresh fork). Not a conftest.py:
+    tests elsewhere import the top-level conftest by name, which a second conftest module would shadow."""
+    runner = HostileRunner()
+    yield runner
+    runner.close()
+
 
 BIG = "{% set big = 'x' * 100000 %}"
 MANY_BIG = "{% set many = ['x' * 100000] * 1000 %}"

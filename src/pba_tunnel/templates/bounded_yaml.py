@@ -16,6 +16,7 @@ MAX_ALIASES = 100
 MAX_DEPTH = 32
 MAX_ENTRIES = 1000  # items of a list, or key/value pairs of a mapping
 MAX_INTEGER_BITS = 64
+DEFAULT_MAX_EXPANDED = 2 * 100 * 1024  # parse_template passes twice its max_source_bytes
 # YAML 1.1 base-60 numbers ("1:30:00"): building one of many parts multiplies ever larger integers.
 _NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9]){8,}(?:\.[0-9_]*)?")
@@ -38,7 +39,9 @@ def _line(event: yaml.Event) -> int | None:
     return mark.line if mark is not None else None
 
 
-def check_bounds(text: str, max_expanded: int, loader: type[yaml.SafeLoader] = FAST_LOADER) -> None:
+def check_bounds(
+    text: str, max_expanded: int = DEFAULT_MAX_EXPANDED, loader: type[yaml.SafeLoader] = FAST_LOADER
+) -> None:
     """Raise ``YamlBoundsError`` when ``text`` exceeds a bound (``yaml.YAMLError`` when it does not parse)."""
     # One frame per open collection: [expanded size so far, child nodes, child nodes allowed, anchor].
     stack: list[list[Any]] = [[0, 0, MAX_ENTRIES, None]]
@@ -82,8 +85,11 @@ def check_bounds(text: str, max_expanded: int, loader: type[yaml.SafeLoader] = F
             )
 
 
-def load_bounded(text: str, max_expanded: int, loader: type[yaml.SafeLoader] = FAST_LOADER) -> Any:
-    """``yaml.load`` with a safe loader, after ``check_bounds`` accepted ``text``."""
+def load_bounded(
+    text: str, max_expanded: int = DEFAULT_MAX_EXPANDED, loader: type[yaml.SafeLoader] = FAST_LOADER
+) -> Any:
+    """``yaml.load`` with a safe loader, after ``check_bounds`` accepted ``text``; ``YamlBoundsError`` (a
+    ``ValueError``) or ``yaml.YAMLError`` otherwise."""
     check_bounds(text, max_expanded, loader)
     data = yaml.load(text, Loader=loader)  # a safe loader: SafeLoader or CSafeLoader
     _check_integers(data)
