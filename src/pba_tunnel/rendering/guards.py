@@ -155,7 +155,8 @@ def check_str_method(
         budget.check_items(len(args[0]))
         budget.check_length(translate_size(text, args[0]))
     elif method in {"encode", "upper", "lower", "casefold", "title", "swapcase", "capitalize"}:
-        budget.check_length(3 * len(text))  # a character can case-map to three, and encode to four bytes
+        # ASCII keeps its length; other characters can case-map to three, and encode to up to four bytes.
+        budget.check_length(len(text) if text.isascii() else 3 * len(text))
     return args
 
 
