@@ -15,6 +15,12 @@ _DIGITS = re.compile(r"\d+")
 _INT_DIGITS_PER_BIT = 0.302  # log10(2)
 
 
+def _wrapper(container: object) -> int:
+    """Extra characters of a container's repr beyond its brackets: 'frozenset(…)', 'dict_items(…)'."""
+    kind = type(container)
+    return 0 if kind in (list, tuple, dict, set) else len(kind.__name__) + 2
+
+
 def text_size(value: object, cap: int) -> int:
     """An upper bound of ``len(str(value))``; stops early (returning more than ``cap``) once it passes ``cap``."""
     if isinstance(value, str):
@@ -35,11 +41,11 @@ def text_size(value: object, cap: int) -> int:
         elif isinstance(item, bytes | bytearray):
             total += 4 * len(item) + 3
         elif isinstance(item, Mapping):
-            total += 2 + 4 * len(item)
+            total += 2 + 4 * len(item) + _wrapper(item)
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, Sequence | AbstractSet | MappingView) and not isinstance(item, range):
-            total += 2 + 2 * len(item)
+            total += 2 + 2 * len(item) + _wrapper(item)
             stack.extend(cast(Iterable[object], item))
         else:  # macros, loop contexts, ranges, generators: their text is short
             total += len(str(item))
