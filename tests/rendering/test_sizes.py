@@ -8,6 +8,7 @@ from collections import OrderedDict
 from typing import Any
 
 import pytest
+from markupsafe import Markup
 
 from pba_tunnel.rendering.sizes import format_size, replace_size, text_size, translate_size, wrap_size
 
@@ -29,6 +30,7 @@ VALUES: list[Any] = [
     b"\x00\xff",
     {"k": 1}.items(),
     frozenset({"f"}),
+    [Markup("<b>"), Markup("x")],
     OrderedDict(a=[1]),
     [[[]]],
 ]

@@ -32,6 +32,8 @@ def text_size(value: object, cap: int) -> int:
         if isinstance(item, str):
             # Inside a container a string prints as its repr; printable text only gains quotes and escapes.
             total += len(item) + 2 + item.count("\\") + item.count("'") if item.isprintable() else len(repr(item))
+            if type(item) is not str:  # a subclass such as Markup prints as Markup('…')
+                total += len(type(item).__name__) + 2
         elif item is None or isinstance(item, bool):
             total += 5
         elif isinstance(item, int):
