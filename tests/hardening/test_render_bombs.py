@@ -79,6 +79,15 @@ BOMBS: dict[str, tuple[str, str]] = {
         "output_too_large",
     ),
     "maketrans": ("{% set s = 'ab' * 300000 %}{{ ''.maketrans(s, s)|length }}", "range_too_large"),
+    "format-reads-namespace": (
+        "{% set ns = namespace(a='x' * 100000) %}{{ ('{0.a}' * 100).format(ns) }}",
+        "sandbox_violation",
+    ),
+    "percent-namespace": ("{% set ns = namespace(a='x' * 100000) %}{{ ('%(a)s' * 100) % ns }}", "sandbox_violation"),
+    "format-reads-loop-item": (
+        BIG + "{% for x in [big, big] %}{{ ('{0.previtem}' * 100).format(loop) }}{% endfor %}",
+        "sandbox_violation",
+    ),
     "translate-non-mapping": ("{{ 'abc'.translate('x') }}", "sandbox_violation"),
     "ljust": ("{{ 'x'.ljust(2000000) }}", "range_too_large"),
     "zfill-computed": ("{% set n = 1000 * 1001 %}{{ 'x'.zfill(n) }}{{ 'x'.zfill(n) }}", "output_too_large"),
@@ -207,7 +216,8 @@ def test_a_long_chain_of_partials_is_refused_at_parse_time(hostile_runner: Hosti
 GOOD = {
     "loop": ("{% for i in range(5) %}{{ i }},{% endfor %}", "0,1,2,3,4,"),
     "join": ("{{ range(4)|join(', ') }}", "0, 1, 2, 3"),
-    "percent": ("{{ '%s-%05d' % ('a', 42) }}", "a-00042"),
+    "percent": ("{{ '%s-%05d' % ('a', 42) }} {{ '%(k)s' % {'k': 'v'} }}", "a-00042 v"),
+    "format-items": ("{{ '{0[k]} {1.real} {n[0]}'.format({'k': 'v'}, 3, n=[7]) }}", "v 3 7"),
     "format": ("{{ '[{:>5}|{:{}}]'.format('x', 'y', 3) }}", "[    x|y  ]"),
     "sum": (
         "{{ [[1], [2]]|sum(start=[]) }} {{ [1, 2, 3]|sum }} {{ [{'n': 2}, {'n': 3}]|sum(attribute='n') }}",

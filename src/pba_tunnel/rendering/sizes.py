@@ -7,12 +7,17 @@ from collections.abc import Iterable, Mapping, MappingView, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, cast
 
+from ..errors import SandboxViolationError
+
 # A conversion spec of '%' formatting, and a '{…:…}' field whose spec nests another field ('{:{}}').
 _PERCENT_SPEC = re.compile(r"%[^a-zA-Z%]*[a-zA-Z%]")
 _NESTED_BRACE = re.compile(r"\{[^{}]*:[^{}]*\{")
 _BRACE_SPEC = re.compile(r"\{[^{}]*?:([^{}]*)\}")
 _DIGITS = re.compile(r"\d+")
 _INT_DIGITS_PER_BIT = 0.302  # log10(2)
+# A '{…}' field whose name reads an attribute or an item ('{0.x}', '{a[b]}').
+_READS_INTO = re.compile(r"\{[^{}:!]*[.\[]")
+_PLAIN = (str, int, float, bool, type(None), list, tuple, dict, set, frozenset, bytes)
 
 
 def _wrapper(container: object) -> int:
@@ -75,6 +80,12 @@ def format_size(template: str, arguments: Sequence[object], cap: int, *, style: 
     values: list[object] = []
     for argument in arguments:
         values.extend(argument.values() if isinstance(argument, Mapping) else [argument])
+    reads_into = _READS_INTO.search(template) if style == "{" else "%(" in template
+    if reads_into and not all(isinstance(v, _PLAIN) for v in values):
+        # '{0.previtem}' or '%(a)s' % namespace reads a value the estimate cannot see: refuse.
+        raise SandboxViolationError(
+            "format strings may read attributes and items only of plain values (text, numbers, lists, dicts)"
+        )
     # Only '%*d' and '{:{}}' take a width from the arguments.
     star = any("*" in spec for spec in _PERCENT_SPEC.findall(template)) if style == "%" else False
     nested = style == "{" and _NESTED_BRACE.search(template) is not None
@@ -84,7 +95,7 @@ def format_size(template: str, arguments: Sequence[object], cap: int, *, style: 
     padding = sum(max((int(d) for d in _DIGITS.findall(spec) if len(d) < 19), default=0) for spec in specs)
     # Every field may print the largest argument (named or repeated fields reuse one), padded to a width.
     largest = max((text_size(v, cap) for v in values), default=0)
-    return len(template) + padding + fields * (largest + width + 32)
+    return len(template) + padding + fields * (largest + width + 64)  # 64: e.g. the repr of a method
 
 
 def replace_size(text: str, old: str, new: str, count: int = -1) -> int:
