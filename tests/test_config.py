@@ -28,6 +28,9 @@ def test_every_limit_is_configurable_through_the_environment() -> None:
         "max_render_seconds": "0.25",
         "max_range": "40",
         "max_recursion_depth": "5",
+        "max_integer_bits": "64",
+        "max_render_memory": "5000",
+        "max_includes": "7",
     }
     assert set(values) == {f.name for f in fields(Limits)}
     settings = load_settings({f"PBA_TUNNEL_{name.upper()}": raw for name, raw in values.items()})
@@ -38,6 +41,9 @@ def test_every_limit_is_configurable_through_the_environment() -> None:
         max_render_seconds=0.25,
         max_range=40,
         max_recursion_depth=5,
+        max_integer_bits=64,
+        max_render_memory=5000,
+        max_includes=7,
     )
 
 

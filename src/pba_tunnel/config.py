@@ -33,6 +33,9 @@ class Limits:
     max_render_seconds: float = 1.0
     max_range: int = 100_000
     max_recursion_depth: int = 64
+    max_integer_bits: int = 16_384  # wide enough for any printable int (Python prints at most 4,300 digits)
+    max_render_memory: int = 32 * 1024 * 1024  # characters plus 8 per list item, summed over one render
+    max_includes: int = 1000  # partials rendered by one render (and counted statically at parse time)
 
 
 _LIMITS = Limits()

@@ -118,6 +118,24 @@ class RangeTooLargeError(LimitExceededError):
     code = "range_too_large"
 
 
+class NumberTooLargeError(RangeTooLargeError):
+    """Arithmetic would produce an integer wider than ``max_integer_bits``."""
+
+    code = "number_too_large"
+
+
+class RenderMemoryError(OutputTooLargeError):
+    """One render would create more text and list items in total than ``max_render_memory``."""
+
+    code = "render_memory_exceeded"
+
+
+class TooManyIncludesError(RangeTooLargeError):
+    """One render would render more partials than ``max_includes``."""
+
+    code = "too_many_includes"
+
+
 class RecursionLimitError(LimitExceededError):
     """A template recursed deeper than the sandbox allows."""
 

@@ -9,6 +9,7 @@ import yaml
 
 from ..errors import PbaError
 from ..service import TemplateService
+from ..templates.bounded_yaml import load_bounded
 from ..templates.parsing import split_front_matter
 from ..templates.spec import ArgumentSpec, ParsedTemplate
 
@@ -65,8 +66,8 @@ def front_matter_keys(source: str) -> set[str]:
     """The top-level keys of a source's front matter (empty when it has none or it does not load)."""
     try:
         front_matter, _body, _line = split_front_matter(source)
-        data = yaml.safe_load(front_matter)
-    except (PbaError, yaml.YAMLError):
+        data = load_bounded(front_matter)
+    except (PbaError, yaml.YAMLError, ValueError):  # ValueError: beyond the YAML bounds
         return set()
     return set(data) if isinstance(data, dict) else set()
 

@@ -12,6 +12,7 @@ from ..paging import iter_templates
 from ..service import TemplateService, template_write
 from ..store import WriteResult
 from ..sync import ImportReport, Progress
+from ..templates.bounded_yaml import load_bounded
 from ..templates.parsing import split_front_matter
 from ..templates.spec import ParsedTemplate
 from .prompts_chat import SOURCE, assign_names, read_rows, template_source
@@ -94,8 +95,8 @@ def _parse(service: TemplateService, source: str) -> ParsedTemplate:
 def _from_prompts_chat(source: str) -> bool:
     """True when the front matter's metadata says the template came from prompts.chat."""
     try:
-        data = yaml.safe_load(split_front_matter(source)[0])
-    except (PbaError, yaml.YAMLError):
+        data = load_bounded(split_front_matter(source)[0])
+    except (PbaError, yaml.YAMLError, ValueError):  # ValueError: beyond the YAML bounds
         return False
     metadata = data.get("metadata") if isinstance(data, dict) else None
     return isinstance(metadata, dict) and metadata.get("source") == SOURCE

@@ -44,6 +44,7 @@ from typing import Any
 import yaml
 
 from ..errors import PbaError
+from ..templates.bounded_yaml import load_bounded
 from .placeholders import fill, to_jinja
 
 SOURCE = "prompts.chat"
@@ -199,8 +200,8 @@ def _front_matter(text: str) -> tuple[list[str], str]:
     if match is None:
         return [], text
     try:
-        data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
+        data = load_bounded(match.group(1))
+    except (yaml.YAMLError, ValueError):  # ValueError: beyond the YAML bounds
         data = None
     found = data.get("description") if isinstance(data, dict) else None
     return ([found] if isinstance(found, str) else []), text[match.end() :]

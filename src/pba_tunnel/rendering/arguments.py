@@ -68,8 +68,12 @@ def resolve_arguments(spec: TemplateSpec, given: Mapping[str, Any], limits: Limi
         if raw is None:
             values[argument.name] = argument.default
             continue
-        _check_size(spec.name, argument.name, raw, limits)
-        value = _convert(spec.name, argument, raw)
+        try:
+            _check_size(spec.name, argument.name, raw, limits)
+            value = _convert(spec.name, argument, raw)
+        except RecursionError:
+            # JSON nested thousands deep: Python's json recurses, and RecursionError is no ValueError.
+            raise ArgumentError(f"argument '{argument.name}' of '{spec.name}' nests too deeply") from None
         if argument.enum is not None and value not in argument.enum:
             choices = ", ".join(str(v) for v in argument.enum)
             raise ArgumentError(f"argument '{argument.name}' of '{spec.name}' must be one of: {choices}; got {raw!r}")

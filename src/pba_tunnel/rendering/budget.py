@@ -9,7 +9,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from ..config import Limits
-from ..errors import OutputTooLargeError, RangeTooLargeError, RecursionLimitError, RenderTimeoutError
+from ..errors import (
+    NumberTooLargeError,
+    OutputTooLargeError,
+    RangeTooLargeError,
+    RecursionLimitError,
+    RenderMemoryError,
+    RenderTimeoutError,
+    TooManyIncludesError,
+)
 
 _DIGITS = re.compile(r"\d+")
 # Only the digits inside conversion specs matter: "%-999999d" and "{:>999999}" allocate, "Order 12345678" does not.
@@ -25,6 +33,8 @@ class Budget:
     limits: Limits
     deadline: float = field(init=False)
     depth: int = 0
+    allocated: int = 0  # characters and list slots created so far (a bound on what the render holds)
+    includes: int = 0
 
     def __post_init__(self) -> None:
         self.deadline = time.monotonic() + self.limits.max_render_seconds
@@ -37,13 +47,58 @@ class Budget:
                 "(set PBA_TUNNEL_MAX_RENDER_SECONDS to allow more)"
             )
 
+    def charge(self, amount: int) -> None:
+        """Count ``amount`` more characters (or list slots) created; refuse past ``max_render_memory``."""
+        self.allocated += amount
+        if self.allocated > self.limits.max_render_memory:
+            raise RenderMemoryError(
+                f"the render would create more than {self.limits.max_render_memory:,} characters of values "
+                "in total (PBA_TUNNEL_MAX_RENDER_MEMORY)"
+            )
+
     def check_length(self, length: int) -> None:
-        """Refuse a value that would be longer than the whole output may be."""
+        """Refuse a text that would be longer than the whole output may be, and charge it."""
         if length > self.limits.max_output_bytes:
             raise OutputTooLargeError(
                 f"a value of {length:,} characters exceeds the output limit of "
                 f"{self.limits.max_output_bytes:,} bytes (PBA_TUNNEL_MAX_OUTPUT_BYTES)"
             )
+        self.charge(length)
+
+    def check_items(self, count: int) -> None:
+        """Refuse a list, tuple or mapping of more than ``max_range`` items, and charge its slots."""
+        if count > self.limits.max_range:
+            raise RangeTooLargeError(
+                f"a collection of {count:,} items exceeds the limit of {self.limits.max_range:,} (PBA_TUNNEL_MAX_RANGE)"
+            )
+        self.charge(8 * count)
+
+    def check_value(self, value: object) -> None:
+        """Apply the bound that fits ``value``: text length, collection size or integer width."""
+        if isinstance(value, str | bytes | bytearray):
+            self.check_length(len(value))
+        elif isinstance(value, list | tuple | dict | set | frozenset):
+            self.check_items(len(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            self.check_bits(value.bit_length())
+
+    def check_bits(self, bits: int | float) -> None:
+        """Refuse an integer result wider than ``max_integer_bits``."""
+        if bits > self.limits.max_integer_bits:
+            raise NumberTooLargeError(
+                f"a number of about {int(bits):,} bits exceeds the limit of {self.limits.max_integer_bits:,} "
+                "(PBA_TUNNEL_MAX_INTEGER_BITS)"
+            )
+
+    def enter_partial(self, output_cost: int) -> None:
+        """Count one more partial rendered and charge what it may print unchecked."""
+        self.includes += 1
+        if self.includes > self.limits.max_includes:
+            raise TooManyIncludesError(
+                f"the render would include more than {self.limits.max_includes:,} partials (PBA_TUNNEL_MAX_INCLUDES)"
+            )
+        self.check_time()
+        self.charge(output_cost)
 
     def check_count(self, count: int, what: str) -> None:
         """Refuse a count (range size, repetition, width) beyond the sandbox's bound."""
@@ -66,12 +121,28 @@ class Budget:
                 "(PBA_TUNNEL_MAX_RECURSION_DEPTH); look for a macro that calls itself"
             )
 
-    def guard_iteration(self, iterable: Iterable[object]) -> Iterator[object]:
-        """Yield from ``iterable`` while checking the deadline every few items."""
+    def guard_iteration(self, iterable: Iterable[object], body_size: int = 0) -> Iterator[object]:
+        """Yield from ``iterable`` checking the deadline every few items and charging the loop body's
+        literal text (which a macro or ``{% set %}`` block would collect) for every item."""
+        cost = body_size + 1
         for count, item in enumerate(iterable):
             if count % _CHECK_EVERY == 0:
                 self.check_time()
+            self.charge(cost)
             yield item
+
+    def materialize(self, iterable: Iterable[object]) -> list[object]:
+        """``list(iterable)``, refused once it passes ``max_range`` items, with the deadline checked."""
+        items: list[object] = []
+        limit = self.limits.max_range
+        for count, item in enumerate(iterable):
+            if count % _CHECK_EVERY == 0:
+                self.check_time()
+            if count >= limit:
+                self.check_items(count + 1)
+            items.append(item)
+        self.charge(8 * len(items))
+        return items
 
 
 current_budget: ContextVar[Budget] = ContextVar("pba_tunnel_render_budget")

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from ..config import Limits
 from ..errors import InvalidTemplateError, SourceTooLargeError
+from .bounded_yaml import YamlBoundsError, load_bounded
+from .field_bounds import field_problem
 from .spec import ArgumentSpec, MessagePart, ModelHints, ParsedTemplate, Role, TemplateSpec
 from .variables import PartialLookup, analyse_variables
 
@@ -33,6 +35,20 @@ def check_source_size(source: str, limits: Limits, path: str | None) -> None:
             f"{where}template source is {size:,} bytes; the limit is {limits.max_source_bytes:,} "
             "(PBA_TUNNEL_MAX_SOURCE_BYTES)"
         )
+
+
+def _check_encodable(source: str, path: str | None) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate such as \\ud800): it cannot be stored or sent."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = source.count("\n", 0, exc.start) + 1
+        raise InvalidTemplateError(
+            f"the source contains {source[exc.start]!r}, a lone surrogate that is not valid Unicode text",
+            path=path,
+            field="source",
+            line=line,
+        ) from None
 
 
 def split_front_matter(source: str, path: str | None = None) -> tuple[str, str, int]:
@@ -129,14 +145,22 @@ def _validation_error(error: ValidationError, front_matter: str, path: str | Non
     return InvalidTemplateError(message, path=path, field=field, line=line)
 
 
-def _load_front_matter(front_matter: str, path: str | None) -> dict[str, Any]:
+def _load_front_matter(front_matter: str, path: str | None, limits: Limits) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(front_matter)
+        data = load_bounded(front_matter, 2 * limits.max_source_bytes)
+    except YamlBoundsError as exc:
+        line = exc.line + 2 if exc.line is not None else None
+        raise InvalidTemplateError(exc.message, path=path, field="front matter", line=line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise InvalidTemplateError(f"invalid YAML: {reason}", path=path, field="front matter", line=line) from None
+    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
+        # A value the constructor cannot build, e.g. an integer of more than 4,300 digits.
+        raise InvalidTemplateError(
+            f"invalid YAML: {type(exc).__name__}: {exc}", path=path, field="front matter", line=None
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -156,9 +180,35 @@ def parse_template(
     partials: PartialLookup | None = None,
 ) -> ParsedTemplate:
     """Parse and validate a template source; raise ``InvalidTemplateError`` naming file, field and line."""
+    try:
+        return _parse_template(
+            source,
+            path=path,
+            default_name=default_name,
+            default_category=default_category,
+            limits=limits,
+            partials=partials,
+        )
+    except RecursionError:
+        # Every nesting bound is checked on the way; this is the last line of defence, never a traceback.
+        raise InvalidTemplateError(
+            "the template nests too deeply to be parsed", path=path, field="front matter", line=None
+        ) from None
+
+
+def _parse_template(
+    source: str,
+    *,
+    path: str | None = None,
+    default_name: str | None = None,
+    default_category: str | None = None,
+    limits: Limits | None = None,
+    partials: PartialLookup | None = None,
+) -> ParsedTemplate:
     check_source_size(source, limits or Limits(), path)
+    _check_encodable(source, path)
     front_matter, body, body_line = split_front_matter(source, path)
-    data = _load_front_matter(front_matter, path)
+    data = _load_front_matter(front_matter, path, limits or Limits())
     if default_name is not None:
         data.setdefault("name", default_name)
     if default_category:
@@ -167,6 +217,10 @@ def parse_template(
         spec = TemplateSpec.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc, front_matter, path) from None
+    problem = field_problem(spec, limits or Limits())
+    if problem is not None:
+        loc, message = problem
+        raise InvalidTemplateError(message, path=path, field=_field_name(loc), line=_yaml_line(front_matter, loc))
 
     parts = split_messages(body, body_line)
     if not parts:
@@ -176,7 +230,7 @@ def parse_template(
             field="body",
             line=body_line,
         )
-    analysis = analyse_variables(parts, path=path, partials=partials)
+    analysis = analyse_variables(parts, path=path, partials=partials, limits=limits)
     declared = {a.name for a in spec.arguments}
     undeclared = sorted(analysis.used - declared)
     if undeclared:

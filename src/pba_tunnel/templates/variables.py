@@ -10,6 +10,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes, pass_conte
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from ..config import Limits
 from ..errors import InvalidTemplateError
 from .partials import is_partial_name
 from .spec import MessagePart
@@ -74,7 +75,8 @@ def parse_body(source: str, *, path: str | None, line: int, field_name: str = "b
     try:
         tree = _PARSE_ENV.parse(source)
         # Compiling (~1 ms) makes Python's own limits (nesting depth, nested blocks) fail here, not at render.
-        _PARSE_ENV.compile(source)
+        # From the tree, not the source: parsing is a third of the cost of analysing a large body.
+        _PARSE_ENV.compile(tree)
     except TemplateSyntaxError as exc:
         raise InvalidTemplateError(
             f"Jinja syntax error: {exc.message}",
@@ -88,6 +90,11 @@ def parse_body(source: str, *, path: str | None, line: int, field_name: str = "b
             path=path,
             field=field_name,
             line=line,
+        ) from None
+    except (ValueError, OverflowError) as exc:
+        # e.g. a number literal of more than 4,300 digits, which Python refuses to convert
+        raise InvalidTemplateError(
+            f"the template has a literal Python cannot read: {exc}", path=path, field=field_name, line=line
         ) from None
     return tree
 
@@ -122,33 +129,83 @@ def _referenced_partials(tree: nodes.Template, *, path: str | None, line: int) -
     return names
 
 
-def analyse_variables(
-    parts: Iterable[MessagePart], *, path: str | None, partials: PartialLookup | None
-) -> VariableAnalysis:
-    """Collect the variables of every part and of every partial they include (cycles are errors)."""
-    lookup = partials or (lambda _name: None)
-    analysis = VariableAnalysis()
+@dataclass
+class _PartialFacts:
+    """What one partial contributes, computed once per analysis however often it is included."""
 
-    def visit(tree: nodes.Template, line: int, chain: tuple[str, ...]) -> None:
-        names = meta.find_undeclared_variables(tree) - _GLOBALS
+    used: frozenset[str]
+    includes: tuple[str, ...]
+
+
+def analyse_variables(
+    parts: Iterable[MessagePart], *, path: str | None, partials: PartialLookup | None, limits: Limits | None = None
+) -> VariableAnalysis:
+    """Collect the variables of every part and of every partial they include (cycles are errors).
+
+    Each partial is parsed once; how many partial renders the includes expand to is counted (not
+    performed) and refused beyond ``max_includes``, so partials including the next twice cost nothing.
+    """
+    lookup = partials or (lambda _name: None)
+    bounds = limits or Limits()
+    analysis = VariableAnalysis()
+    facts: dict[str, _PartialFacts] = {}
+    expanded: dict[str, int] = {}  # partial renders one include of a partial causes (itself included)
+
+    def used_names(tree: nodes.Template) -> set[str]:
+        return meta.find_undeclared_variables(tree) - _GLOBALS
+
+    def partial_facts(partial: str, chain: tuple[str, ...], line: int) -> _PartialFacts:
+        if partial in chain:
+            cycle = " -> ".join((*chain, partial))
+            raise InvalidTemplateError(
+                f"partials include each other in a cycle: {cycle}", path=path, field="body", line=line
+            )
+        known = facts.get(partial)
+        if known is not None:
+            return known
+        if len(chain) >= bounds.max_recursion_depth:
+            raise InvalidTemplateError(
+                f"partials include each other more than {bounds.max_recursion_depth} levels deep",
+                path=path,
+                field="body",
+                line=line,
+            )
+        source = lookup(partial)
+        if source is None:
+            raise InvalidTemplateError(
+                f"unknown partial '{partial}': add the file {partial}", path=path, field="body", line=line
+            )
+        tree = parse_body(source, path=partial, line=1)
+        includes = tuple(_referenced_partials(tree, path=partial, line=1))
+        result = _PartialFacts(frozenset(used_names(tree)), includes)
+        total = 1
+        for child in includes:
+            partial_facts(child, (*chain, partial), line)
+            total += expanded[child]
+        facts[partial] = result
+        expanded[partial] = min(total, bounds.max_includes + 1)  # capped: the count itself stays small
+        return result
+
+    count = 0
+    for part in parts:
+        tree = parse_body(part.source, path=path, line=part.line)
+        names = used_names(tree)
         analysis.used |= names
         for node in tree.find_all(nodes.Name):
-            if node.ctx == "load" and node.name in names and node.name not in analysis.lines and not chain:
-                analysis.lines[node.name] = line + node.lineno - 1
-        for partial in _referenced_partials(tree, path=path, line=line):
-            if partial in chain:
-                cycle = " -> ".join((*chain, partial))
+            if node.ctx == "load" and node.name in names and node.name not in analysis.lines:
+                analysis.lines[node.name] = part.line + node.lineno - 1
+        for partial in _referenced_partials(tree, path=path, line=part.line):
+            partial_facts(partial, (), part.line)
+            count += expanded[partial]
+            if count > bounds.max_includes:
                 raise InvalidTemplateError(
-                    f"partials include each other in a cycle: {cycle}", path=path, field="body", line=line
+                    f"the includes expand to more than {bounds.max_includes:,} partial renders "
+                    "(PBA_TUNNEL_MAX_INCLUDES): include each partial once, not from every level",
+                    path=path,
+                    field="body",
+                    line=part.line,
                 )
-            source = lookup(partial)
-            if source is None:
-                raise InvalidTemplateError(
-                    f"unknown partial '{partial}': add the file {partial}", path=path, field="body", line=line
-                )
-            analysis.partials.add(partial)
-            visit(parse_body(source, path=partial, line=1), 1, (*chain, partial))
-
-    for part in parts:
-        visit(parse_body(part.source, path=path, line=part.line), part.line, ())
+    for partial, fact in facts.items():
+        analysis.partials.add(partial)
+        analysis.used |= fact.used
     return analysis
