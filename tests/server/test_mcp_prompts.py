@@ -101,7 +101,7 @@ async def test_an_unusable_cursor_is_invalid_params(client: Client, service: Tem
         await client.list_prompts(cursor="not a cursor")
 
     assert caught.value.error.code == INVALID_PARAMS
-    assert caught.value.error.message == "invalid cursor 'not a cursor': pass the next_cursor of a previous page"
+    assert caught.value.error.message == "invalid cursor 'not a cursor': it is not a next_cursor this server gave"
 
 
 async def test_prompts_get_folds_system_parts_into_the_first_user_message(
@@ -158,32 +158,33 @@ async def test_prompts_get_renders_the_current_version(client: Client, service: 
         pytest.param(
             "nope",
             {},
-            "Unknown prompt 'nope': no template named 'nope': `pba-tunnel list` shows the names",
+            "Unknown prompt 'nope': no template named 'nope'; call prompts/list or the search_templates tool to find the names",
             id="unknown-name",
         ),
         pytest.param(
             "gone",
             {},
-            "Unknown prompt 'gone': template 'gone' is deleted: `pba-tunnel restore gone` brings it back",
+            "Unknown prompt 'gone': template 'gone' is deleted; the restore_template tool brings it back",
             id="deleted-template",
         ),
         pytest.param(
             "_partials/signature.md",
             {},
             "Unknown prompt '_partials/signature.md': '_partials/signature.md' is a partial: it can only be "
-            "included by templates",
+            "included by templates; call prompts/list or the search_templates tool to find the names",
             id="partial-is-no-prompt",
         ),
         pytest.param(
             "code-review",
             {"language": "Python"},
-            "template 'code-review' needs argument(s) code",
+            'template \'code-review\' needs argument(s) code; pass them in arguments, e.g. {"code": "..."}',
             id="missing-argument",
         ),
         pytest.param(
             "code-review",
             {},
-            "template 'code-review' needs argument(s) language, code",
+            "template 'code-review' needs argument(s) language, code; pass them in arguments, e.g. "
+            '{"language": "...", "code": "..."}',
             id="all-missing-arguments-at-once",
         ),
         pytest.param(

@@ -201,7 +201,7 @@ async def test_the_index_is_json_describing_every_template(client: Client) -> No
     [
         pytest.param(
             "template://nope",
-            "Resource not found: template://nope: no template named 'nope': `pba-tunnel list` shows the names",
+            "Resource not found: template://nope: no template named 'nope'; call resources/list to find the URIs",
             id="unknown-template",
         ),
         pytest.param(
@@ -211,7 +211,7 @@ async def test_the_index_is_json_describing_every_template(client: Client) -> No
         ),
         pytest.param(
             "template://greet@latest",
-            "Resource not found: template://greet@latest: 'latest' is not a version number",
+            "Resource not found: template://greet@latest ('latest' is not a version number; use template://NAME@VERSION)",
             id="version-not-a-number",
         ),
         pytest.param(

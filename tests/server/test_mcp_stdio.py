@@ -142,7 +142,7 @@ def test_a_whole_raw_session_writes_only_json_rpc_lines_even_when_renders_fail(h
             "id": 5,
             "error": {
                 "code": INVALID_PARAMS,
-                "message": "template 'greet' needs argument(s) who",
+                "message": 'template \'greet\' needs argument(s) who; pass them in arguments, e.g. {"who": "..."}',
                 "data": {"reason": "missing_arguments"},
             },
         }
@@ -177,7 +177,7 @@ def test_a_whole_raw_session_writes_only_json_rpc_lines_even_when_renders_fail(h
         }
         assert session.request("prompts/get", {"name": "nope"})["error"] == {
             "code": INVALID_PARAMS,
-            "message": "Unknown prompt 'nope': no template named 'nope': `pba-tunnel list` shows the names",
+            "message": "Unknown prompt 'nope': no template named 'nope'; call prompts/list or the search_templates tool to find the names",
         }
         assert session.request("templates/explode")["error"] == {
             "code": -32601,
@@ -282,5 +282,5 @@ async def test_the_cache_notices_every_write_by_another_process(home: Path) -> N
             await greeting()
         assert caught.value.error.code == INVALID_PARAMS
         assert caught.value.error.message == (
-            "Unknown prompt 'greet': template 'greet' is deleted: `pba-tunnel restore greet` brings it back"
+            "Unknown prompt 'greet': template 'greet' is deleted; the restore_template tool brings it back"
         )

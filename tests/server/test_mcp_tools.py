@@ -127,7 +127,13 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
     }
     hi = greet_source("Hi")
     update = {"name": "greet", "source": hi, "expected_version": 1, "message": "shorter"}
-    assert await call("update_template", update) == {"name": "greet", "version": 2, "created": False, "changed": True}
+    assert await call("update_template", update) == {
+        "name": "greet",
+        "version": 2,
+        "created": False,
+        "changed": True,
+        "restored": False,
+    }
     same = {"name": "greet", "source": hi}
     assert await call("update_template", same) == {"name": "greet", "version": 2, "created": False, "changed": False}
 
@@ -273,13 +279,13 @@ TOO_LARGE = template_source(description="Big.", body="x" * 2100)
         pytest.param(
             "render_template",
             {"name": "nope"},
-            "render_template failed: no template named 'nope': `pba-tunnel list` shows the names",
+            "render_template failed: no template named 'nope'; call prompts/list or the search_templates tool to find the names",
             id="unknown-template",
         ),
         pytest.param(
             "render_template",
             {"name": "greet"},
-            "render_template failed: template 'greet' needs argument(s) who",
+            'render_template failed: template \'greet\' needs argument(s) who; pass them in arguments, e.g. {"who": "..."}',
             id="missing-argument",
         ),
         pytest.param(
@@ -358,7 +364,7 @@ TOO_LARGE = template_source(description="Big.", body="x" * 2100)
         pytest.param(
             "update_template",
             {"name": "nope", "source": GREET_SOURCE},
-            "update_template failed: no template named 'nope': `pba-tunnel list` shows the names",
+            "update_template failed: no template named 'nope'; call prompts/list or the search_templates tool to find the names",
             id="update-unknown",
         ),
         pytest.param(
@@ -388,7 +394,7 @@ TOO_LARGE = template_source(description="Big.", body="x" * 2100)
         pytest.param(
             "delete_template",
             {"name": "nope"},
-            "delete_template failed: no template named 'nope': `pba-tunnel list --deleted` shows deleted ones",
+            "delete_template failed: no template named 'nope'; call prompts/list or the search_templates tool to find the names",
             id="delete-unknown",
         ),
         pytest.param(
@@ -406,7 +412,7 @@ TOO_LARGE = template_source(description="Big.", body="x" * 2100)
         pytest.param(
             "template_history",
             {"name": "nope"},
-            "template_history failed: no template named 'nope': `pba-tunnel list` shows the names",
+            "template_history failed: no template named 'nope'; call prompts/list or the search_templates tool to find the names",
             id="history-unknown",
         ),
         pytest.param(

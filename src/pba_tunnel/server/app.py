@@ -14,7 +14,7 @@ from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 
 from ..errors import PbaError
 from .errors import tool_failure
-from .handlers import DEFAULT_PAGE_SIZE, Handlers
+from .handlers import DEFAULT_PAGE_SIZE, Handlers, client_of
 from .notify import ChangeNotifier
 from .slot import ServiceSlot
 
@@ -111,7 +111,7 @@ class McpApp:
                 service = await self.slot.get()
             except PbaError as exc:
                 return tool_failure(p.name, exc)
-            result = await call_tool(service, p.name, p.arguments)
+            result = await call_tool(service, p.name, p.arguments, client=client_of(ctx.session))
         if not result.is_error and p.name not in READ_ONLY_TOOLS:
             await self.notifier.check()  # a write: tell every client now rather than at the next poll
         return result
@@ -124,8 +124,8 @@ class McpApp:
         ) -> types.ListPromptsResult:
             return await h.list_prompts(p.cursor if p else None)
 
-        async def get_prompt(_ctx: ServerRequestContext[Any], p: types.GetPromptRequestParams) -> types.GetPromptResult:
-            return await h.get_prompt(p.name, p.arguments)
+        async def get_prompt(ctx: ServerRequestContext[Any], p: types.GetPromptRequestParams) -> types.GetPromptResult:
+            return await h.get_prompt(p.name, p.arguments, client=client_of(ctx.session))
 
         async def list_tools(
             _ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None
@@ -149,8 +149,8 @@ class McpApp:
         ) -> types.ReadResourceResult:
             return await h.read_resource(str(p.uri))
 
-        async def complete(_ctx: ServerRequestContext[Any], p: types.CompleteRequestParams) -> types.CompleteResult:
-            return await h.complete(p.ref, p.argument.name, p.argument.value)
+        async def complete(ctx: ServerRequestContext[Any], p: types.CompleteRequestParams) -> types.CompleteResult:
+            return await h.complete(p.ref, p.argument.name, p.argument.value, client=client_of(ctx.session))
 
         async def set_level(_ctx: ServerRequestContext[Any], _p: types.SetLevelRequestParams) -> types.EmptyResult:
             return types.EmptyResult()  # our logs go to stderr; accepting the level keeps clients that set one happy

@@ -32,10 +32,8 @@ def remedy(exc: PbaError) -> str:
     if isinstance(exc, MissingArgumentsError):
         example = json.dumps(dict.fromkeys(exc.missing, "..."))
         return f"pass them in arguments, e.g. {example}"
-    if isinstance(exc, NotFoundError) and "deleted" in exc.message:
-        return "the restore_template tool brings it back"
-    if isinstance(exc, NotFoundError) and "no template named" in exc.message:
-        return FIND_NAMES
+    if isinstance(exc, NotFoundError) and exc.name is not None:
+        return "the restore_template tool brings it back" if exc.deleted else FIND_NAMES
     return ""
 
 
@@ -62,6 +60,4 @@ def tool_error(message: str) -> types.CallToolResult:
 
 def tool_failure(tool: str, exc: PbaError) -> types.CallToolResult:
     """The ``isError`` result of a tool whose service call raised ``exc``."""
-    if isinstance(exc, StoreError):
-        return tool_error(f"{tool} failed: template store unavailable: {exc.message}")
     return tool_error(f"{tool} failed: {explain(exc)}")

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import mcp.types as types
 from mcp import MCPError
+from mcp.server.session import ServerSession
 
 from ..errors import NotFoundError, PbaError
-from .errors import FIND_NAMES, INVALID_PARAMS, RESOURCE_NOT_FOUND, protocol_error
+from .errors import FIND_NAMES, INVALID_PARAMS, RESOURCE_NOT_FOUND, explain, protocol_error
 from .slot import ServiceSlot
 
 if TYPE_CHECKING:
@@ -50,6 +51,15 @@ def prompt_messages(result: RenderResult) -> list[types.PromptMessage]:
     return [types.PromptMessage(role=role, content=types.TextContent(type="text", text=text)) for role, text in others]
 
 
+def client_of(session: ServerSession) -> str:
+    """Who is asking, as render events record it: the client's name from the handshake, else just MCP.
+
+    Values used before are offered for completion only to the client that used them.
+    """
+    params = session.client_params
+    return f"mcp:{params.client_info.name}" if params is not None and params.client_info.name else "mcp"
+
+
 def template_uri(name: str) -> str:
     """The resource URI of a template's current source."""
     return f"{TEMPLATE_URI}{name}"
@@ -63,6 +73,14 @@ def parse_template_uri(uri: str) -> tuple[str, int | None] | None:
     if not name or (version and not (version.isdigit() and len(version) <= 10)):
         return None
     return name, int(version) if version else None
+
+
+def unreadable(uri: str) -> str:
+    """Why ``uri`` names no resource of ours, and which URIs do."""
+    version = uri.partition("@")[2]
+    if uri.startswith(TEMPLATE_URI) and version and not version.isdigit():
+        return f"'{version}' is not a version number; use {TEMPLATE_URI}NAME@VERSION"
+    return f"use {INDEX_URI} or {TEMPLATE_URI}NAME[@VERSION]"
 
 
 class Handlers:
@@ -79,13 +97,13 @@ class Handlers:
             raise protocol_error(exc) from None
         return types.ListPromptsResult(prompts=[prompt_from_row(row) for row in rows], next_cursor=next_cursor)
 
-    async def get_prompt(self, name: str, arguments: dict[str, str] | None) -> types.GetPromptResult:
+    async def get_prompt(self, name: str, arguments: dict[str, str] | None, *, client: str) -> types.GetPromptResult:
         try:
-            result = await (await self.slot.get()).render(name, arguments or {}, client="mcp")
+            result = await (await self.slot.get()).render(name, arguments or {}, client=client)
         except NotFoundError as exc:
             raise MCPError(
                 code=INVALID_PARAMS,
-                message=f"Unknown prompt '{name}': {exc.message}; {FIND_NAMES}",
+                message=f"Unknown prompt '{name}': {explain(exc) if exc.name else f'{exc.message}; {FIND_NAMES}'}",
                 data={"reason": exc.code},
             ) from None
         except PbaError as exc:
@@ -150,13 +168,14 @@ class Handlers:
             else:
                 raise MCPError(
                     code=RESOURCE_NOT_FOUND,
-                    message=f"Resource not found: {uri} (the URIs are {INDEX_URI} and {TEMPLATE_URI}NAME[@VERSION])",
+                    message=f"Resource not found: {uri} ({unreadable(uri)})",
                     data={"uri": uri},
                 )
         except NotFoundError as exc:
             raise MCPError(
                 code=RESOURCE_NOT_FOUND,
-                message=f"Resource not found: {uri}: {exc.message}; call resources/list to find the URIs",
+                message=f"Resource not found: {uri}: {exc.message}"
+                + ("; call resources/list to find the URIs" if exc.name else ""),
                 data={"uri": uri},
             ) from None
         except PbaError as exc:
@@ -175,13 +194,13 @@ class Handlers:
                 return json.dumps({"templates": entries}, ensure_ascii=False)
 
     async def complete(
-        self, ref: types.PromptReference | types.ResourceTemplateReference, argument: str, value: str
+        self, ref: types.PromptReference | types.ResourceTemplateReference, argument: str, value: str, *, client: str
     ) -> types.CompleteResult:
         """Values for a prompt argument (enum, default, used before) or a template name in a resource URI."""
         values: list[str] = []
         try:
             if isinstance(ref, types.PromptReference):
-                values = await (await self.slot.get()).complete_argument(ref.name, argument, value)
+                values = await (await self.slot.get()).complete_argument(ref.name, argument, value, client=client)
             elif argument == "name":
                 page = await (await self.slot.get()).list_templates(limit=1000)
                 values = [i.name for i in page.items if i.name.startswith(value)]

@@ -33,9 +33,7 @@ async def serve_forever(
     stdio_transport: StdioChoice = "auto",
 ) -> None:
     """Open the store (creating and seeding it on first start), then serve MCP."""
-    import os
-
-    configure_logging(os.environ.get("PBA_TUNNEL_LOG_LEVEL", "info"), os.environ.get("PBA_TUNNEL_LOG_FORMAT"))
+    configure_logging(settings.log_level or "info", settings.log_format)
     if transport != "stdio":
         from .http import check_exposure
 
@@ -46,7 +44,7 @@ async def serve_forever(
 
         return await TemplateService.open(settings)
 
-    app = McpApp(ServiceSlot(open_service), stateless=stateless and transport == "http")
+    app = McpApp(ServiceSlot(open_service), stateless=stateless and transport == "http", page_size=settings.page_size)
     try:
         async with anyio.create_task_group() as watchers:
             for folder in watch:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..service import TemplateService
 
 ENHANCE_TOOL = "enhance_template"  # answered by server/enhance_tool.py (it needs the request context)
-ToolFn = Callable[["TemplateService", Any], Awaitable[BaseModel]]
+ToolFn = Callable[["TemplateService", Any, str], Awaitable[BaseModel]]  # (service, input, client)
 
 
 @dataclass(frozen=True)
@@ -54,56 +54,56 @@ class ToolSpec:
         )
 
 
-async def _render(service: TemplateService, args: m.RenderInput) -> m.RenderOut:
-    result = await service.render(args.name, args.arguments, version=args.version, client="mcp")
+async def _render(service: TemplateService, args: m.RenderInput, client: str) -> m.RenderOut:
+    result = await service.render(args.name, args.arguments, version=args.version, client=client)
     return m.RenderOut(name=result.name, version=result.version or 0, text=result.text, messages=result.messages)
 
 
-async def _search(service: TemplateService, args: m.SearchInput) -> m.SearchOut:
+async def _search(service: TemplateService, args: m.SearchInput, _client: str) -> m.SearchOut:
     return await service.search(args.query, category=args.category, tags=args.tags, limit=args.limit)
 
 
-async def _list(service: TemplateService, args: m.ListInput) -> m.ListOut:
+async def _list(service: TemplateService, args: m.ListInput, _client: str) -> m.ListOut:
     page = await service.list_templates(category=args.category, tag=args.tag, cursor=args.cursor, limit=args.limit)
     return m.ListOut(templates=page.items, next_cursor=page.next_cursor)
 
 
-async def _get(service: TemplateService, args: m.GetInput) -> m.DetailOut:
+async def _get(service: TemplateService, args: m.GetInput, _client: str) -> m.DetailOut:
     return await service.get(args.name, args.version)
 
 
-async def _create(service: TemplateService, args: m.CreateInput) -> m.WriteOut:
+async def _create(service: TemplateService, args: m.CreateInput, _client: str) -> m.WriteOut:
     return await service.create(args.source, name=args.name, category=args.category, origin="mcp", message=args.message)
 
 
-async def _update(service: TemplateService, args: m.UpdateInput) -> m.WriteOut:
+async def _update(service: TemplateService, args: m.UpdateInput, _client: str) -> m.WriteOut:
     return await service.update(
         args.name, args.source, expected_version=args.expected_version, origin="mcp", message=args.message
     )
 
 
-async def _delete(service: TemplateService, args: m.NameInput) -> m.StateOut:
+async def _delete(service: TemplateService, args: m.NameInput, _client: str) -> m.StateOut:
     return m.StateOut(name=args.name, deleted=True, changed=await service.delete(args.name))
 
 
-async def _restore(service: TemplateService, args: m.NameInput) -> m.StateOut:
+async def _restore(service: TemplateService, args: m.NameInput, _client: str) -> m.StateOut:
     return m.StateOut(name=args.name, deleted=False, changed=await service.restore(args.name))
 
 
-async def _history(service: TemplateService, args: m.NameInput) -> m.HistoryOut:
+async def _history(service: TemplateService, args: m.NameInput, _client: str) -> m.HistoryOut:
     return m.HistoryOut(name=args.name, versions=await service.history(args.name))
 
 
-async def _rollback(service: TemplateService, args: m.RollbackInput) -> m.WriteOut:
+async def _rollback(service: TemplateService, args: m.RollbackInput, _client: str) -> m.WriteOut:
     return await service.rollback(args.name, args.version, origin="mcp")
 
 
-async def _diff(service: TemplateService, args: m.DiffInput) -> m.DiffOut:
+async def _diff(service: TemplateService, args: m.DiffInput, _client: str) -> m.DiffOut:
     text = await service.diff(args.name, args.from_version, args.to_version)
     return m.DiffOut(name=args.name, from_version=args.from_version, to_version=args.to_version, diff=text)
 
 
-async def _enhance_outside_request(_service: TemplateService, _args: m.EnhanceInput) -> m.EnhanceOut:
+async def _enhance_outside_request(_service: TemplateService, _args: m.EnhanceInput, _client: str) -> m.EnhanceOut:
     # The SDK dispatch runs enhance_template itself (enhance_tool.py): it needs the request's client.
     raise PbaError("enhance_template needs an MCP request context (it is answered by the server's dispatch)")
 
@@ -266,8 +266,10 @@ def structured_result(output: BaseModel, *, exclude_none: bool = False) -> types
     )
 
 
-async def call_tool(service: TemplateService, name: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
-    """Run a tool; user errors become ``isError`` results that say what to do."""
+async def call_tool(
+    service: TemplateService, name: str, arguments: dict[str, Any] | None, *, client: str
+) -> types.CallToolResult:
+    """Run a tool for ``client``; user errors become ``isError`` results that say what to do."""
     spec = TOOLS.get(name)
     if spec is None:
         return tool_error(f"unknown tool {name!r}; the tools are: {', '.join(TOOLS)}")
@@ -275,7 +277,7 @@ async def call_tool(service: TemplateService, name: str, arguments: dict[str, An
     if isinstance(parsed, types.CallToolResult):
         return parsed
     try:
-        output = await spec.run(service, parsed)
+        output = await spec.run(service, parsed, client)
     except PbaError as exc:
         return tool_failure(name, exc)
     return structured_result(output)

@@ -19,4 +19,4 @@ def decode_cursor(cursor: str) -> str:
     try:
         return base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
-        raise NotFoundError(f"invalid cursor {cursor!r}: pass the next_cursor of a previous page") from None
+        raise NotFoundError(f"invalid cursor {cursor!r}: it is not a next_cursor this server gave") from None

@@ -42,13 +42,13 @@ class TemplateReads(StoreBase):
                 await self._raise_missing(connection, name, version)
         assert row is not None
         if row["deleted_at"] is not None and not include_deleted:
-            raise NotFoundError(f"template '{name}' is deleted: `pba-tunnel restore {name}` brings it back")
+            raise NotFoundError(f"template '{name}' is deleted", name=name, deleted=True)
         return stored_from_row(row, row["v_version"])
 
     async def _raise_missing(self, connection: AsyncConnection, name: str, version: int | None) -> None:
         current = (await connection.execute(select(_T.c.current_version).where(_T.c.name == name))).first()
         if current is None:
-            raise NotFoundError(f"no template named '{name}': `pba-tunnel list` shows the names")
+            raise NotFoundError(f"no template named '{name}'", name=name)
         raise NotFoundError(f"template '{name}' has no version {version}; its versions are 1..{current[0]}")
 
     async def list_templates(
@@ -113,7 +113,7 @@ class TemplateReads(StoreBase):
                 await connection.execute(select(_T.c.id, _T.c.current_version).where(_T.c.name == name))
             ).first()
             if template is None:
-                raise NotFoundError(f"no template named '{name}': `pba-tunnel list` shows the names")
+                raise NotFoundError(f"no template named '{name}'", name=name)
             rows = (
                 (await connection.execute(select(_V).where(_V.c.template_id == template.id).order_by(_V.c.version)))
                 .mappings()

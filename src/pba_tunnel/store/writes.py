@@ -94,7 +94,7 @@ class TemplateWrites(StoreBase):
         row = (await connection.execute(locked)).mappings().first()
         if row is None:
             if not allow_create:
-                raise NotFoundError(f"no template named '{item.name}': create it first")
+                raise NotFoundError(f"no template named '{item.name}'", name=item.name)
             if expected_version not in (None, 0):
                 raise ConflictError(
                     f"template '{item.name}' does not exist, so it is not at version {expected_version}"
@@ -121,7 +121,7 @@ class TemplateWrites(StoreBase):
                 f"a template named '{item.name}' already exists{' (deleted)' if deleted else ''}: {hint}"
             )
         if deleted and not restore_deleted:
-            raise NotFoundError(f"template '{item.name}' is deleted: `pba-tunnel restore {item.name}` brings it back")
+            raise NotFoundError(f"template '{item.name}' is deleted", name=item.name, deleted=True)
         if expected_version is not None and expected_version != current:
             raise ConflictError(
                 f"template '{item.name}' is at version {current}, not {expected_version}: "
@@ -198,7 +198,7 @@ class TemplateWrites(StoreBase):
                 )
             ).first()
             if row is None:
-                raise NotFoundError(f"no template named '{name}': `pba-tunnel list --deleted` shows deleted ones")
+                raise NotFoundError(f"no template named '{name}'", name=name)
             if (row.deleted_at is not None) == deleted:
                 return False
             await connection.execute(
