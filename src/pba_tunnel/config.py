@@ -99,6 +99,9 @@ class Settings(EnvironmentSettings):
     max_render_seconds: float = _LIMITS.max_render_seconds
     max_range: int = _LIMITS.max_range
     max_recursion_depth: int = _LIMITS.max_recursion_depth
+    max_integer_bits: int = _LIMITS.max_integer_bits
+    max_render_memory: int = _LIMITS.max_render_memory
+    max_includes: int = _LIMITS.max_includes
     # None: the command's own default (``serve`` logs at info, other commands at warning).
     log_level: str | None = None
     log_format: str | None = None
