@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from conftest import STARTER, make_settings, template_source
 from pba_tunnel.seed import SEEDED_KEY, starter_library
 from pba_tunnel.service import TemplateService
+from pba_tunnel.startup import open_service
 
 pytestmark = pytest.mark.anyio
 
@@ -26,7 +27,7 @@ async def all_names(service: TemplateService, *, include_deleted: bool = False) 
 
 
 async def test_first_start_seeds_the_starter_library(home: Path) -> None:
-    service = await TemplateService.open(make_settings(home, seed=True))
+    service = await open_service(make_settings(home, seed=True))
     try:
         names = await all_names(service)
         assert len(names) >= 30
@@ -44,7 +45,7 @@ async def test_first_start_seeds_the_starter_library(home: Path) -> None:
 
 async def test_seeding_happens_once_even_after_every_template_is_deleted(home: Path) -> None:
     settings = make_settings(home, seed=True)
-    service = await TemplateService.open(settings)
+    service = await open_service(settings)
     try:
         for name in await all_names(service):
             await service.delete(name)
@@ -52,7 +53,7 @@ async def test_seeding_happens_once_even_after_every_template_is_deleted(home: P
     finally:
         await service.close()
 
-    reopened = await TemplateService.open(settings)
+    reopened = await open_service(settings)
     try:
         assert await all_names(reopened) == []
         assert await all_names(reopened, include_deleted=True) == STARTER_PROMPTS
@@ -68,7 +69,7 @@ async def test_a_store_that_already_holds_templates_is_not_seeded(home: Path) ->
     finally:
         await unseeded.close()
 
-    service = await TemplateService.open(make_settings(home, seed=True))
+    service = await open_service(make_settings(home, seed=True))
     try:
         assert await all_names(service) == ["mine"]
         assert await service.get_meta(SEEDED_KEY) is not None
@@ -92,13 +93,13 @@ async def test_a_seed_that_fails_midway_leaves_nothing_and_the_next_start_seeds_
             "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
         )
     with pytest.raises(IntegrityError, match="database or disk is full"):
-        await TemplateService.open(make_settings(home, seed=True))
+        await open_service(make_settings(home, seed=True))
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM templates").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM store_meta WHERE key = ?", (SEEDED_KEY,)).fetchone() == (0,)
         db.execute("DROP TRIGGER fill_up")  # space is freed
 
-    service = await TemplateService.open(make_settings(home, seed=True))
+    service = await open_service(make_settings(home, seed=True))
     try:
         assert await all_names(service) == STARTER_PROMPTS
         assert await service.get_meta(SEEDED_KEY) is not None

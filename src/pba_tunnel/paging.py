@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .store.cursors import MAX_PAGE
 
 if TYPE_CHECKING:
-    from .service import TemplateService
-    from .store import PromptRow, TemplateSummary
+    from .store import Page, PromptRow, TemplateSummary
     from .store.records import Kind
 
 T = TypeVar("T")
+
+
+class TemplateListing(Protocol):
+    """What :func:`iter_templates` reads pages from (the service)."""
+
+    async def list_templates(
+        self,
+        *,
+        category: str | None = None,
+        tag: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        include_deleted: bool = False,
+        kind: Kind | None = "prompt",
+    ) -> Page[TemplateSummary]:
+        """One page of templates, ordered by name."""
+        ...
+
+
+class PromptRowListing(Protocol):
+    """What :func:`iter_prompt_rows` reads pages from (the service)."""
+
+    async def prompt_rows(self, *, cursor: str | None = None, limit: int = 100) -> tuple[list[PromptRow], str | None]:
+        """One page of prompts as bare rows and the next cursor."""
+        ...
 
 
 async def walk_pages(
@@ -29,7 +53,7 @@ async def walk_pages(
 
 
 def iter_templates(
-    service: TemplateService,
+    service: TemplateListing,
     *,
     category: str | None = None,
     tag: str | None = None,
@@ -47,7 +71,7 @@ def iter_templates(
     return walk_pages(fetch)
 
 
-def iter_prompt_rows(service: TemplateService) -> AsyncGenerator[PromptRow, None]:
+def iter_prompt_rows(service: PromptRowListing) -> AsyncGenerator[PromptRow, None]:
     """Every live prompt as a bare row (name, title, description, arguments JSON), ordered by name."""
 
     async def fetch(cursor: str | None) -> tuple[Sequence[PromptRow], str | None]:

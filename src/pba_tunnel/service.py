@@ -96,14 +96,10 @@ class TemplateService:
 
     @classmethod
     async def open(cls, settings: Settings) -> TemplateService:
-        """Open the store (creating and migrating it), seed an empty one, load partials."""
-        from .seed import seed_if_new
-
+        """Open the store (creating and migrating it) and load partials; never seeds (``startup`` does)."""
         store = await Store.open(settings.database_url)
         service = cls(store, settings)
         try:
-            if settings.seed:
-                await seed_if_new(service)
             await service.sync_changes()  # loads partials and notes the generation the service opened at
         except BaseException:
             await store.close()  # a start that failed (a full disk) must not leave its connections behind

@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NotFoundError, PbaError
 from .importers import ImportFormat, detect_format
+from .importers.loader import import_prompts_chat
+from .importers.report import ImportReport, Progress
 from .paging import iter_templates
-from .service import TemplateService
+from .service import TemplateService, template_write
 from .store import TemplateWrite
 from .templates.partials import PARTIALS_PREFIX
 from .templates.variables import PartialLookup
 
-Progress = Callable[[int, int], None]  # (done, total)
 TEMPLATE_SUFFIX = ".md"
 _FOLDER_CATEGORY = re.compile(r"[a-z0-9][a-z0-9_-]*")
-
-
-@dataclass
-class ImportReport:
-    """What an import did, file by file."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """One closing line, e.g. ``added 3, updated 1, unchanged 30, failed 0``."""
-        return (
-            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-            f"failed {len(self.failed)}"
-        )
 
 
 @dataclass(frozen=True)
@@ -96,8 +78,6 @@ async def import_path(
     ``file_format`` None detects it (:func:`detect_format`): a prompts.chat CSV is imported row by row.
     """
     if (file_format or detect_format(path)) == "prompts-chat":
-        from .importers.loader import import_prompts_chat  # here: the loader imports this module
-
         return await import_prompts_chat(service, path, origin=origin, progress=progress)
     report = ImportReport()
     files = find_template_files(path)
@@ -139,8 +119,6 @@ def prepare_file(
     service: TemplateService, file: TemplateFile, category: str | None, *, partials: PartialLookup | None = None
 ) -> TemplateWrite:
     """Read and validate one file as what the store keeps (a template, or a partial under ``_partials/``)."""
-    from .service import template_write
-
     source = _read(file.path)
     if file.is_partial:
         return service.check_partial(file.relative, source, path=str(file.path))

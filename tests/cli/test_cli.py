@@ -12,7 +12,7 @@ import pytest
 from conftest import STARTER, make_settings, run_cli, template_source
 from pba_tunnel.config import Limits
 from pba_tunnel.rendering import Renderer
-from pba_tunnel.service import TemplateService
+from pba_tunnel.startup import open_service
 from pba_tunnel.store.migrate import HEAD_REVISION
 from pba_tunnel.templates import parse_template
 
@@ -37,7 +37,7 @@ def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("seeded")
 
     async def seed() -> None:
-        service = await TemplateService.open(make_settings(home, seed=True))
+        service = await open_service(make_settings(home, seed=True))
         await service.close()
 
     anyio.run(seed)

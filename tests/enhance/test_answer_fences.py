@@ -17,6 +17,7 @@ from pba_tunnel.enhance import EnhanceRequest, enhance
 from pba_tunnel.enhance.answer import extract_template
 from pba_tunnel.providers import ChatMessage, Completion, CompletionOptions, Usage
 from pba_tunnel.service import TemplateService
+from pba_tunnel.startup import open_service
 
 ORIGINAL = next(STARTER.rglob("code-review.md")).read_text(encoding="utf-8")
 # What a model gives back: a sharper description and one more step; the inner ``` fence around {{ code }} stays.
@@ -106,7 +107,7 @@ class OneAnswer:
 @pytest.fixture
 async def seeded(home: Path) -> AsyncIterator[TemplateService]:
     """A store seeded with the starter library (code-review and the enhance-* instruction templates)."""
-    opened = await TemplateService.open(make_settings(home, seed=True))
+    opened = await open_service(make_settings(home, seed=True))
     try:
         yield opened
     finally:

@@ -21,6 +21,7 @@ from pba_tunnel.errors import (
 )
 from pba_tunnel.providers import ChatMessage, Completion, CompletionOptions, Provider, Usage
 from pba_tunnel.service import TemplateService
+from pba_tunnel.startup import open_service
 
 pytestmark = pytest.mark.anyio
 
@@ -89,7 +90,7 @@ class FakeProvider:
 @pytest.fixture
 async def service(home: Path) -> AsyncIterator[TemplateService]:
     """A seeded store (the enhance-* instruction templates come from the starter library) holding 'greet'."""
-    opened = await TemplateService.open(make_settings(home, seed=True))
+    opened = await open_service(make_settings(home, seed=True))
     try:
         await opened.create(ORIGINAL, name="greet")
         yield opened

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, make_settings
-from pba_tunnel.service import TemplateService
+from pba_tunnel.startup import open_service
 from pba_tunnel.sync import import_path
 
 from .relevance import RELEVANCE
@@ -17,7 +17,7 @@ PROMPTS_CHAT = REPO / "tests" / "data" / "prompts-chat.csv"
 
 @pytest.mark.anyio
 async def test_hit_at_1_and_hit_at_3(home: Path) -> None:
-    service = await TemplateService.open(make_settings(home, seed=True))
+    service = await open_service(make_settings(home, seed=True))
     try:
         report = await import_path(service, PROMPTS_CHAT)
         assert report.failed == []

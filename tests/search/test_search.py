@@ -11,6 +11,7 @@ import pytest
 from conftest import make_settings, template_source
 from pba_tunnel.search.query import QueryError
 from pba_tunnel.service import TemplateService
+from pba_tunnel.startup import open_service
 
 pytestmark = pytest.mark.anyio
 
@@ -49,7 +50,7 @@ HOSTILE = [
 
 @pytest.fixture
 async def seeded(home: Path) -> TemplateService:  # type: ignore[misc]
-    service = await TemplateService.open(make_settings(home, seed=True))
+    service = await open_service(make_settings(home, seed=True))
     try:
         yield service
     finally:

@@ -20,6 +20,7 @@ from mcp import StdioServerParameters
 from mcp.client.subscriptions import Subscription
 
 from conftest import CliResult, cli_env, make_settings, run_cli
+from pba_tunnel import startup
 from pba_tunnel.server.app import McpApp
 from pba_tunnel.server.slot import ServiceSlot
 from pba_tunnel.service import TemplateService
@@ -85,8 +86,8 @@ def greet_source(greeting: str = "Hello", description: str = "Greets someone.") 
 
 
 async def open_service(home: Path, **env: str) -> TemplateService:
-    """An open service over a fresh, unseeded SQLite store under ``home``."""
-    return await TemplateService.open(make_settings(home, **env))
+    """An open service over a fresh SQLite store under ``home`` (unseeded unless ``PBA_TUNNEL_SEED=1``)."""
+    return await startup.open_service(make_settings(home, **env))
 
 
 async def prepare_store(home: Path, sources: dict[str, str]) -> None:

@@ -11,6 +11,7 @@ import pytest
 from conftest import make_settings
 from pba_tunnel.errors import StoreError
 from pba_tunnel.service import TemplateService
+from pba_tunnel.startup import open_service
 
 # A store that fails to open must close its connection: a leaked aiosqlite thread dies noisily later on.
 pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")]
@@ -35,7 +36,7 @@ def not_valid(home: Path, detail: str) -> str:
 
 
 async def healthy_store_bytes(home: Path) -> bytes:
-    service = await TemplateService.open(make_settings(home, seed=True))
+    service = await open_service(make_settings(home, seed=True))
     await service.close()
     return store_file(home).read_bytes()
 

@@ -46,9 +46,9 @@ def run(work: Callable[[TemplateService], Awaitable[T]]) -> T:
     state: State = click.get_current_context().find_object(State)  # type: ignore[assignment]
 
     async def main() -> T:
-        from ..service import TemplateService
+        from ..startup import open_service
 
-        service = await TemplateService.open(state.settings())
+        service = await open_service(state.settings())
         try:
             return await work(service)
         finally:

@@ -12,8 +12,8 @@ from .app import ProgressBar, cli, echo_json, run
 
 if TYPE_CHECKING:
     from ..importers import ImportFormat
+    from ..importers.report import ImportReport
     from ..service import TemplateService
-    from ..sync import ImportReport
 
 
 @cli.command("import")

@@ -11,11 +11,11 @@ from ..errors import InvalidTemplateError, PbaError
 from ..paging import iter_templates
 from ..service import TemplateService, template_write
 from ..store import WriteResult
-from ..sync import ImportReport, Progress
 from ..templates.bounded_yaml import load_bounded
 from ..templates.parsing import split_front_matter
 from ..templates.spec import ParsedTemplate
 from .prompts_chat import SOURCE, assign_names, read_rows, template_source
+from .report import ImportReport, Progress
 
 MESSAGE = "imported from prompts.chat"
 

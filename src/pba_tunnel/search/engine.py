@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
-from ..paging import iter_prompt_rows
+from ..paging import PromptRowListing, TemplateListing, iter_prompt_rows
 from .fuzzy import NameIndex, build_index
 from .models import Mode, SearchHit, SearchResult
+from .plain import Candidates
+from .plain import search as plain_search
 from .query import Query, parse_query
 
 if TYPE_CHECKING:
-    from ..service import TemplateService
-    from ..store import TemplateSummary
+    from ..store import FullTextHit, StoredTemplate, TemplateSummary
 
 FUZZY_BELOW = 3  # fewer full-text hits than this and the fuzzy fallback adds candidates
 RERANK_POOL = 30  # full-text candidates reranked by how well their name and title cover the query
@@ -64,10 +66,38 @@ def _passes(summary: TemplateSummary, categories: list[str], tags: list[str]) ->
     return in_category and all(t in [x.lower() for x in summary.tags] for t in tags)
 
 
+class SearchSource(TemplateListing, PromptRowListing, Candidates, Protocol):
+    """What search reads through (the service): listings, full text, single templates, the store generation."""
+
+    @property
+    def has_full_text(self) -> bool:
+        """Whether the database has a full-text index."""
+        ...
+
+    @property
+    def generation(self) -> int:
+        """The store generation last seen by :meth:`sync_changes`."""
+        ...
+
+    async def sync_changes(self) -> bool:
+        """Notice other processes' writes; True when the store changed."""
+        ...
+
+    async def full_text(
+        self, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
+    ) -> list[FullTextHit]:
+        """Live prompts matching a full-text expression, best first."""
+        ...
+
+    async def get(self, name: str) -> StoredTemplate:
+        """The current version of a template."""
+        ...
+
+
 class Searcher:
     """Runs searches for one service; keeps the fuzzy name index until the store generation moves."""
 
-    def __init__(self, service: TemplateService) -> None:
+    def __init__(self, service: SearchSource) -> None:
         self.service = service
         self._names: NameIndex | None = None
 
@@ -142,8 +172,6 @@ class Searcher:
         return hits
 
     async def _plain(self, text: str, query: Query, categories: list[str], tags: list[str], limit: int) -> SearchResult:
-        from .plain import search as plain_search
-
         hits = await plain_search(
             self.service,
             query.plain_text(),

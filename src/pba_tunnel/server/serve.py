@@ -40,9 +40,9 @@ async def serve_forever(
         check_exposure(host, token)  # before the store is touched: a refused start changes nothing
 
     async def open_service() -> TemplateService:
-        from ..service import TemplateService
+        from ..startup import open_service as open_seeded
 
-        return await TemplateService.open(settings)
+        return await open_seeded(settings)
 
     app = McpApp(ServiceSlot(open_service), stateless=stateless and transport == "http", page_size=settings.page_size)
     try:
