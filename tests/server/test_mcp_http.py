@@ -123,7 +123,8 @@ async def test_the_sdk_client_lists_and_gets_prompts_over_streamable_http(
             await client.get_prompt("nope", {})
         assert caught.value.error.code == -32602
         assert caught.value.error.message == (
-            "Unknown prompt 'nope': no template named 'nope'; call prompts/list or the search_templates tool to find the names"
+            "Unknown prompt 'nope': no template named 'nope'; "
+            "call prompts/list or the search_templates tool to find the names"
         )
         rendered = await client.call_tool("render_template", {"name": "greet", "arguments": {"who": "Bo"}})
         assert rendered.structured_content is not None

@@ -137,7 +137,13 @@ async def test_reads_and_failed_writes_notify_nobody(app: McpApp) -> None:
         failed = await client.call_tool("update_template", {"name": "greet", "source": "no front matter"})
         assert failed.is_error is True
         unchanged = await client.call_tool("update_template", {"name": "greet", "source": GREET_SOURCE})
-        assert unchanged.structured_content == {"name": "greet", "version": 1, "created": False, "changed": False}
+        assert unchanged.structured_content == {
+            "name": "greet",
+            "version": 1,
+            "created": False,
+            "changed": False,
+            "restored": False,
+        }
         # a change after all that is the first thing this client hears
         await client.call_tool("delete_template", {"name": "greet"})
         await log.wait_for(PROMPTS_CHANGED, 1)

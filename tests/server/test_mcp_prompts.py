@@ -12,7 +12,8 @@ from mcp_server_support import GREET_SOURCE, REVIEW_SOURCE, serving
 
 from conftest import template_source
 from pba_tunnel.server.app import McpApp
-from pba_tunnel.service import TemplateService
+from pba_tunnel.server.slot import ServiceSlot
+from pba_tunnel.service import TemplateService, template_write
 
 pytestmark = pytest.mark.anyio
 
@@ -72,12 +73,25 @@ async def test_every_active_template_is_a_prompt_with_its_arguments_as_declared(
     assert result.next_cursor is None
 
 
-async def test_prompts_list_pages_100_at_a_time_and_a_page_walk_sees_each_template_once(
+async def test_a_library_of_normal_size_is_one_page_for_clients_that_ignore_next_cursor(
     app: McpApp, service: TemplateService
+) -> None:
+    names = [f"t-{i:04d}" for i in range(1000)]
+    parsed = [service.parse(template_source(description=f"Template {n}."), default_name=n) for n in names]
+    await service.save_all([template_write(p) for p in parsed], origin="test", facts={})
+    for mode in ERAS:
+        async with Client(app.server, mode=mode, cache=None) as client:
+            first = await client.list_prompts()
+            assert (len(first.prompts), first.next_cursor) == (1000, None), mode
+
+
+async def test_prompts_list_pages_at_the_page_size_and_a_page_walk_sees_each_template_once(
+    service: TemplateService,
 ) -> None:
     names = [f"t-{i:03d}" for i in range(250)]
     for name in reversed(names):  # creation order must not matter
         await service.create(template_source(description=f"Template {name}."), name=name)
+    app = McpApp(ServiceSlot.of(service), page_size=100)  # PBA_TUNNEL_PAGE_SIZE=100
 
     for mode in ERAS:  # one store, walked in each era
         async with Client(app.server, mode=mode, cache=None) as client:
@@ -158,7 +172,8 @@ async def test_prompts_get_renders_the_current_version(client: Client, service: 
         pytest.param(
             "nope",
             {},
-            "Unknown prompt 'nope': no template named 'nope'; call prompts/list or the search_templates tool to find the names",
+            "Unknown prompt 'nope': no template named 'nope'; "
+            "call prompts/list or the search_templates tool to find the names",
             id="unknown-name",
         ),
         pytest.param(

@@ -65,7 +65,7 @@ async def test_the_sdk_stdio_client_uses_every_feature(home: Path, mode: str, ve
             await client.get_prompt("greet", {})
         assert (caught.value.error.code, caught.value.error.message) == (
             INVALID_PARAMS,
-            "template 'greet' needs argument(s) who",
+            'template \'greet\' needs argument(s) who; pass them in arguments, e.g. {"who": "..."}',
         )
 
         rendered = await client.call_tool("render_template", {"name": "greet", "arguments": {"who": "Cy"}})
@@ -177,7 +177,9 @@ def test_a_whole_raw_session_writes_only_json_rpc_lines_even_when_renders_fail(h
         }
         assert session.request("prompts/get", {"name": "nope"})["error"] == {
             "code": INVALID_PARAMS,
-            "message": "Unknown prompt 'nope': no template named 'nope'; call prompts/list or the search_templates tool to find the names",
+            "message": "Unknown prompt 'nope': no template named 'nope'; "
+            "call prompts/list or the search_templates tool to find the names",
+            "data": {"reason": "not_found"},
         }
         assert session.request("templates/explode")["error"] == {
             "code": -32601,

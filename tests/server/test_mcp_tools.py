@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,12 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 from mcp_server_support import GREET_SOURCE, REVIEW_SOURCE, SPIN_SOURCE, greet_source, open_service, serving
+from pydantic import BaseModel
 
 from conftest import template_source
 from pba_tunnel.server.app import McpApp
 from pba_tunnel.service import TemplateService
+from pba_tunnel.store import StoredTemplate, TemplateSummary
 from pba_tunnel.templates.parsing import content_hash
 
 pytestmark = pytest.mark.anyio
@@ -118,12 +121,14 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
         "version": 1,
         "created": True,
         "changed": True,
+        "restored": False,
     }
     assert await call("create_template", {"source": GREET_SOURCE, "name": "greet", "message": "first"}) == {
         "name": "greet",
         "version": 1,
         "created": True,
         "changed": True,
+        "restored": False,
     }
     hi = greet_source("Hi")
     update = {"name": "greet", "source": hi, "expected_version": 1, "message": "shorter"}
@@ -135,7 +140,13 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
         "restored": False,
     }
     same = {"name": "greet", "source": hi}
-    assert await call("update_template", same) == {"name": "greet", "version": 2, "created": False, "changed": False}
+    assert await call("update_template", same) == {
+        "name": "greet",
+        "version": 2,
+        "created": False,
+        "changed": False,
+        "restored": False,
+    }
 
     assert await call("render_template", {"name": "code-review", "arguments": {"language": "Go", "code": "x"}}) == {
         "name": "code-review",
@@ -155,6 +166,16 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
         "text": "Hello Ann!",
     }
 
+    def shown(item: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+        """``item`` without what only says when or what kind (checked here), to compare the rest whole."""
+        assert set(item) == set(model.model_fields)
+        assert (item["kind"], item["deleted"]) == ("prompt", False)
+        for key in ("created_at", "updated_at"):
+            if key in item:
+                datetime.fromisoformat(item[key])  # a time, as ISO 8601
+        skipped = {"kind", "deleted", "created_at", "updated_at", "arguments"} if model is TemplateSummary else set()
+        return {k: v for k, v in item.items() if k not in {"kind", "deleted", "created_at", "updated_at"} | skipped}
+
     greet_detail = {
         "name": "greet",
         "title": None,
@@ -168,13 +189,13 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
         ],
         "origin": "mcp",
     }
-    assert await call("get_template", {"name": "greet"}) == greet_detail | {
+    assert shown(await call("get_template", {"name": "greet"}), StoredTemplate) == greet_detail | {
         "version": 2,
         "source": hi,
         "content_hash": content_hash(hi, None),
         "message": "shorter",
     }
-    assert await call("get_template", {"name": "greet", "version": 1}) == greet_detail | {
+    assert shown(await call("get_template", {"name": "greet", "version": 1}), StoredTemplate) == greet_detail | {
         "version": 1,
         "source": GREET_SOURCE,
         "content_hash": content_hash(GREET_SOURCE, None),
@@ -207,16 +228,20 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
         "tags": [],
         "version": 1,
     }
-    assert await call("list_templates", {}) == {
-        "templates": [summaries["code-review"], summaries["greet"], spin],
-        "next_cursor": None,
-    }
+    listed = await call("list_templates", {})
+    assert listed["next_cursor"] is None
+    assert [shown(t, TemplateSummary) for t in listed["templates"]] == [
+        summaries["code-review"],
+        summaries["greet"],
+        spin,
+    ]
     first_page = await call("list_templates", {"limit": 2})
-    assert first_page["templates"] == [summaries["code-review"], summaries["greet"]]
-    assert await call("list_templates", {"cursor": first_page["next_cursor"]}) == {
-        "templates": [spin],
-        "next_cursor": None,
-    }
+    assert [shown(t, TemplateSummary) for t in first_page["templates"]] == [
+        summaries["code-review"],
+        summaries["greet"],
+    ]
+    last_page = await call("list_templates", {"cursor": first_page["next_cursor"]})
+    assert ([shown(t, TemplateSummary) for t in last_page["templates"]], last_page["next_cursor"]) == ([spin], None)
 
     found = await call("search_templates", {"query": "review"})
     assert [hit["name"] for hit in found["results"]] == ["code-review"]
@@ -256,6 +281,7 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
         "version": 3,
         "created": False,
         "changed": True,
+        "restored": False,
     }
     assert await call("delete_template", {"name": "greet"}) == {"name": "greet", "deleted": True, "changed": True}
     assert await call("delete_template", {"name": "greet"}) == {"name": "greet", "deleted": True, "changed": False}
@@ -279,13 +305,15 @@ TOO_LARGE = template_source(description="Big.", body="x" * 2100)
         pytest.param(
             "render_template",
             {"name": "nope"},
-            "render_template failed: no template named 'nope'; call prompts/list or the search_templates tool to find the names",
+            "render_template failed: no template named 'nope'; "
+            "call prompts/list or the search_templates tool to find the names",
             id="unknown-template",
         ),
         pytest.param(
             "render_template",
             {"name": "greet"},
-            'render_template failed: template \'greet\' needs argument(s) who; pass them in arguments, e.g. {"who": "..."}',
+            "render_template failed: template 'greet' needs argument(s) who; "
+            'pass them in arguments, e.g. {"who": "..."}',
             id="missing-argument",
         ),
         pytest.param(
@@ -364,7 +392,8 @@ TOO_LARGE = template_source(description="Big.", body="x" * 2100)
         pytest.param(
             "update_template",
             {"name": "nope", "source": GREET_SOURCE},
-            "update_template failed: no template named 'nope'; call prompts/list or the search_templates tool to find the names",
+            "update_template failed: no template named 'nope'; "
+            "call prompts/list or the search_templates tool to find the names",
             id="update-unknown",
         ),
         pytest.param(
@@ -394,7 +423,8 @@ TOO_LARGE = template_source(description="Big.", body="x" * 2100)
         pytest.param(
             "delete_template",
             {"name": "nope"},
-            "delete_template failed: no template named 'nope'; call prompts/list or the search_templates tool to find the names",
+            "delete_template failed: no template named 'nope'; "
+            "call prompts/list or the search_templates tool to find the names",
             id="delete-unknown",
         ),
         pytest.param(
@@ -412,7 +442,8 @@ TOO_LARGE = template_source(description="Big.", body="x" * 2100)
         pytest.param(
             "template_history",
             {"name": "nope"},
-            "template_history failed: no template named 'nope'; call prompts/list or the search_templates tool to find the names",
+            "template_history failed: no template named 'nope'; "
+            "call prompts/list or the search_templates tool to find the names",
             id="history-unknown",
         ),
         pytest.param(
