@@ -271,14 +271,16 @@ class HttpServer:
 
 
 @contextlib.contextmanager
-def http_server(home: Path, log: Path, *extra: str, transport: str = "http") -> Iterator[HttpServer]:
+def http_server(
+    home: Path, log: Path, *extra: str, transport: str = "http", env: Mapping[str, str] | None = None
+) -> Iterator[HttpServer]:
     """Serve the store under ``home`` over streamable HTTP (or ``transport="sse"``) on a free loopback port until
     the block ends; ``url`` is the MCP endpoint (``/mcp``, or ``/sse``)."""
     port = free_port()
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "pba_tunnel", "serve", "--transport", transport, "--port", str(port), *extra],
-            env=server_env(home),
+            env=server_env(home, **(env or {})),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,

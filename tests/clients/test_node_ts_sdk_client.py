@@ -40,13 +40,16 @@ Hello from the other process.
 """
 
 
+PAGE_SIZE = "50"  # small pages (the default keeps 1,000 on one), so the client must follow nextCursor
+
+
 def run_ts_client(
     clients: NodeClients, plan: dict[str, Any], home: Path, on_ready: Callable[[], None]
 ) -> tuple[int, dict[str, Any]]:
     """Run ts_client.mjs with ``plan``; call ``on_ready()`` once it prints READY; its exit code and summary."""
     process = subprocess.Popen(
         [str(clients.node), str(clients.script(TS_CLIENT_SCRIPT)), json.dumps(plan)],
-        env=server_env(home, PATH=clients.env()["PATH"]),
+        env=server_env(home, PATH=clients.env()["PATH"], PBA_TUNNEL_PAGE_SIZE=PAGE_SIZE),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -112,7 +115,7 @@ def target(transport: str, store: Path, tmp_path: Path) -> Iterator[dict[str, An
     if transport == "stdio":
         yield {"command": sys.executable, "args": ["-m", "pba_tunnel", "serve"]}
     else:
-        with http_server(store, tmp_path / "server.log") as server:
+        with http_server(store, tmp_path / "server.log", env={"PBA_TUNNEL_PAGE_SIZE": PAGE_SIZE}) as server:
             yield {"url": server.url}
 
 
