@@ -19,6 +19,8 @@ from ..errors import ConfigError, PbaError
 from .app import McpApp
 from .event_store import MemoryEventStore
 
+SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30)
+MAX_SESSIONS = 1000  # then new sessions get 503 until idle ones expire
 RETRY_MILLISECONDS = 1000  # how soon a client whose stream dropped should reconnect (sent as SSE ``retry``)
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -48,10 +50,12 @@ def rebinding_protection(host: str) -> TransportSecuritySettings | None:
     """Host and Origin allow-lists for loopback binds (a web page cannot reach us through DNS rebinding)."""
     if not is_loopback(host):
         return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    bound = f"[{host}]" if ":" in host else host  # the loopback address served may be any of 127.0.0.0/8
+    names = ["127.0.0.1", "localhost", "[::1]", bound]
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
-        allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"],
-        allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        allowed_hosts=[*(f"{name}:*" for name in names), *names],
+        allowed_origins=[f"http://{name}:*" for name in names],
     )
 
 
@@ -63,34 +67,51 @@ class BearerTokenMiddleware:
         self.token = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
-            scheme, _, token = dict(scope["headers"]).get(b"authorization", b"").partition(b" ")
-            # The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
-            if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.token):
-                response = JSONResponse(
-                    {"error": "unauthorized", "message": "send the server's token as 'Authorization: Bearer <token>'"},
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Bearer realm="pba-tunnel"'},
-                )
-                await response(scope, receive, send)
-                return
+        if (
+            scope["type"] == "http"
+            and scope["path"] not in OPEN_PATHS
+            and not bearer_matches(dict(scope["headers"]), self.token)
+        ):
+            response = JSONResponse(
+                {"error": "unauthorized", "message": "send the server's token as 'Authorization: Bearer <token>'"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="pba-tunnel"'},
+            )
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
-def health_route(app: McpApp) -> Route:
-    """``GET /healthz``: 200 with the template count when the store answers, 503 otherwise."""
+def bearer_matches(headers: dict[bytes, bytes], token: bytes) -> bool:
+    """True when the headers carry ``Authorization: Bearer <token>`` (scheme case-insensitive, constant time)."""
+    scheme, _, sent = headers.get(b"authorization", b"").partition(b" ")
+    return scheme.lower() == b"bearer" and hmac.compare_digest(sent.strip(), token)
 
-    async def healthz(_request: Request) -> Response:
+
+def health_route(app: McpApp, token: str | None = None) -> Route:
+    """``GET /healthz``: 200 when the store answers, 503 otherwise.
+
+    Anyone may ask whether the server lives; the details (template count, why the store fails) go only to a
+    caller with the token when one is set. No answer names a path: the log has that.
+    """
+
+    async def healthz(request: Request) -> Response:
+        detailed = token is None or bearer_matches(dict(request.scope["headers"]), token.encode())
         try:
             count = await (await app.slot.get()).count()
         except PbaError as exc:
-            return JSONResponse({"status": "error", "store": "unreachable", "error": exc.message}, status_code=503)
-        return JSONResponse({"status": "ok", "store": "reachable", "templates": count})
+            body = {"status": "error", "store": "unreachable", "error": exc.code} if detailed else {"status": "error"}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse(
+            {"status": "ok", "store": "reachable", "templates": count} if detailed else {"status": "ok"}
+        )
 
     return Route("/healthz", healthz, methods=["GET"])
 
 
-def streamable_http_app(app: McpApp, *, host: str, stateless: bool, json_response: bool = False) -> Starlette:
+def streamable_http_app(
+    app: McpApp, *, host: str, stateless: bool, token: str | None = None, json_response: bool = False
+) -> Starlette:
     """The streamable HTTP app at ``/mcp`` plus ``/healthz``; stateful streams are resumable."""
     return app.server.streamable_http_app(
         streamable_http_path="/mcp",
@@ -98,9 +119,11 @@ def streamable_http_app(app: McpApp, *, host: str, stateless: bool, json_respons
         json_response=json_response,
         event_store=None if stateless else MemoryEventStore(),
         retry_interval=RETRY_MILLISECONDS,
+        session_idle_timeout=SESSION_IDLE_SECONDS,
+        max_sessions=MAX_SESSIONS,
         transport_security=rebinding_protection(host),
         host=host,
-        custom_starlette_routes=[health_route(app)],
+        custom_starlette_routes=[health_route(app, token)],
     )
 
 
@@ -116,14 +139,14 @@ class SseEndpoint:
             await self.app.server.run(reads, writes, self.app.initialization_options())
 
 
-def sse_app(app: McpApp, *, host: str) -> Starlette:
+def sse_app(app: McpApp, *, host: str, token: str | None = None) -> Starlette:
     """The SSE transport for older clients: ``GET /sse`` and ``POST /messages/``."""
     transport = SseServerTransport("/messages/", security_settings=rebinding_protection(host))
     return Starlette(
         routes=[
             Route("/sse", SseEndpoint(app, transport), methods=["GET"]),
             Mount("/messages/", app=transport.handle_post_message),
-            health_route(app),
+            health_route(app, token),
         ]
     )
 
@@ -132,7 +155,9 @@ async def serve_http(app: McpApp, *, transport: str, host: str, port: int, state
     """Serve HTTP until cancelled, with the change watcher beside it."""
     check_exposure(host, token)
     asgi: Any = (
-        sse_app(app, host=host) if transport == "sse" else streamable_http_app(app, host=host, stateless=stateless)
+        sse_app(app, host=host, token=token)
+        if transport == "sse"
+        else streamable_http_app(app, host=host, stateless=stateless, token=token)
     )
     if token:
         asgi = BearerTokenMiddleware(asgi, token)
