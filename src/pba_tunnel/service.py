@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from .changes import ChangeWatch
 from .config import Settings
@@ -384,7 +387,10 @@ class TemplateService:
         else:
             stored = prompt_only(await self._store.get(name, version))
             parsed = self._parsed_version(stored)
-        result = self.renderer.render(parsed, arguments, version=stored.version)
+        # Off the event loop: a render may take up to its time limit, and other clients must be answered meanwhile.
+        result = await anyio.to_thread.run_sync(
+            partial(self.renderer.render, parsed, arguments, version=stored.version)
+        )
         if self._renders.add(stored.name, stored.version, result.duration_ms, client, arguments):
             await self.flush_events()
         return result

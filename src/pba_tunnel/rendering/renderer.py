@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -64,21 +65,24 @@ class Renderer:
         self.environment = BoundedSandbox(limits, partials)
         self._compiled: OrderedDict[str, CompiledParts] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def compiled(self, template: ParsedTemplate) -> CompiledParts:
         """The compiled parts of ``template``; a compile costs ~80 renders, so it is cached by hash."""
-        cached = self._compiled.get(template.content_hash)
-        if cached is not None:
-            self._compiled.move_to_end(template.content_hash)
-            return cached
+        with self._lock:  # renders run in worker threads; the cache's order is shared state
+            cached = self._compiled.get(template.content_hash)
+            if cached is not None:
+                self._compiled.move_to_end(template.content_hash)
+                return cached
         compiled = tuple(
             CompiledPart(part.role, jinja, dict(jinja.globals))
             for part in template.parts
             for jinja in (self.environment.from_string(part.source),)
         )
-        self._compiled[template.content_hash] = compiled
-        if len(self._compiled) > self._cache_size:
-            self._compiled.popitem(last=False)
+        with self._lock:
+            self._compiled[template.content_hash] = compiled
+            if len(self._compiled) > self._cache_size:
+                self._compiled.popitem(last=False)
         return compiled
 
     def render(
