@@ -175,7 +175,7 @@ def test_stateful_conformance_scenario_passes(
     assert not bad, f"{scenario}:\n{summarize(bad)}\n{done.describe()[-3000:]}"
     statuses = {check["id"]: check["status"] for check in checks}
     if scenario == "server-sse-polling":
-        # The stream's events carry ids (the event store is on), which is what a client resumes from.
-        assert statuses.get("server-sse-polling-session") == "SUCCESS", summarize(checks)
+        # Both warnings are there for the reason above; tests/server/test_resumable_streams.py checks the rest.
+        assert {key: statuses.get(key) for key in VERSION_WARNINGS} == dict.fromkeys(VERSION_WARNINGS, "WARNING")
     else:
         assert statuses.get(scenario) == "SUCCESS", summarize(checks)

@@ -38,7 +38,7 @@ class _SyntaxSandbox(ImmutableSandboxedEnvironment):
     take the context (below) are never folded, so ``{{ "x"|center(10**9) }}`` is not run either.
     """
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+", "-"})
 
 
 @pass_context
