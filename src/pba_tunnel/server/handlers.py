@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import mcp.types as types
 from mcp import MCPError
 from mcp.server.session import ServerSession
 
 from ..errors import NotFoundError, PbaError
+from ..paging import iter_templates
 from .errors import FIND_NAMES, INVALID_PARAMS, RESOURCE_NOT_FOUND, explain, protocol_error
 from .slot import ServiceSlot
 
@@ -184,14 +185,8 @@ class Handlers:
 
     async def _index(self) -> str:
         service = await self.slot.get()
-        entries: list[dict[str, Any]] = []
-        cursor = None
-        while True:
-            page = await service.list_templates(cursor=cursor, limit=1000)
-            entries.extend(item.model_dump(mode="json", exclude={"kind", "deleted"}) for item in page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                return json.dumps({"templates": entries}, ensure_ascii=False)
+        entries = [item.model_dump(mode="json", exclude={"kind", "deleted"}) async for item in iter_templates(service)]
+        return json.dumps({"templates": entries}, ensure_ascii=False)
 
     async def complete(
         self, ref: types.PromptReference | types.ResourceTemplateReference, argument: str, value: str, *, client: str
