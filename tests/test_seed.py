@@ -16,6 +16,7 @@ from pba_tunnel.startup import open_service
 pytestmark = pytest.mark.anyio
 
 STARTER_PROMPTS = sorted(p.stem for p in STARTER.rglob("*.md") if "_partials" not in p.parts)
+INSTRUCTIONS = sorted(p.stem for p in (STARTER / "enhance").glob("enhance-*.md"))  # internal templates
 
 
 def test_the_starter_library_of_a_checkout_is_the_repositorys_templates_folder() -> None:
@@ -23,7 +24,8 @@ def test_the_starter_library_of_a_checkout_is_the_repositorys_templates_folder()
 
 
 async def all_names(service: TemplateService, *, include_deleted: bool = False) -> list[str]:
-    return [t.name for t in (await service.list_templates(limit=1000, include_deleted=include_deleted)).items]
+    page = await service.list_templates(limit=1000, include_deleted=include_deleted, include_internal=True)
+    return [t.name for t in page.items]
 
 
 async def test_first_start_seeds_the_starter_library(home: Path) -> None:
@@ -32,6 +34,10 @@ async def test_first_start_seeds_the_starter_library(home: Path) -> None:
         names = await all_names(service)
         assert len(names) >= 30
         assert names == STARTER_PROMPTS
+        listed = [t.name for t in (await service.list_templates(limit=1000)).items]
+        assert (len(listed), len(INSTRUCTIONS)) == (35, 5)  # the README's counts
+        assert listed == [n for n in STARTER_PROMPTS if n not in INSTRUCTIONS]
+        assert [(await service.get(n)).internal for n in INSTRUCTIONS] == [True] * 5
         review = await service.get("code-review")
         assert (review.category, review.version, review.origin) == ("development", 1, "seed")
         assert review.source == (STARTER / "development" / "code-review.md").read_text(encoding="utf-8")

@@ -85,3 +85,10 @@ def test_every_template_renders_with_its_required_arguments(parsed: ParsedTempla
     given = {a.name: sample(a) for a in parsed.spec.arguments}
     everything = renderer.render(parsed, given)
     assert [v for v in given.values() if v.startswith("<") and v not in everything.text] == []
+
+
+def test_only_the_enhance_instructions_are_internal() -> None:
+    """35 templates for work are listed to clients; the 5 enhance-* instructions are internal (issue 10, defect 6)."""
+    internal = sorted(t.name for t in TEMPLATES if t.spec.internal)
+    assert internal == ["enhance-clarity", "enhance-concise", "enhance-custom", "enhance-examples", "enhance-structure"]
+    assert len(TEMPLATES) - len(internal) == 35

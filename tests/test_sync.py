@@ -253,7 +253,7 @@ def test_the_starter_library_round_trip_creates_no_version(cli, home: Path, tmp_
     async def histories() -> set[int]:
         service = await TemplateService.open(make_settings(home))
         try:
-            names = [t.name for t in (await service.list_templates(limit=1000)).items]
+            names = [t.name for t in (await service.list_templates(limit=1000, include_internal=True)).items]
             partials = [p.relative_to(STARTER).as_posix() for p in STARTER.rglob("*.md") if "_partials" in p.parts]
             assert len(names) == files - len(partials)  # every file but the partials is a prompt
             return {len(await service.history(name)) for name in [*names, *partials]}

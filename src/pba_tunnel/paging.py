@@ -26,6 +26,7 @@ class TemplateListing(Protocol):
         limit: int = 100,
         include_deleted: bool = False,
         kind: Kind | None = "prompt",
+        include_internal: bool = False,
     ) -> Page[TemplateSummary]:
         """One page of templates, ordered by name."""
         ...
@@ -59,12 +60,19 @@ def iter_templates(
     tag: str | None = None,
     include_deleted: bool = False,
     kind: Kind | None = "prompt",
+    include_internal: bool = False,
 ) -> AsyncGenerator[TemplateSummary, None]:
     """Every template matching the filters, ordered by name, read a page at a time."""
 
     async def fetch(cursor: str | None) -> tuple[Sequence[TemplateSummary], str | None]:
         page = await service.list_templates(
-            category=category, tag=tag, cursor=cursor, limit=MAX_PAGE, include_deleted=include_deleted, kind=kind
+            category=category,
+            tag=tag,
+            cursor=cursor,
+            limit=MAX_PAGE,
+            include_deleted=include_deleted,
+            kind=kind,
+            include_internal=include_internal,
         )
         return page.items, page.next_cursor
 
@@ -72,7 +80,7 @@ def iter_templates(
 
 
 def iter_prompt_rows(service: PromptRowListing) -> AsyncGenerator[PromptRow, None]:
-    """Every live prompt as a bare row (name, title, description, arguments JSON), ordered by name."""
+    """Every live, listed prompt as a bare row (name, title, description, arguments JSON), ordered by name."""
 
     async def fetch(cursor: str | None) -> tuple[Sequence[PromptRow], str | None]:
         return await service.prompt_rows(cursor=cursor, limit=MAX_PAGE)

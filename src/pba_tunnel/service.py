@@ -66,6 +66,7 @@ def template_write(parsed: ParsedTemplate) -> TemplateWrite:
         description=spec.description,
         tags=list(spec.tags),
         arguments=list(spec.arguments),
+        internal=spec.internal,
         source=parsed.source,
         content_hash=parsed.content_hash,
     )
@@ -308,10 +309,17 @@ class TemplateService:
         limit: int = 100,
         include_deleted: bool = False,
         kind: Kind | None = "prompt",
+        include_internal: bool = False,
     ) -> Page[TemplateSummary]:
-        """One page of templates (of one kind, or all with None), ordered by name."""
+        """One page of templates (of one kind, or all with None), ordered by name; internal ones when asked."""
         return await self._store.list_templates(
-            category=category, tag=tag, cursor=cursor, limit=limit, include_deleted=include_deleted, kind=kind
+            category=category,
+            tag=tag,
+            cursor=cursor,
+            limit=limit,
+            include_deleted=include_deleted,
+            kind=kind,
+            include_internal=include_internal,
         )
 
     async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
@@ -323,7 +331,7 @@ class TemplateService:
         return await self._store.sources(kind)
 
     async def prompt_rows(self, *, cursor: str | None = None, limit: int = 100) -> tuple[list[PromptRow], str | None]:
-        """One page of prompts as bare rows, for listing them fast."""
+        """One page of listed prompts (not internal ones) as bare rows, for listing them fast."""
         return await self._store.prompt_rows(cursor=cursor, limit=max(1, min(limit, 1000)))
 
     async def search(

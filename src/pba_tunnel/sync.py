@@ -137,7 +137,11 @@ def export_path(name: str, category: str | None, kind: str) -> str:
 
 async def export_to(service: TemplateService, directory: Path, *, progress: Progress | None = None) -> list[Path]:
     """Write the current version of every live template (and partial) under ``directory``."""
-    names = [summary for kind in ("partial", "prompt") async for summary in iter_templates(service, kind=kind)]
+    names = [
+        summary
+        for kind in ("partial", "prompt")
+        async for summary in iter_templates(service, kind=kind, include_internal=True)
+    ]
     written = []
     for done, summary in enumerate(names, start=1):
         stored = await service.get(summary.name)

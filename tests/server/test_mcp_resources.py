@@ -124,6 +124,7 @@ async def test_the_index_is_json_describing_every_template(client: Client) -> No
     assert list(index) == ["templates"]
     for entry in index["templates"]:
         assert entry.pop("updated_at")  # a timestamp: present, value not predictable
+        assert entry.pop("internal") is False  # internal templates are not in the index
     assert index["templates"] == [
         {
             "name": "code-review",

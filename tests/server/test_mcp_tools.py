@@ -169,12 +169,13 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
     def shown(item: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
         """``item`` without what only says when or what kind (checked here), to compare the rest whole."""
         assert set(item) == set(model.model_fields)
-        assert (item["kind"], item["deleted"]) == ("prompt", False)
+        assert (item["kind"], item["deleted"], item["internal"]) == ("prompt", False, False)
         for key in ("created_at", "updated_at"):
             if key in item:
                 datetime.fromisoformat(item[key])  # a time, as ISO 8601
         skipped = {"kind", "deleted", "created_at", "updated_at", "arguments"} if model is TemplateSummary else set()
-        return {k: v for k, v in item.items() if k not in {"kind", "deleted", "created_at", "updated_at"} | skipped}
+        said = {"kind", "deleted", "internal", "created_at", "updated_at"}
+        return {k: v for k, v in item.items() if k not in said | skipped}
 
     greet_detail = {
         "name": "greet",

@@ -123,7 +123,7 @@ def test_unknown_front_matter_keys_are_errors_with_their_line() -> None:
     assert (error.path, error.field, error.line) == (PATH, "colour", 3)
     assert error.message == (
         f"{PATH}:3: colour: unknown key; allowed keys are: "
-        "name, title, description, category, tags, arguments, model, metadata"
+        "name, title, description, category, tags, arguments, model, metadata, internal"
     )
 
 

@@ -21,18 +21,28 @@ if TYPE_CHECKING:
 @click.option("--category", help="Only this category (and its sub-categories).")
 @click.option("--tag", help="Only templates with this tag.")
 @click.option("--deleted", "include_deleted", is_flag=True, help="Include deleted templates.")
+@click.option(
+    "--internal", "include_internal", is_flag=True, help="Include internal templates (such as the enhance-* ones)."
+)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Show at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def list_command(
-    category: str | None, tag: str | None, include_deleted: bool, limit: int | None, as_json: bool
+    category: str | None,
+    tag: str | None,
+    include_deleted: bool,
+    include_internal: bool,
+    limit: int | None,
+    as_json: bool,
 ) -> None:
-    """List templates, ordered by name."""
+    """List templates, ordered by name (internal ones only with --internal)."""
 
     async def work(service: TemplateService) -> list[TemplateSummary]:
         from ..paging import iter_templates
 
         items: list[TemplateSummary] = []
-        listing = iter_templates(service, category=category, tag=tag, include_deleted=include_deleted)
+        listing = iter_templates(
+            service, category=category, tag=tag, include_deleted=include_deleted, include_internal=include_internal
+        )
         async with aclosing(listing):
             async for item in listing:
                 items.append(item)
@@ -49,7 +59,7 @@ def list_command(
         return
     width = max(len(i.name) for i in items)
     for item in items:
-        flag = " (deleted)" if item.deleted else ""
+        flag = (" (internal)" if item.internal else "") + (" (deleted)" if item.deleted else "")
         click.echo(
             f"{item.name:<{width}}  v{item.version:<3} {item.category or '-':<14} "
             f"{item.title or item.description}{flag}"

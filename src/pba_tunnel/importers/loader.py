@@ -30,7 +30,8 @@ class _Existing:
     @classmethod
     async def load(cls, service: TemplateService) -> _Existing:
         live = await service.sources("prompt")
-        others = {t.name async for t in iter_templates(service, include_deleted=True, kind=None) if t.name not in live}
+        every = iter_templates(service, include_deleted=True, kind=None, include_internal=True)
+        others = {t.name async for t in every if t.name not in live}
         return cls(live, others)
 
 

@@ -1,7 +1,7 @@
 """Full-text search in SQLite: an FTS5 table kept in step with every write, ranked with weighted bm25.
 
-The index holds one row per live prompt (rowid = templates.id). Writes update it in the same transaction;
-``rebuild`` indexes with one INSERT … SELECT, far faster than row-by-row maintenance.
+The index holds one row per live prompt that is not internal (rowid = templates.id). Writes update it in the
+same transaction; ``rebuild`` indexes with one INSERT … SELECT, far faster than row-by-row maintenance.
 Only here does SQL know about FTS5; PostgreSQL gets its own implementation behind the same methods.
 """
 
@@ -38,7 +38,7 @@ SELECT t.id,
             ELSE v.source END
 FROM templates AS t
 JOIN template_versions AS v ON v.template_id = t.id AND v.version = t.current_version
-WHERE t.kind = 'prompt' AND t.deleted_at IS NULL
+WHERE t.kind = 'prompt' AND t.deleted_at IS NULL AND NOT t.internal
 """
 
 CREATE = f"""CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(
@@ -65,7 +65,7 @@ class SqliteFullText:
     """FTS5 index maintenance and queries."""
 
     async def index(self, connection: AsyncConnection, template_id: int) -> None:
-        """(Re)index one template from what is stored (partials and deleted templates are left out)."""
+        """(Re)index one template from what is stored (partials, internal and deleted templates are left out)."""
         await connection.execute(_DELETE, {"id": template_id})
         await connection.execute(_INSERT_ONE, {"id": template_id})
 

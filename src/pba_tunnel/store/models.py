@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -31,6 +31,8 @@ class TemplateRow(SQLModel, table=True):
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
     tags_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     arguments_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    # Internal templates are left out of every listing and search; reading and rendering by name still work.
+    internal: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     current_version: int
     deleted_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()

@@ -60,14 +60,17 @@ class TemplateReads(StoreBase):
         limit: int = 100,
         include_deleted: bool = False,
         kind: Kind | None = "prompt",
+        include_internal: bool = False,
     ) -> Page[TemplateSummary]:
-        """One page of templates ordered by name."""
+        """One page of templates ordered by name (internal ones only when asked)."""
         limit = max(1, min(limit, MAX_PAGE))
         query = select(_T).order_by(_T.c.name).limit(limit + 1)
         if kind is not None:
             query = query.where(_T.c.kind == kind)
         if not include_deleted:
             query = query.where(_T.c.deleted_at.is_(None))
+        if not include_internal:
+            query = query.where(_T.c.internal.is_(False))
         if category:
             query = query.where(or_(_T.c.category == category, _T.c.category.startswith(f"{category}/")))
         if tag:
@@ -82,10 +85,10 @@ class TemplateReads(StoreBase):
         return Page[TemplateSummary](items=items, next_cursor=next_cursor)
 
     async def prompt_rows(self, *, cursor: str | None, limit: int) -> tuple[list[PromptRow], str | None]:
-        """One page of live prompts as bare rows (no validation): the listing clients call most."""
+        """One page of live, listed prompts as bare rows (no validation): the listing clients call most."""
         query = (
             select(_T.c.name, _T.c.title, _T.c.description, _T.c.arguments_json)
-            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None))
+            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None), _T.c.internal.is_(False))
             .order_by(_T.c.name)
             .limit(limit + 1)
         )

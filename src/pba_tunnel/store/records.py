@@ -24,6 +24,7 @@ class TemplateSummary(BaseModel):
     category: str | None = None
     tags: list[str] = Field(default_factory=list)
     arguments: list[ArgumentSpec] = Field(default_factory=list)
+    internal: bool = False
     version: int
     deleted: bool = False
     updated_at: datetime
@@ -90,6 +91,7 @@ class TemplateWrite(BaseModel):
     description: str = ""
     tags: list[str] = Field(default_factory=list)
     arguments: list[ArgumentSpec] = Field(default_factory=list)
+    internal: bool = False
     source: str
     content_hash: str
 

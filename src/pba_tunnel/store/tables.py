@@ -49,6 +49,7 @@ def denormalized(item: TemplateWrite) -> dict[str, Any]:
         "description": item.description,
         "tags_json": json.dumps(item.tags),
         "arguments_json": json.dumps([a.model_dump(exclude_none=True) for a in item.arguments]),
+        "internal": item.internal,
     }
 
 
@@ -76,6 +77,7 @@ def summary_fields(row: Any) -> dict[str, Any]:
         "category": row["category"],
         "tags": json.loads(row["tags_json"]),
         "arguments": [ArgumentSpec.model_validate(a) for a in json.loads(row["arguments_json"])],
+        "internal": bool(row["internal"]),
         "deleted": row["deleted_at"] is not None,
         "updated_at": row["updated_at"],
     }

@@ -87,6 +87,8 @@ class TemplateSpec(BaseModel):
     arguments: list[ArgumentSpec] = Field(default_factory=list)
     model: ModelHints | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # An internal template (an instruction used by enhance, say) renders by name but is never listed to clients.
+    internal: bool = False
 
     @model_validator(mode="after")
     def _unique_arguments(self) -> TemplateSpec:
