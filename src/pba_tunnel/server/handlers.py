@@ -10,7 +10,6 @@ from mcp import MCPError
 from mcp.server.session import ServerSession
 
 from ..errors import NotFoundError, PbaError
-from ..paging import iter_templates
 from .errors import FIND_NAMES, INVALID_PARAMS, RESOURCE_NOT_FOUND, explain, protocol_error
 from .slot import ServiceSlot
 
@@ -184,6 +183,8 @@ class Handlers:
         return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=mime_type, text=text)])
 
     async def _index(self) -> str:
+        from ..paging import iter_templates  # it imports the store: not on the way to the first answer
+
         service = await self.slot.get()
         entries = [item.model_dump(mode="json", exclude={"kind", "deleted"}) async for item in iter_templates(service)]
         return json.dumps({"templates": entries}, ensure_ascii=False)
