@@ -21,6 +21,7 @@ EXPECTED = {
     "get_vs_node": NODE_GET,
     "render_tool_vs_get": "our prompts/get",
     "list_page": None,
+    "list_page_1000": None,
     "cold_start": STOCK_INIT,
     "cold_list": STOCK_LIST,
     "render_vs_jinja": "bare Jinja2 render",

@@ -169,30 +169,31 @@ def run_stdio(
         )
 
         log(f"prompts/list pages over {list_templates:,} templates ...")
-        peer = StdioPeer(ours["auto"], cli_env(large), cpu)
-        peer.call("prompts/list", {})
-        pages: list[float] = []
-        cursor: str | None = None
-        for _ in range(3):  # walk the whole list three times
-            while True:
-                started = time.perf_counter()
-                page = peer.call("prompts/list", {"cursor": cursor} if cursor else {})
-                pages.append((time.perf_counter() - started) * 1000)
-                cursor = page["result"].get("nextCursor")
-                if cursor is None:
-                    break
-        peer.close()
-        list_p50 = p50(pages)
-        figures.append(
-            Figure(
-                "list_page",
-                f"prompts/list page (100 prompts), {list_templates:,} stored",
-                list_p50,
-                "ms",
-                target="≤ 3 ms",
-                ok=list_p50 <= 3.0,
+        for page_size, limit_ms in ((100, 3.0), (1000, None)):  # 1000: the default, whole for most libraries
+            peer = StdioPeer(ours["auto"], {**cli_env(large), "PBA_TUNNEL_PAGE_SIZE": str(page_size)}, cpu)
+            peer.call("prompts/list", {})
+            pages: list[float] = []
+            cursor: str | None = None
+            for _ in range(3 if page_size == 100 else 1):  # walk the whole list
+                while True:
+                    started = time.perf_counter()
+                    page = peer.call("prompts/list", {"cursor": cursor} if cursor else {})
+                    pages.append((time.perf_counter() - started) * 1000)
+                    cursor = page["result"].get("nextCursor")
+                    if cursor is None:
+                        break
+            peer.close()
+            list_p50 = p50(pages)
+            figures.append(
+                Figure(
+                    "list_page" if page_size == 100 else f"list_page_{page_size}",
+                    f"prompts/list page ({page_size} prompts), {list_templates:,} stored",
+                    list_p50,
+                    "ms",
+                    target=f"≤ {limit_ms:g} ms" if limit_ms else "reported",
+                    ok=list_p50 <= limit_ms if limit_ms else None,
+                )
             )
-        )
 
         log(f"cold starts, {cold_starts} of each server ...")
         starts: dict[str, list[tuple[float, float]]] = {name: [] for name in [*ours, "stock"]}
