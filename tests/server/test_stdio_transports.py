@@ -89,3 +89,45 @@ def test_serve_answers_every_request_of_a_file_and_exits_at_its_end(home: Path, 
     assert answers[5]["result"]["structuredContent"]["text"] == "Hello Bo!"
     assert answers[6]["result"]["contents"][0]["text"] == GREET_SOURCE
     assert answers[7]["error"]["code"] == -32602
+
+
+HOSTILE_LINES = [
+    request(
+        1,
+        "initialize",
+        {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "h", "version": "1"}},
+    ),
+    json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    # a lone surrogate in an argument: no UTF-8 can carry it
+    '{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"greet","arguments":{"who":"\\ud800"}}}',
+    "[" * 20_000,  # nesting far beyond any parser's recursion limit
+    request(3, "prompts/get", {"name": "greet", "arguments": ["who", "Ann"]}),  # arguments of the wrong type
+    request(4, "ping"),
+]
+
+
+@pytest.mark.parametrize("transport", ["auto", "portable"])
+def test_hostile_lines_get_errors_and_the_server_keeps_answering(home: Path, tmp_path: Path, transport: str) -> None:
+    anyio.run(prepare_store, home, {"greet": GREET_SOURCE})
+    requests = tmp_path / "hostile.jsonl"
+    requests.write_text("\n".join(HOSTILE_LINES) + "\n", encoding="utf-8")
+
+    # auto: a pipe (the Unix transport); portable: the file itself as stdin (the SDK's transport)
+    with requests.open("rb") as file:
+        stdin: dict[str, object] = {"input": requests.read_bytes()} if transport == "auto" else {"stdin": file}
+        result = subprocess.run(
+            [sys.executable, "-m", "pba_tunnel", "serve", "--stdio-transport", transport],
+            capture_output=True,
+            env=server_env(home),
+            timeout=WAIT_SECONDS * 2,
+            **stdin,  # type: ignore[call-overload]
+        )
+
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if not is_jsonrpc(line)] == []
+    answers = [json.loads(line) for line in lines]
+    assert [a["error"]["code"] for a in answers if a["id"] is None] == [-32700, -32700]
+    by_id = {a["id"]: a for a in answers if a["id"] is not None}
+    assert by_id[3]["error"]["code"] == -32602
+    assert by_id[4]["result"] == {}
