@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +41,9 @@ async def serve_forever(
         check_exposure(host, token)  # before the store is touched: a refused start changes nothing
 
     async def open_service() -> TemplateService:
+        # Importing the store (SQLAlchemy, Jinja) takes a few hundred ms: in a worker thread, so the event loop
+        # can still write the answer to initialize that came just before.
+        await anyio.to_thread.run_sync(importlib.import_module, "pba_tunnel.startup")
         from ..startup import open_service as open_seeded
 
         return await open_seeded(settings)
