@@ -159,3 +159,14 @@ def test_a_batched_request_that_would_ask_the_client_back_is_told_it_cannot(serv
     assert first["result"]["isError"] is True
     assert "inside a JSON-RPC batch, so it cannot be asked anything back" in first["result"]["content"][0]["text"]
     assert second == {"jsonrpc": "2.0", "id": 2, "result": {}}
+
+
+def test_a_message_the_sdk_refuses_gets_its_refusal_and_the_rest_still_run(servers: list[HttpServer]) -> None:
+    response = post(
+        servers[0], [{"jsonrpc": "2.0", "id": 1, "method": 7}, {"jsonrpc": "2.0", "id": 2, "method": "ping"}]
+    )
+    assert response.status_code == 200, response.text
+    refused, pinged = response.json()
+    assert refused["id"] == 1
+    assert refused["error"]["code"] == -32602  # the SDK's "Validation error", as for the message posted alone
+    assert pinged == {"jsonrpc": "2.0", "id": 2, "result": {}}

@@ -63,19 +63,12 @@ class BatchLayer:
         await self._answer(scope, batch, receive, send)
 
     async def _answer(self, scope: Scope, batch: list[Any], receive: Receive, send: Send) -> None:
-        entries: list[bytes] = []
-        session: bytes | None = None
-        for index, message in enumerate(batch):
-            reply = await self.forward(scope, message)
-            session = session or reply.headers.get(SESSION_HEADER)
-            if reply.status not in (200, 202):
-                if index == 0:  # nothing ran yet: refuse the batch as this message was refused
-                    await reply.replay(send)
-                    return
-                if is_request(message):
-                    entries.append(reply.as_error(message["id"]))
-            elif reply.answer is not None:
-                entries.append(reply.answer)
+        replies = [await self.forward(scope, message) for message in batch]
+        if all(reply.status not in (200, 202) for reply in replies):  # nothing ran: refused as one message would be
+            await replies[0].replay(send)
+            return
+        entries = [entry for message, reply in zip(batch, replies, strict=True) if (entry := answer(message, reply))]
+        session = next((reply.headers[SESSION_HEADER] for reply in replies if SESSION_HEADER in reply.headers), None)
         headers = {SESSION_HEADER.decode(): session.decode("latin-1")} if session else {}
         if not entries:  # only notifications and responses
             await Response(status_code=202, headers=headers)(scope, receive, send)
@@ -180,13 +173,29 @@ class Reply:
         await send({"type": "http.response.body", "body": bytes(self.body), "more_body": False})
 
 
+def answer(message: Any, reply: Reply) -> bytes | None:
+    """The batch's entry for ``message``: its response, the SDK's refusal of it, or None for a notification."""
+    if reply.answer is not None:
+        return reply.answer
+    if isinstance(message, dict) and "method" in message and "id" not in message:
+        return None
+    request_id = message.get("id") if isinstance(message, dict) else None
+    if reply.status in (200, 202):
+        if not is_request(message):
+            return None  # a response the client posted: accepted, nothing to answer
+        return json.dumps(
+            error(request_id, "the server sent no response to this request", types.INTERNAL_ERROR)
+        ).encode()
+    return reply.as_error(request_id)
+
+
 def batch_in(body: bytes) -> list[Any] | None:
     """The messages of a JSON array body; None for anything else (the SDK answers that itself)."""
     if not body.lstrip().startswith(b"["):
         return None
     try:
         batch = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # the SDK's own parser words the refusal
         return None
     return batch if isinstance(batch, list) else None
 
