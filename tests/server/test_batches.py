@@ -170,3 +170,9 @@ def test_a_message_the_sdk_refuses_gets_its_refusal_and_the_rest_still_run(serve
     assert refused["id"] == 1
     assert refused["error"]["code"] == -32602  # the SDK's "Validation error", as for the message posted alone
     assert pinged == {"jsonrpc": "2.0", "id": 2, "result": {}}
+
+
+def test_a_batch_over_the_body_limit_gets_the_sdks_413(servers: list[HttpServer]) -> None:
+    padding = "x" * (4 * 1024 * 1024)
+    response = post(servers[0], [{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"_meta": {"pad": padding}}}])
+    assert response.status_code == 413

@@ -1,8 +1,10 @@
 """JSON-RPC batches for 2025-03-26 clients of streamable HTTP, carried over the SDK's single-message endpoint.
 
 Protocol 2025-03-26 lets a client POST a JSON array of messages; the SDK takes one message per POST. This layer
-only moves bytes: it posts each element on its own to the SDK's app (same headers, so session, auth and DNS
-rebinding checks apply to each) and returns the responses it gets back as one JSON array, in request order.
+moves bytes: it posts each element on its own to the SDK's app (same headers, so session, auth and DNS rebinding
+checks apply to each) and returns the responses it gets back as one JSON array, in request order. It answers
+only what the SDK never sees: a batch that is empty, too long or holds ``initialize``, and a request the server
+sends back on a batched message's stream (the client, waiting for one array, cannot receive it).
 """
 
 from __future__ import annotations
