@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import ConfigError, PbaError
 from .app import McpApp
+from .batches import BatchLayer
 from .event_store import MemoryEventStore
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30)
@@ -111,9 +112,9 @@ def health_route(app: McpApp, token: str | None = None) -> Route:
 
 def streamable_http_app(
     app: McpApp, *, host: str, stateless: bool, token: str | None = None, json_response: bool = False
-) -> Starlette:
-    """The streamable HTTP app at ``/mcp`` plus ``/healthz``; stateful streams are resumable."""
-    return app.server.streamable_http_app(
+) -> ASGIApp:
+    """The streamable HTTP app at ``/mcp`` (which takes 2025-03-26 batches) plus ``/healthz``; streams resume."""
+    sdk_app = app.server.streamable_http_app(
         streamable_http_path="/mcp",
         stateless_http=stateless,
         json_response=json_response,
@@ -125,6 +126,7 @@ def streamable_http_app(
         host=host,
         custom_starlette_routes=[health_route(app, token)],
     )
+    return BatchLayer(sdk_app, "/mcp")
 
 
 class SseEndpoint:
