@@ -91,7 +91,7 @@ async def test_an_unusable_store_is_reported_by_healthz_and_to_every_request(ser
             await client.list_prompts()
     assert caught.value.error.code == -32603
     assert caught.value.error.message.startswith("template store unavailable: ")
-    assert caught.value.error.message.endswith("(fix the store and restart the server)")
+    assert caught.value.error.message.endswith("(the server tries again every 5 s)")
 
 
 def first_text(result: object) -> str:

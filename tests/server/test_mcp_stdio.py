@@ -15,6 +15,7 @@ from mcp.types import PromptReference, TextContent, TextResourceContents
 from mcp_server_support import (
     GREET_SOURCE,
     SPIN_SOURCE,
+    WAIT_SECONDS,
     cli_in_thread,
     greet_source,
     is_jsonrpc,
@@ -231,7 +232,7 @@ def test_an_unusable_store_still_answers_initialize_then_explains_every_request(
             assert error["code"] == INTERNAL_ERROR, method
             assert error["message"].startswith("template store unavailable: "), error
             assert str(store) in error["message"]
-            assert error["message"].endswith("(fix the store and restart the server)")
+            assert error["message"].endswith("(the server tries again every 5 s)")
             assert error["data"] == {"reason": "store_error"}
 
         tool = session.request("tools/call", {"name": "list_templates", "arguments": {}})["result"]
@@ -286,3 +287,20 @@ async def test_the_cache_notices_every_write_by_another_process(home: Path) -> N
         assert caught.value.error.message == (
             "Unknown prompt 'greet': template 'greet' is deleted; the restore_template tool brings it back"
         )
+
+
+def test_a_server_whose_store_could_not_open_recovers_once_it_can(home: Path) -> None:
+    """Like a store created on a full disk: once the cause is gone, the running server opens it by itself."""
+    store = broken_store(home, "text-file")
+
+    with raw_stdio(home, "--database-url", f"sqlite+aiosqlite:///{store}") as session:
+        session.initialize()
+        error = session.request("prompts/list")["error"]
+        assert (error["code"], error["data"]) == (INTERNAL_ERROR, {"reason": "store_error"})
+
+        store.unlink()  # the cause goes away (space freed, the file put back, ...)
+        deadline = time.monotonic() + WAIT_SECONDS
+        while "error" in (answer := session.request("prompts/list")) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert answer["result"]["prompts"] == []  # a new, empty (unseeded) store
+    assert [line for line in session.lines if not is_jsonrpc(line)] == []

@@ -2,7 +2,9 @@
 
 Opening the store imports SQLAlchemy and Jinja and runs migration and seeding checks: most of a cold
 start. Clients only need ``initialize`` answered to consider the server up, so that comes first. A store
-that cannot be opened leaves the server running and every request answered with the reason.
+that cannot be opened leaves the server running and every request answered with the reason; a request at
+least ``RETRY_SECONDS`` after the last failure tries again, so the server recovers by itself once the store
+can be opened (space freed on a full disk, a file put back).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from ..service import TemplateService
 
 log = structlog.get_logger(__name__)
+RETRY_SECONDS = 5.0
 
 
 class ServiceSlot:
@@ -29,6 +32,8 @@ class ServiceSlot:
         self._ready = anyio.Event()
         self._service: TemplateService | None = None
         self._error: PbaError | None = None
+        self._failed_at = 0.0
+        self._retrying = anyio.Lock()
 
     @classmethod
     def of(cls, service: TemplateService) -> ServiceSlot:
@@ -52,19 +57,29 @@ class ServiceSlot:
         if self._ready.is_set():
             return
         try:
-            self._service = await self._opener()
-        except PbaError as exc:
-            self._error = exc
-            log.error("template store unavailable", error=exc.message)
+            await self._attempt()
         finally:
             self._ready.set()
+
+    async def _attempt(self) -> None:
+        try:
+            self._service = await self._opener()
+            self._error = None
+        except PbaError as exc:
+            self._error = exc
+            self._failed_at = anyio.current_time()
+            log.error("template store unavailable", error=exc.message)
 
     async def get(self) -> TemplateService:
         """The service, waiting for it to open; StoreError when it could not."""
         await self._ready.wait()
+        if self._service is None and anyio.current_time() - self._failed_at >= RETRY_SECONDS:
+            async with self._retrying:
+                if self._service is None and anyio.current_time() - self._failed_at >= RETRY_SECONDS:
+                    await self._attempt()
         if self._service is None:
             reason = self._error.message if self._error else "the store was not opened"
-            raise StoreError(f"{reason} (fix the store and restart the server)")
+            raise StoreError(f"{reason} (the server tries again every {RETRY_SECONDS:g} s)")
         return self._service
 
     async def close(self) -> None:
