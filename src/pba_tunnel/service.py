@@ -141,7 +141,7 @@ class TemplateService:
         if entry is None:
             reloads = self._reloads
             stored = prompt_only(await self._store.get(name))
-            entry = (stored, self._parsed_version(stored))
+            entry = (stored, await self._parsed_version(stored))
             if len(self._current) >= _CACHE_LIMIT:
                 self._current.clear()
             if reloads == self._reloads:  # a reload while we read could make this row stale
@@ -195,14 +195,23 @@ class TemplateService:
         parse_body(source, path=path or name, line=1)
         return partial_write(name, source)
 
-    def _parsed_version(self, stored: StoredTemplate) -> ParsedTemplate:
+    async def _parsed_version(self, stored: StoredTemplate) -> ParsedTemplate:
         parsed = self._parsed.get(stored.content_hash)
         if parsed is None:
-            parsed = self.parse(stored.source, default_name=stored.name, default_category=stored.category)
+            parsed = await self._parse_off_loop(
+                stored.source, default_name=stored.name, default_category=stored.category
+            )
             if len(self._parsed) >= _CACHE_LIMIT:
                 self._parsed.clear()
             self._parsed[stored.content_hash] = parsed
         return parsed
+
+    async def _parse_off_loop(
+        self, source: str, *, default_name: str | None, default_category: str | None
+    ) -> ParsedTemplate:
+        # Parsing a large body takes seconds at worst: in a worker thread, so other clients are answered meanwhile.
+        parse = partial(self.parse, source, default_name=default_name, default_category=default_category)
+        return await anyio.to_thread.run_sync(parse)
 
     # -- writes ------------------------------------------------------------------------------------
 
@@ -249,7 +258,7 @@ class TemplateService:
         message: str | None = None,
     ) -> WriteResult:
         """Create a new template from its source; ConflictError when the name is taken."""
-        parsed = self.parse(source, default_name=name, default_category=category)
+        parsed = await self._parse_off_loop(source, default_name=name, default_category=category)
         if name is not None and parsed.name != name:
             raise InvalidTemplateError(f"the source is named '{parsed.name}', not '{name}'", field="name")
         return await self.save(template_write(parsed), origin=origin, message=message or "created", allow_update=False)
@@ -265,7 +274,7 @@ class TemplateService:
     ) -> WriteResult:
         """Store a new version of an existing template."""
         current = await self._store.get(name)
-        parsed = self.parse(source, default_name=name, default_category=current.category)
+        parsed = await self._parse_off_loop(source, default_name=name, default_category=current.category)
         if parsed.name != name:
             raise InvalidTemplateError(
                 f"the source is named '{parsed.name}' but you are updating '{name}': renaming is not supported; "
@@ -283,7 +292,7 @@ class TemplateService:
     async def rollback(self, name: str, version: int, *, origin: str = "cli") -> WriteResult:
         """Make an earlier version current again, as a new version (history keeps everything)."""
         old = await self._store.get(name, version)
-        item = TemplateWrite(**{**template_write(self._parsed_version(old)).model_dump(), "kind": old.kind})
+        item = TemplateWrite(**{**template_write(await self._parsed_version(old)).model_dump(), "kind": old.kind})
         return await self.save(item, origin=origin, message=f"rollback to version {version}", allow_create=False)
 
     async def delete(self, name: str) -> bool:
@@ -394,7 +403,7 @@ class TemplateService:
             stored, parsed = await self.current(name)
         else:
             stored = prompt_only(await self._store.get(name, version))
-            parsed = self._parsed_version(stored)
+            parsed = await self._parsed_version(stored)
         # Off the event loop: a render may take up to its time limit, and other clients must be answered meanwhile.
         result = await anyio.to_thread.run_sync(
             partial(self.renderer.render, parsed, arguments, version=stored.version)
