@@ -6,6 +6,7 @@ import hmac
 import ipaddress
 from typing import Any
 
+import anyio
 import uvicorn
 from mcp.server.sse import SseServerTransport
 from mcp.server.transport_security import TransportSecuritySettings
@@ -13,16 +14,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ConfigError, PbaError
 from .app import McpApp
 from .batches import BatchLayer
 from .event_store import MemoryEventStore
 
-SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30)
+SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
 MAX_SESSIONS = 1000  # then new sessions get 503 until idle ones expire
 RETRY_MILLISECONDS = 1000  # how soon a client whose stream dropped should reconnect (sent as SSE ``retry``)
+BODY_SECONDS = 30.0  # longest a client may take to send a request body
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 OPEN_PATHS = {"/healthz"}
@@ -81,6 +83,33 @@ class BearerTokenMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class BodyDeadline:
+    """A client that takes longer than ``seconds`` to send a request body is treated as gone (slow-loris)."""
+
+    def __init__(self, app: ASGIApp, seconds: float = BODY_SECONDS) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = anyio.current_time() + self.seconds
+        body_done = False
+
+        async def bounded_receive() -> Message:
+            nonlocal body_done
+            if body_done:
+                return await receive()  # after the body: only the disconnect is left to wait for
+            with anyio.move_on_after(max(deadline - anyio.current_time(), 0)):
+                message = await receive()
+                body_done = message["type"] != "http.request" or not message.get("more_body", False)
+                return message
+            return {"type": "http.disconnect"}
+
+        await self.app(scope, bounded_receive, send)
 
 
 def bearer_matches(headers: dict[bytes, bytes], token: bytes) -> bool:
@@ -163,6 +192,7 @@ async def serve_http(app: McpApp, *, transport: str, host: str, port: int, state
     )
     if token:
         asgi = BearerTokenMiddleware(asgi, token)
+    asgi = BodyDeadline(asgi)
     config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
     async with app.notifier.watching():
