@@ -18,6 +18,15 @@ def test_defaults() -> None:
     assert settings.sqlite_path == Path("/data/pba/pba-tunnel.db")
     assert settings.limits == Limits()
     assert settings.seed is True
+    assert (settings.enhance_deadline_seconds, settings.provider_max_response_bytes) == (120.0, None)
+
+
+def test_enhancement_bounds_are_settings() -> None:
+    settings = load_settings(
+        {"PBA_TUNNEL_ENHANCE_DEADLINE_SECONDS": "2.5", "PBA_TUNNEL_PROVIDER_MAX_RESPONSE_BYTES": "65536"}
+    )
+    assert (settings.enhance_deadline_seconds, settings.provider_max_response_bytes) == (2.5, 65536)
+    assert load_settings({"PBA_TUNNEL_PROVIDER_MAX_RESPONSE_BYTES": ""}).provider_max_response_bytes is None
 
 
 def test_every_limit_is_configurable_through_the_environment() -> None:
@@ -53,6 +62,16 @@ def test_every_limit_is_configurable_through_the_environment() -> None:
         ({"PBA_TUNNEL_MAX_RANGE": "lots"}, "PBA_TUNNEL_MAX_RANGE='lots' is not a number"),
         ({"PBA_TUNNEL_MAX_OUTPUT_BYTES": "1.5"}, "PBA_TUNNEL_MAX_OUTPUT_BYTES='1.5' is not a number"),
         ({"PBA_TUNNEL_MAX_RENDER_SECONDS": "0"}, "PBA_TUNNEL_MAX_RENDER_SECONDS must be positive, got 0"),
+        ({"PBA_TUNNEL_ENHANCE_DEADLINE_SECONDS": "0"}, "PBA_TUNNEL_ENHANCE_DEADLINE_SECONDS must be positive, got 0"),
+        ({"PBA_TUNNEL_ENHANCE_DEADLINE_SECONDS": "soon"}, "PBA_TUNNEL_ENHANCE_DEADLINE_SECONDS='soon' is not a number"),
+        (
+            {"PBA_TUNNEL_PROVIDER_MAX_RESPONSE_BYTES": "-1"},
+            "PBA_TUNNEL_PROVIDER_MAX_RESPONSE_BYTES must be positive, got -1",
+        ),
+        (
+            {"PBA_TUNNEL_PROVIDER_MAX_RESPONSE_BYTES": "1.5"},
+            "PBA_TUNNEL_PROVIDER_MAX_RESPONSE_BYTES='1.5' is not a number",
+        ),
         ({"PBA_TUNNEL_SEED": "sometimes"}, "PBA_TUNNEL_SEED='sometimes' is not a boolean: use 1/0, true/false, yes/no"),
     ],
 )

@@ -40,6 +40,7 @@ class Limits:
 
 _LIMITS = Limits()
 _LIMIT_NAMES = tuple(f.name for f in fields(Limits))
+_FLOAT_FIELDS = frozenset({"max_render_seconds", "enhance_deadline_seconds"})
 
 
 def default_home() -> Path:
@@ -111,6 +112,10 @@ class Settings(EnvironmentSettings):
     # Read by providers/settings.py for every provider; None leaves the provider's own default.
     provider_timeout: float | None = None
     provider_retries: int | None = None
+    # Bytes of one HTTP response a provider reads before refusing it (a template is at most max_source_bytes).
+    provider_max_response_bytes: int | None = None
+    # One enhancement, every model call, retry and backoff wait included, ends with an error after this long.
+    enhance_deadline_seconds: float = 120.0
 
     @model_validator(mode="before")
     @classmethod
@@ -121,11 +126,20 @@ class Settings(EnvironmentSettings):
         url = data.get("database_url") or sqlite_url(home / "pba-tunnel.db")
         return {**data, "home": home, "database_url": url}
 
-    @field_validator(*_LIMIT_NAMES, "render_event_days", "page_size", mode="before")
+    @field_validator(
+        *_LIMIT_NAMES,
+        "render_event_days",
+        "page_size",
+        "enhance_deadline_seconds",
+        "provider_max_response_bytes",
+        mode="before",
+    )
     @classmethod
     def _positive_number(cls, raw: Any, info: ValidationInfo) -> Any:
+        if raw is None or (raw == "" and info.field_name == "provider_max_response_bytes"):
+            return None  # optional: the provider's own default (an empty variable counts as unset)
         name = env_name(info.field_name or "")
-        value = _number(name, raw, float if info.field_name == "max_render_seconds" else int)
+        value = _number(name, raw, float if info.field_name in _FLOAT_FIELDS else int)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return value  # not a number at all: pydantic says so
         if value <= 0:

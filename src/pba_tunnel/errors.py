@@ -188,6 +188,17 @@ class ProviderNotConfiguredError(ProviderError):
         self.provider = provider
 
 
+class ProviderResponseTooLargeError(ProviderError):
+    """A provider's HTTP response was larger than ``limit`` bytes (``max_response_bytes``); nothing was kept."""
+
+    code = "provider_response_too_large"
+
+    def __init__(self, message: str, *, provider: str, limit: int) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.limit = limit
+
+
 class ConfigError(PbaError):
     """The configuration (environment or options) is invalid."""
 
@@ -208,6 +219,16 @@ class InstructionMissingError(EnhanceError):
     def __init__(self, message: str, *, template: str) -> None:
         super().__init__(message)
         self.template = template
+
+
+class EnhanceDeadlineError(EnhanceError):
+    """An enhancement (every model call, retry and wait) ran past ``seconds`` (``enhance_deadline_seconds``)."""
+
+    code = "enhance_deadline_exceeded"
+
+    def __init__(self, message: str, *, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
 
 
 class EnhanceRequestError(EnhanceError):

@@ -17,12 +17,18 @@ import structlog
 
 @dataclass
 class Reply:
-    """One scripted answer: status, JSON (or raw bytes) body, headers, and how long to stall first."""
+    """One scripted answer: status, JSON (or raw bytes) body, headers, and how long to stall first.
+
+    ``trickle`` sends the body one byte every that many seconds; ``chunked`` sends it in 64 KiB chunks with
+    no Content-Length, so the client cannot tell its size up front.
+    """
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0
+    chunked: bool = False
 
 
 @dataclass
@@ -71,11 +77,32 @@ class FakeServer:
                 payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
+                if reply.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(len(payload)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_body(reply, payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up on this answer: expected in these tests
+
+            def send_body(self, reply: Reply, payload: bytes) -> None:
+                if reply.chunked:
+                    for start in range(0, len(payload), 65536):
+                        piece = payload[start : start + 65536]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                elif reply.trickle:
+                    for index in range(len(payload)):
+                        self.wfile.write(payload[index : index + 1])
+                        self.wfile.flush()
+                        if fake._released.wait(reply.trickle):
+                            return
+                else:
+                    self.wfile.write(payload)
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: the tests read the records instead
                 pass

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 import anyio
 
-from ..errors import EnhanceError, EnhanceRequestError, InstructionMissingError, NotFoundError, PbaError
+from ..config import env_name
+from ..errors import (
+    EnhanceDeadlineError,
+    EnhanceError,
+    EnhanceRequestError,
+    InstructionMissingError,
+    NotFoundError,
+    PbaError,
+)
 from ..providers.base import ChatMessage, Completion, CompletionOptions, Provider
 from ..service import TemplateService
 from ..store.records import EnhancementEvent
@@ -17,6 +25,7 @@ from .models import EnhanceFailure, EnhanceRequest, EnhanceResult, instruction_t
 
 MAX_ATTEMPTS = 2  # the first answer, and one retry told what was wrong
 DEFAULT_MAX_TOKENS = 4096  # a whole template comes back; the provider default (2048) can cut it short
+DEADLINE_ENV = env_name("enhance_deadline_seconds")
 RAW_SOURCE_NAME = "template"  # the name given to raw source that names no template
 RETRY_MESSAGE = (
     "Your answer is not an acceptable template: {problem}.\n\n"
@@ -188,6 +197,7 @@ async def enhance(
 ) -> EnhanceResult:
     """Improve a stored template (or raw source) with ``provider``; save a new version when asked.
 
+    Asking the model, retries included, must end within ``enhance_deadline_seconds`` (EnhanceDeadlineError).
     Every enhancement, failed or not, is recorded for statistics.
     """
     return await _enhance(service, provider, request, model=model, comparing=False)
@@ -201,8 +211,18 @@ async def _enhance(
     messages, options = await _instruction(service, request, original)
     spend = _Spend()
     fallback_model = _default_model(provider, model)
+    deadline = service.settings.enhance_deadline_seconds
+    parsed: ParsedTemplate | None = None
     try:
-        parsed = await _ask(provider, model, messages, options, service, request, original, spend)
+        # One deadline over every model call, retry and backoff wait: a provider's own timeout bounds one request.
+        with anyio.move_on_after(deadline):
+            parsed = await _ask(provider, model, messages, options, service, request, original, spend)
+        if parsed is None:
+            raise EnhanceDeadlineError(
+                f"enhancing '{original.name}' was stopped at its {deadline:g} s deadline "
+                f"({DEADLINE_ENV}) after {spend.attempts} finished model call(s); nothing was saved",
+                seconds=deadline,
+            )
     except PbaError as exc:
         await _record(service, request, original, spend, provider.name, fallback_model, error=exc.code)
         raise

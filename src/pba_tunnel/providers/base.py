@@ -58,6 +58,8 @@ class ProviderConfig(BaseModel):
     max_retries: int = Field(default=3, ge=0, le=10)
     backoff_seconds: float = Field(default=0.5, ge=0)
     max_backoff_seconds: float = Field(default=20.0, ge=0)
+    # A template is at most 100 KB; an answer far beyond that is a broken or hostile server, not a template.
+    max_response_bytes: int = Field(default=1024 * 1024, gt=0)
 
 
 @runtime_checkable

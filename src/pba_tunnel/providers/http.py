@@ -1,5 +1,8 @@
 """What the HTTP providers share: one pooled client each, a retry loop, and error mapping that hides the key.
 
+Each request is bounded in total time (``timeout_seconds``, for the whole exchange, not per read) and in size
+(``max_response_bytes``, checked while the body streams in, so no more than the limit plus one chunk is held).
+
 Retry policy: timeouts, connection failures, 429 and 5xx are retried up to ``max_retries`` times with capped
 exponential backoff and jitter; a 429's ``Retry-After`` (seconds or an HTTP-date) replaces the computed delay.
 Any other 4xx is the caller's mistake and fails at once. Every message that leaves this module passes through
@@ -8,6 +11,7 @@ Any other 4xx is the caller's mistake and fails at once. Every message that leav
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Mapping
@@ -19,8 +23,9 @@ import anyio
 import httpx2
 import structlog
 
-from ..errors import ProviderError
+from ..errors import ProviderError, ProviderResponseTooLargeError
 from .base import ChatMessage, Completion, CompletionOptions, ProviderConfig, Usage
+from .settings import MAX_RESPONSE_ENV, TIMEOUT_ENV
 
 log = structlog.get_logger(__name__)
 
@@ -162,12 +167,16 @@ class HttpProvider:
         raise self._error(f"{last} (gave up after {attempts} attempt{'s' if attempts != 1 else ''})")
 
     async def _attempt(self, path: str, body: Mapping[str, Any]) -> Any:
+        timeout = self.config.timeout_seconds
         try:
-            response = await self._client.post(path, json=body)
-        except httpx2.TimeoutException:
+            # httpx's timeout bounds each read; this bounds the whole exchange, so a trickling server ends too.
+            with anyio.fail_after(timeout):
+                async with self._client.stream("POST", path, json=body) as response:
+                    content = await self._read_capped(response)
+        except (TimeoutError, httpx2.TimeoutException):
             raise _Retryable(
-                f"{self.name} timed out after {self.config.timeout_seconds:g} s at {self._where()}; "
-                "raise PBA_TUNNEL_PROVIDER_TIMEOUT or timeout_seconds in providers.toml"
+                f"{self.name} timed out after {timeout:g} s at {self._where()}; "
+                f"raise {TIMEOUT_ENV} or timeout_seconds in providers.toml"
             ) from None
         except httpx2.TransportError as exc:
             # Connection refused/reset: often a server restarting, so worth the same retries as a 5xx.
@@ -178,29 +187,50 @@ class HttpProvider:
         status = response.status_code
         if status == 429:
             raise _Retryable(
-                f"{self.name} rate-limited the request (HTTP 429){self._detail(response)}",
+                f"{self.name} rate-limited the request (HTTP 429){self._detail(content)}",
                 retry_after_seconds(response.headers.get("retry-after")),
             )
         if status >= 500:
-            raise _Retryable(f"{self.name} server error (HTTP {status}){self._detail(response)}")
+            raise _Retryable(f"{self.name} server error (HTTP {status}){self._detail(content)}")
         if status in (401, 403):
             raise self._error(f"{self.name} refused the request (HTTP {status}): {self.key_hint}")
         if status >= 400:
-            raise self._error(f"{self.name} rejected the request (HTTP {status}){self._detail(response)}")
+            raise self._error(f"{self.name} rejected the request (HTTP {status}){self._detail(content)}")
         try:
-            return response.json()
-        except ValueError:
+            return json.loads(content)
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the JSON decoder's stack
             raise self._error(f"{self.name} returned a malformed response (not JSON)") from None
+
+    async def _read_capped(self, response: httpx2.Response) -> bytes:
+        """The body, read chunk by chunk and refused as soon as it passes ``max_response_bytes``."""
+        limit = self.config.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large(f"declares {declared} bytes")
+        content = bytearray()
+        async for chunk in response.aiter_bytes():
+            content += chunk
+            if len(content) > limit:
+                raise self._too_large("sent more")
+        return bytes(content)
+
+    def _too_large(self, what: str) -> ProviderResponseTooLargeError:
+        limit = self.config.max_response_bytes
+        message = (
+            f"{self.name} response from {self._where()} {what} than the {limit} byte limit; raise "
+            f"{MAX_RESPONSE_ENV} or max_response_bytes in providers.toml if the server is trusted"
+        )
+        return ProviderResponseTooLargeError(redact(message, self._secret), provider=self.name, limit=limit)
 
     def _where(self) -> str:
         return redact(self.base_url, self._secret)
 
-    def _detail(self, response: httpx2.Response) -> str:
+    def _detail(self, content: bytes) -> str:
         """The server's own error message, short and redacted, when it sent one."""
         try:
-            data = response.json()
-        except ValueError:
-            text = response.text.strip()
+            data = json.loads(content)
+        except (ValueError, RecursionError):
+            text = content.decode("utf-8", errors="replace").strip()
         else:
             error = data.get("error", data) if isinstance(data, dict) else data
             if isinstance(error, dict):

@@ -15,10 +15,10 @@ Precedence, lowest to highest:
    ``api_key`` may live here, but an environment variable is the better home for a secret;
 3. environment variables, which always win: the provider's own (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
    ``OPENAI_MODEL``; ``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``, ``ANTHROPIC_MODEL``; ``OLLAMA_HOST``,
-   ``OLLAMA_MODEL``) and, for every provider, ``PBA_TUNNEL_PROVIDER_TIMEOUT`` (seconds) and
-   ``PBA_TUNNEL_PROVIDER_RETRIES``.
+   ``OLLAMA_MODEL``) and, for every provider, ``PBA_TUNNEL_PROVIDER_TIMEOUT`` (seconds, the total time of one
+   request), ``PBA_TUNNEL_PROVIDER_RETRIES`` and ``PBA_TUNNEL_PROVIDER_MAX_RESPONSE_BYTES``.
 
-Third-party providers read their table in the file and the two ``PBA_TUNNEL_PROVIDER_*`` variables; they get no
+Third-party providers read their table in the file and the ``PBA_TUNNEL_PROVIDER_*`` variables; they get no
 environment names of their own, so an unrelated ``ECHO_API_KEY`` can never leak into a provider called ``echo``.
 Empty variables count as unset, as a shell's ``export OPENAI_BASE_URL=`` usually means "not set".
 """
@@ -40,6 +40,7 @@ from .base import ProviderConfig
 CONFIG_FILE_NAME = "providers.toml"
 TIMEOUT_ENV = env_name("provider_timeout")
 RETRIES_ENV = env_name("provider_retries")
+MAX_RESPONSE_ENV = env_name("provider_max_response_bytes")
 
 
 class ProviderEnvironment(EnvironmentSettings):
@@ -96,6 +97,8 @@ def provider_config(
         values["timeout_seconds"] = settings.provider_timeout
     if settings.provider_retries is not None:
         values["max_retries"] = settings.provider_retries
+    if settings.provider_max_response_bytes is not None:
+        values["max_response_bytes"] = settings.provider_max_response_bytes
     try:
         return ProviderConfig(**values)
     except ValidationError as exc:
