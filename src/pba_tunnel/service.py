@@ -89,7 +89,7 @@ class TemplateService:
         self.settings = settings
         self.limits = settings.limits
         self._partials: dict[str, str] = {}
-        self.renderer = Renderer(settings.limits, partials=self._partials.get)
+        self.renderer = Renderer(settings.limits, partials=self._partial)
         self._parsed: dict[str, ParsedTemplate] = {}
         # Current versions by name, trusted until the store's generation moves (any process's write).
         self._current: dict[str, tuple[StoredTemplate, ParsedTemplate]] = {}
@@ -128,11 +128,14 @@ class TemplateService:
 
     async def _reload(self) -> None:
         partials = await self._store.sources("partial")
-        # Swapped in without an await in between: a render running meanwhile sees the old set or the new one.
+        # One assignment swaps the set: a render or parse in a worker thread sees the old set or the new one.
         self._current.clear()
-        self._partials.clear()
-        self._partials.update(partials)
+        self._partials = dict(partials)
         self._reloads += 1
+
+    def _partial(self, name: str) -> str | None:
+        """A partial's source by name (looked up at call time: the set is replaced whole on reload)."""
+        return self._partials.get(name)
 
     async def current(self, name: str) -> tuple[StoredTemplate, ParsedTemplate]:
         """The current version of ``name`` and its parsed form, from memory when nothing changed."""
@@ -186,7 +189,7 @@ class TemplateService:
             default_name=default_name,
             default_category=default_category,
             limits=self.limits,
-            partials=partials or self._partials.get,
+            partials=partials or self._partial,
         )
 
     def check_partial(self, name: str, source: str, *, path: str | None = None) -> TemplateWrite:
@@ -237,7 +240,7 @@ class TemplateService:
             restore_deleted=restore_deleted,
         )
         if item.kind == "partial" and result.changed:
-            self._partials[item.name] = item.source
+            self._partials = {**self._partials, item.name: item.source}
         return result
 
     async def save_all(
@@ -245,7 +248,7 @@ class TemplateService:
     ) -> list[WriteResult]:
         """Store validated templates and partials, and store-wide facts, in one transaction (all or nothing)."""
         results = await self._store.write_many(items, origin=origin, message=message, facts=facts)
-        self._partials.update((i.name, i.source) for i in items if i.kind == "partial")
+        self._partials = {**self._partials, **{i.name: i.source for i in items if i.kind == "partial"}}
         return results
 
     async def create(

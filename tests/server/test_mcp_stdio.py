@@ -304,3 +304,16 @@ def test_a_server_whose_store_could_not_open_recovers_once_it_can(home: Path) ->
             time.sleep(0.5)
         assert answer["result"]["prompts"] == []  # a new, empty (unseeded) store
     assert [line for line in session.lines if not is_jsonrpc(line)] == []
+
+
+def test_a_store_path_the_file_system_refuses_is_an_error_not_a_crash(home: Path) -> None:
+    blocker = home / "not-a-folder"
+    blocker.write_text("a file where the store's folder should be\n", encoding="utf-8")
+
+    with raw_stdio(home, "--database-url", f"sqlite+aiosqlite:///{blocker}/templates.db") as session:
+        session.initialize()
+        for _ in range(2):
+            error = session.request("prompts/list")["error"]
+            assert (error["code"], error["data"]) == (INTERNAL_ERROR, {"reason": "store_error"})
+        assert session.request("ping")["result"] == {}
+    assert session.process.returncode == 0

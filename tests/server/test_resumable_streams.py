@@ -74,3 +74,51 @@ def test_a_stream_is_primed_and_a_client_that_lost_it_gets_what_it_missed(server
         replayed = [event for event in events(body) if event.get("data")]
         assert json.loads(replayed[0]["data"])["id"] == 2
         assert replayed[0]["id"] == answer["id"]
+
+
+def open_session(http: httpx2.Client) -> dict[str, str]:
+    init = http.post(
+        "/mcp",
+        headers=HEADERS,
+        json={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"protocolVersion": VERSION, "capabilities": {}, "clientInfo": {"name": "r", "version": "1"}},
+        },
+    )
+    session = {**HEADERS, "mcp-session-id": init.headers["mcp-session-id"], "mcp-protocol-version": VERSION}
+    http.post("/mcp", headers=session, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return session
+
+
+def replayed_text(http: httpx2.Client, session: dict[str, str], last_event_id: str) -> str:
+    """What a GET resuming after ``last_event_id`` brings within a second."""
+    body = ""
+    try:
+        with http.stream("GET", "/mcp", headers={**session, "last-event-id": last_event_id}, timeout=1.0) as replay:
+            for chunk in replay.iter_text():
+                body += chunk
+                if '"id":2' in body:
+                    break
+    except httpx2.TimeoutException:
+        pass
+    return body
+
+
+def test_a_session_is_replayed_only_its_own_events(server: HttpServer) -> None:
+    with httpx2.Client(base_url=server.base, timeout=WAIT_SECONDS) as http:
+        sessions = {who: open_session(http) for who in ("Ann", "Bo")}
+        primed: dict[str, str] = {}
+        for who, session in sessions.items():  # both use request id 2: the SDK names both streams "2"
+            call = {"name": "render_template", "arguments": {"name": "greet", "arguments": {"who": who}}}
+            response = http.post(
+                "/mcp", headers=session, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call}
+            )
+            primed[who] = events(response.text)[0]["id"]
+
+        own = replayed_text(http, sessions["Bo"], primed["Bo"])
+        assert "Hello Bo!" in own
+        assert "Hello Ann!" not in own
+        stolen = replayed_text(http, sessions["Bo"], primed["Ann"])  # another session's event id
+        assert "Hello Ann!" not in stolen

@@ -6,6 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 import mcp.types as types
+import structlog
 from mcp.server import Server, ServerRequestContext
 from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.server.lowlevel import NotificationOptions
@@ -20,6 +21,8 @@ from .slot import ServiceSlot
 
 if TYPE_CHECKING:
     from .enhance_tool import EnhanceTool
+
+log = structlog.get_logger(__name__)
 
 INSTRUCTIONS = (
     "Prompt templates from the user's MCP-PBA-TUNNEL library. Each template is an MCP prompt; when your client "
@@ -113,7 +116,10 @@ class McpApp:
                 return tool_failure(p.name, exc)
             result = await call_tool(service, p.name, p.arguments, client=client_of(ctx.session))
         if not result.is_error and p.name not in READ_ONLY_TOOLS:
-            await self.notifier.check()  # a write: tell every client now rather than at the next poll
+            try:
+                await self.notifier.check()  # a write: tell every client now rather than at the next poll
+            except Exception as exc:  # the write is done; the watcher's next poll tells them instead
+                log.warning("could not notify clients after a write", error=str(exc))
         return result
 
     def _build(self, stateless: bool) -> TunnelServer:

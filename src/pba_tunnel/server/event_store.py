@@ -2,47 +2,101 @@
 
 The SDK defines the interface (``EventStore``) and does the rest: it numbers each SSE event with the id we
 return, sends a priming event and a ``retry`` interval, and on a GET with ``Last-Event-ID`` asks us for what
-followed. Bounded: a few hundred events per stream and a few thousand in all, oldest forgotten first.
+followed. The SDK names a stream by its request id alone, which every session reuses, so events are kept per
+session: ``SessionScope`` notes which session each HTTP request belongs to, and a session is only ever replayed
+its own events. Bounded: a few hundred events per stream and a few thousand in all, oldest forgotten first.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, deque
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
 from mcp.types import JSONRPCMessage
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EVENTS_PER_STREAM = 256
 MAX_EVENTS = 4096
+SESSION_HEADER = b"mcp-session-id"
+
+
+@dataclass
+class SessionNote:
+    """The session an HTTP request belongs to; filled from the response when the request creates one."""
+
+    id: str | None
+
+
+# Set per HTTP request; the SDK's session task starts inside the initialize request, so it sees that note too.
+CURRENT_SESSION: ContextVar[SessionNote | None] = ContextVar("pba_tunnel_http_session", default=None)
+
+
+class SessionScope:
+    """ASGI middleware that notes each request's MCP session for the event store."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = dict(scope["headers"]).get(SESSION_HEADER)
+        note = SessionNote(sent.decode("latin-1") if sent else None)
+
+        async def noting_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and note.id is None:
+                for name, value in message.get("headers", ()):
+                    if name.lower() == SESSION_HEADER:
+                        note.id = value.decode("latin-1")
+            await send(message)
+
+        token = CURRENT_SESSION.set(note)
+        try:
+            await self.app(scope, receive, noting_send)
+        finally:
+            CURRENT_SESSION.reset(token)
+
+
+def current_session() -> str | None:
+    """The MCP session of the request being served, when known."""
+    note = CURRENT_SESSION.get()
+    return None if note is None else note.id
+
+
+StreamKey = tuple[str | None, StreamId]
 
 
 class MemoryEventStore(EventStore):
-    """The last ``EVENTS_PER_STREAM`` events of each stream, ``MAX_EVENTS`` in all."""
+    """The last ``EVENTS_PER_STREAM`` events of each stream of each session, ``MAX_EVENTS`` in all."""
 
     def __init__(self, *, per_stream: int = EVENTS_PER_STREAM, total: int = MAX_EVENTS) -> None:
         self.per_stream = per_stream
         self.total = total
-        self._streams: OrderedDict[StreamId, deque[tuple[int, JSONRPCMessage | None]]] = OrderedDict()
-        self._stream_of: dict[int, StreamId] = {}
+        self._streams: OrderedDict[StreamKey, deque[tuple[int, JSONRPCMessage | None]]] = OrderedDict()
+        self._stream_of: dict[int, StreamKey] = {}
         self._numbers = itertools.count(1)
         self._count = 0
 
     async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
         """Keep one event; its id is a number that grows across all streams."""
         number = next(self._numbers)
-        events = self._streams.setdefault(stream_id, deque())
-        self._streams.move_to_end(stream_id)
+        key = (current_session(), stream_id)
+        events = self._streams.setdefault(key, deque())
+        self._streams.move_to_end(key)
         events.append((number, message))
-        self._stream_of[number] = stream_id
+        self._stream_of[number] = key
         self._count += 1
         if len(events) > self.per_stream:
             self._drop(events.popleft()[0])
         while self._count > self.total:
-            oldest_stream, oldest = next(iter(self._streams.items()))
+            oldest_key, oldest = next(iter(self._streams.items()))
             self._drop(oldest.popleft()[0])
             if not oldest:
-                del self._streams[oldest_stream]
+                del self._streams[oldest_key]
         return str(number)
 
     def _drop(self, number: int) -> None:
@@ -50,15 +104,15 @@ class MemoryEventStore(EventStore):
         self._count -= 1
 
     async def replay_events_after(self, last_event_id: EventId, send_callback: EventCallback) -> StreamId | None:
-        """Send every event of the same stream after ``last_event_id``; None when that event is forgotten."""
+        """Send every later event of the same stream; None when that event is forgotten or another session's."""
         try:
             number = int(last_event_id)
         except ValueError:
             return None
-        stream_id = self._stream_of.get(number)
-        if stream_id is None:
+        key = self._stream_of.get(number)
+        if key is None or key[0] is None or key[0] != current_session():
             return None
-        for event_number, message in list(self._streams.get(stream_id, ())):
+        for event_number, message in list(self._streams.get(key, ())):
             if event_number > number and message is not None:
                 await send_callback(EventMessage(message, str(event_number)))
-        return stream_id
+        return key[1]

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..errors import ConfigError, PbaError
 from .app import McpApp
 from .batches import BatchLayer
-from .event_store import MemoryEventStore
+from .event_store import MemoryEventStore, SessionScope
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
 MAX_SESSIONS = 1000  # then new sessions get 503 until idle ones expire
@@ -155,7 +155,7 @@ def streamable_http_app(
         host=host,
         custom_starlette_routes=[health_route(app, token)],
     )
-    return BatchLayer(sdk_app, "/mcp")
+    return SessionScope(BatchLayer(sdk_app, "/mcp"))
 
 
 class SseEndpoint:

@@ -10,7 +10,7 @@ generation, so writes by the CLI or another server process are noticed too.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,6 +35,7 @@ from .slot import ServiceSlot
 
 log = structlog.get_logger(__name__)
 POLL_SECONDS = 0.2
+MAX_CONNECTIONS = 2048  # remembered handshake-era connections (the HTTP server allows 1,000 sessions at once)
 
 
 class SessionRegistry:
@@ -42,11 +43,14 @@ class SessionRegistry:
 
     The SDK makes a new ``ServerSession`` for every request, but all of a connection's sessions share the
     connection's ``client_params`` object, so its identity names the connection. Holding that object keeps its
-    ``id`` from being reused while the entry lives; entries go when sending to them fails (the client left).
+    ``id`` from being reused while the entry lives. The SDK tells no one when a connection ends (sending to a
+    closed one is silently dropped), so the registry keeps the most recently active ``MAX_CONNECTIONS`` and
+    forgets the longest idle beyond that: more than the HTTP server's session limit, so live ones stay.
     """
 
-    def __init__(self) -> None:
-        self._sessions: dict[int, tuple[Any, ServerSession]] = {}
+    def __init__(self, limit: int = MAX_CONNECTIONS) -> None:
+        self.limit = limit
+        self._sessions: OrderedDict[int, tuple[Any, ServerSession]] = OrderedDict()
 
     @staticmethod
     def key(session: ServerSession) -> int | None:
@@ -62,6 +66,10 @@ class SessionRegistry:
         entry = self._sessions.get(id(params))
         if entry is None or entry[0] is not params:
             self._sessions[id(params)] = (params, session)
+            while len(self._sessions) > self.limit:
+                self._sessions.popitem(last=False)
+        else:
+            self._sessions.move_to_end(id(params))
         return id(params)
 
     def items(self) -> list[tuple[int, ServerSession]]:
@@ -71,6 +79,9 @@ class SessionRegistry:
     def forget(self, key: int) -> None:
         """Drop a connection that can no longer be reached."""
         self._sessions.pop(key, None)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._sessions
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -149,6 +160,8 @@ class ChangeNotifier:
             return None
 
     def _watched(self) -> set[str]:
+        for key in [key for key in self._subscribed if key not in self.sessions]:
+            del self._subscribed[key]  # the connection was forgotten: so are its subscriptions
         uris = set(self._listened)
         for subscribed in self._subscribed.values():
             uris |= subscribed

@@ -13,7 +13,7 @@ import structlog
 from ..config import Settings
 from ..logging import configure_logging
 from .app import McpApp
-from .slot import ServiceSlot
+from .slot import RETRY_SECONDS, ServiceSlot
 from .stdio import StdioChoice
 
 if TYPE_CHECKING:
@@ -69,10 +69,12 @@ async def _watch_folder(slot: ServiceSlot, folder: Path) -> None:
     from ..errors import PbaError
     from ..watch import FolderWatcher
 
-    try:
-        service = await slot.get()  # on stdio the store opens once the handshake is answered
-    except PbaError:
-        return  # the store is unavailable; every request already says so
+    while True:
+        try:
+            service = await slot.get()  # on stdio the store opens once the handshake is answered
+            break
+        except PbaError:
+            await anyio.sleep(RETRY_SECONDS)  # the store is unavailable; every request says so meanwhile
     await FolderWatcher(service, folder).run()
 
 

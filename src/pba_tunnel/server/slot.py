@@ -65,10 +65,10 @@ class ServiceSlot:
         try:
             self._service = await self._opener()
             self._error = None
-        except PbaError as exc:
-            self._error = exc
+        except Exception as exc:  # an OSError from the file system too: the server keeps running and retries
+            self._error = exc if isinstance(exc, PbaError) else StoreError(f"the store could not be opened: {exc}")
             self._failed_at = anyio.current_time()
-            log.error("template store unavailable", error=exc.message)
+            log.error("template store unavailable", error=self._error.message)
 
     async def get(self) -> TemplateService:
         """The service, waiting for it to open; StoreError when it could not."""

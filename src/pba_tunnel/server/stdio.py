@@ -59,9 +59,15 @@ class AnswerBook:
         self._answered = anyio.Event()
 
     def asked(self, message: SessionMessage) -> None:
-        """Note a request read from the client."""
-        if isinstance(message.message, types.JSONRPCRequest):
-            self.waiting.add(message.message.id)
+        """Note a request read from the client (and forget one it cancelled: the SDK never answers those)."""
+        wire = message.message
+        if isinstance(wire, types.JSONRPCRequest):
+            self.waiting.add(wire.id)
+        elif isinstance(wire, types.JSONRPCNotification) and wire.method == "notifications/cancelled":
+            cancelled = (wire.params or {}).get("requestId")
+            if cancelled is not None:
+                self.waiting.discard(cancelled)
+                self._answered.set()
 
     async def all_answered(self) -> None:
         """Wait until no request read so far is unanswered."""
