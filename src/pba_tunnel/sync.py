@@ -185,7 +185,7 @@ async def export_to(service: TemplateService, directory: Path, *, progress: Prog
         stored = await service.get(summary.name)
         target = directory / export_path(stored.name, stored.category, stored.kind)
         try:
-            # The folder first: mkdir would create folders through a linked sub-folder.
+            # Checked before mkdir, which would create folders through a linked sub-folder.
             if not _inside(target.parent, root) or not _inside(target, root):
                 raise PbaError(f"a symbolic link leading outside {directory}: not written through")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -202,8 +202,7 @@ async def export_to(service: TemplateService, directory: Path, *, progress: Prog
 
 
 def _write_whole(target: Path, text: str) -> None:
-    """Write ``text`` to a new hidden file beside ``target``, then rename it over ``target`` (a link is replaced,
-    never followed)."""
+    """Write ``text`` to a new hidden file beside ``target``, then rename it over ``target`` (replacing any link)."""
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     # O_EXCL: never opens an existing file or link; O_BINARY (Windows only): newlines are translated once, below.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)

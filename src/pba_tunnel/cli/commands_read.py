@@ -103,7 +103,7 @@ def show(name: str, version: int | None, source: bool, as_json: bool) -> None:
 def parse_assignments(pairs: tuple[str, ...], limit: int) -> dict[str, str]:
     """``key=value`` pairs; ``key=@file`` reads the value from a file and ``key=@-`` from stdin.
 
-    A file or stdin is read only up to ``limit`` (the argument limit): a bigger value is refused unread.
+    A file or stdin is read only up to ``limit`` (the argument limit) + 1 characters: a bigger value is refused.
     """
     arguments: dict[str, str] = {}
     for pair in pairs:
