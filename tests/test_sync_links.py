@@ -6,11 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from watchfiles import Change
 
 from conftest import template_source
 from pba_tunnel.errors import NotFoundError
 from pba_tunnel.service import TemplateService
 from pba_tunnel.sync import export_to, import_path
+from pba_tunnel.watch import FolderWatcher
 
 GREET = template_source()
 WAVE = template_source(description="Waves.", body="user:\nWave at {{ who }}.")
@@ -78,6 +80,22 @@ async def test_import_skips_links_leading_outside_with_a_message(
     for name in ("secret", "wave", "escape"):
         with pytest.raises(NotFoundError):
             await service.get(name, include_deleted=True)
+
+
+@pytest.mark.anyio
+async def test_a_watched_folder_does_not_follow_a_link_leading_outside(
+    service: TemplateService, tmp_path: Path, outside: Path
+) -> None:
+    lib = tmp_path / "lib"
+    write(lib / "greet.md", GREET)
+    watcher = FolderWatcher(service, lib)
+    await watcher.sync_all()
+    link(lib / "secret.md", outside / "secret.md")
+    await watcher.apply({(Change.added, str(lib.resolve() / "secret.md"))})
+    await watcher.sync_all()
+    with pytest.raises(NotFoundError):
+        await service.get("secret", include_deleted=True)
+    assert (await service.get("greet")).version == 1
 
 
 @pytest.mark.anyio
