@@ -189,7 +189,7 @@ async def test_export_writes_live_templates_where_import_finds_them(service: Tem
     await service.delete("old")
 
     out = tmp_path / "out"
-    written = await export_to(service, out)
+    written = (await export_to(service, out)).written
     assert sorted(p.relative_to(out).as_posix() for p in written) == [
         "_partials/sign.md",
         "wave.md",

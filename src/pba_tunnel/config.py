@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from .errors import ConfigError
 
 ENV_PREFIX = "PBA_TUNNEL_"
+MAX_VERSION = 2**31 - 1  # versions beyond this cannot exist; bigger numbers are refused at the boundary
 
 
 @dataclass(frozen=True)

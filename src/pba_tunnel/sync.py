@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NotFoundError, PbaError
@@ -28,6 +30,7 @@ class TemplateFile:
     relative: str  # posix path relative to the root
     category: str | None
     alone: bool = False  # imported by itself: its folder is only a guess at its category
+    root: Path | None = None  # the folder it was found in: it is read only if it resolves inside it
 
     @property
     def is_partial(self) -> bool:
@@ -36,7 +39,11 @@ class TemplateFile:
 
 
 def find_template_files(path: Path) -> list[TemplateFile]:
-    """Template files under ``path`` (or ``path`` itself); partials first so templates can include them."""
+    """Template files under ``path`` (or ``path`` itself); partials first so templates can include them.
+
+    Symbolic links (files or folders) that lead outside ``path`` are listed too, so that reading them fails
+    with a message (:func:`prepare_file`) instead of their being silently left out; no link is followed out.
+    """
     if path.is_file():
         folder = path.parent.name
         if f"{folder}/" == PARTIALS_PREFIX:
@@ -45,20 +52,37 @@ def find_template_files(path: Path) -> list[TemplateFile]:
         return [TemplateFile(path, path.name, category, alone=True)]
     if not path.is_dir():
         raise PbaError(f"{path} does not exist: pass a template file or a folder of them")
+    root = path.resolve()
     files = []
-    for file in sorted(path.rglob(f"*{TEMPLATE_SUFFIX}")):
-        relative = file.relative_to(path)
-        if any(part.startswith(".") for part in relative.parts) or not file.is_file():
-            continue
-        folder = relative.parent.as_posix()
-        files.append(TemplateFile(file, relative.as_posix(), None if folder == "." else folder))
+    # os.walk does not descend into linked folders (followlinks=False): a link inside the folder is not
+    # walked twice, and one leading out is reported below.
+    for top, folders, names in os.walk(path):
+        here = Path(top)
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        found = [here / f for f in folders if (here / f).is_symlink()]
+        found += [here / n for n in names if n.endswith(TEMPLATE_SUFFIX) and not n.startswith(".")]
+        for file in found:
+            escapes = file.is_symlink() and not _inside(file, root)
+            if not escapes and not file.is_file():
+                continue  # a linked folder inside, a dangling link, a socket named *.md
+            relative = file.relative_to(path)
+            folder = relative.parent.as_posix()
+            files.append(TemplateFile(file, relative.as_posix(), None if folder == "." else folder, root=path))
     files.sort(key=lambda f: (not f.is_partial, f.relative))
     return files
 
 
-def _read(path: Path) -> str:
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, with every symbolic link resolved, is ``root`` (already resolved) or under it."""
+    return path.resolve().is_relative_to(root)
+
+
+def read_template_file(file: TemplateFile) -> str:
+    """The text of ``file``; PbaError if it is a link leading outside its folder, unreadable or not UTF-8."""
+    if file.root is not None and not _inside(file.path, file.root.resolve()):
+        raise PbaError(f"a symbolic link leading outside {file.root}: not followed")
     try:
-        return path.read_text(encoding="utf-8")
+        return file.path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise PbaError("the file is not UTF-8 text") from None
     except OSError as exc:
@@ -119,7 +143,7 @@ def prepare_file(
     service: TemplateService, file: TemplateFile, category: str | None, *, partials: PartialLookup | None = None
 ) -> TemplateWrite:
     """Read and validate one file as what the store keeps (a template, or a partial under ``_partials/``)."""
-    source = _read(file.path)
+    source = read_template_file(file)
     if file.is_partial:
         return service.check_partial(file.relative, source, path=str(file.path))
     parsed = service.parse(
@@ -135,20 +159,58 @@ def export_path(name: str, category: str | None, kind: str) -> str:
     return f"{category}/{name}{TEMPLATE_SUFFIX}" if category else f"{name}{TEMPLATE_SUFFIX}"
 
 
-async def export_to(service: TemplateService, directory: Path, *, progress: Progress | None = None) -> list[Path]:
-    """Write the current version of every live template (and partial) under ``directory``."""
+@dataclass
+class ExportReport:
+    """What an export wrote, and the files it refused with why."""
+
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+async def export_to(service: TemplateService, directory: Path, *, progress: Progress | None = None) -> ExportReport:
+    """Write the current version of every live template (and partial) under ``directory``.
+
+    Nothing is written through a symbolic link leading outside ``directory``; each file is written whole
+    (a temporary file, then a rename), so a reader never sees half of one.
+    """
     names = [
         summary
         for kind in ("partial", "prompt")
         async for summary in iter_templates(service, kind=kind, include_internal=True)
     ]
-    written = []
+    directory.mkdir(parents=True, exist_ok=True)
+    root = directory.resolve()
+    report = ExportReport()
     for done, summary in enumerate(names, start=1):
         stored = await service.get(summary.name)
         target = directory / export_path(stored.name, stored.category, stored.kind)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(stored.source, encoding="utf-8")
-        written.append(target)
+        try:
+            # Checked before mkdir, which would create folders through a linked sub-folder.
+            if not _inside(target.parent, root) or not _inside(target, root):
+                raise PbaError(f"a symbolic link leading outside {directory}: not written through")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_whole(target, stored.source)
+        except PbaError as exc:
+            report.failed.append((str(target), exc.message))
+        except OSError as exc:
+            report.failed.append((str(target), f"cannot write the file: {exc.strerror}"))
+        else:
+            report.written.append(target)
         if progress is not None:
             progress(done, len(names))
-    return written
+    return report
+
+
+def _write_whole(target: Path, text: str) -> None:
+    """Write ``text`` to a new hidden file beside ``target``, then rename it over ``target`` (replacing any link)."""
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    # O_EXCL: never opens an existing file or link; O_BINARY (Windows only): newlines are translated once, below.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(temporary, flags, 0o666)  # the umask applies, as for any new file
+    try:
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

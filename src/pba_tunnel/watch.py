@@ -41,7 +41,7 @@ class FolderWatcher:
         if path.suffix != TEMPLATE_SUFFIX or any(part.startswith(".") for part in relative.parts):
             return None  # editors' swap and backup files, hidden folders
         folder = relative.parent.as_posix()
-        return TemplateFile(path, relative.as_posix(), None if folder == "." else folder)
+        return TemplateFile(path, relative.as_posix(), None if folder == "." else folder, root=self.root)
 
     async def sync_all(self) -> None:
         """Apply every file once (unchanged files create no version)."""

@@ -99,7 +99,7 @@ async def test_the_flag_follows_the_versions(service: TemplateService) -> None:
 
 async def test_export_keeps_internal_templates(service: TemplateService, tmp_path: Path) -> None:
     await service.create(SECRET, name="walrus-instructions")
-    written = await export_to(service, tmp_path / "out")
+    written = (await export_to(service, tmp_path / "out")).written
     assert [p.name for p in written] == ["walrus-instructions.md"]
     assert written[0].read_text(encoding="utf-8") == SECRET
 

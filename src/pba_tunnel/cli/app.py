@@ -13,7 +13,7 @@ import anyio
 import click
 from pydantic import BaseModel
 
-from ..config import ENV_PREFIX, Settings, load_settings
+from ..config import ENV_PREFIX, MAX_VERSION, Settings, load_settings
 from ..errors import PbaError
 from ..logging import configure_logging
 from .errors import describe
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from ..service import TemplateService
 
 T = TypeVar("T")
+
+VERSION = click.IntRange(1, MAX_VERSION)  # the type of every version option: a bigger one is a usage error
 
 
 class State:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import InvalidTemplateError, PbaError
-from .app import cli, echo_json, fail, run, run_plain
+from ..config import env_name
+from ..errors import ArgumentTooLargeError, InvalidTemplateError, PbaError
+from .app import VERSION, State, cli, echo_json, fail, run, run_plain
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -68,7 +69,7 @@ def list_command(
 
 @cli.command()
 @click.argument("name")
-@click.option("--version", "version", type=click.IntRange(1), help="Show this version instead of the current one.")
+@click.option("--version", "version", type=VERSION, help="Show this version instead of the current one.")
 @click.option("--source", is_flag=True, help="Print only the template source.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def show(name: str, version: int | None, source: bool, as_json: bool) -> None:
@@ -99,21 +100,40 @@ def show(name: str, version: int | None, source: bool, as_json: bool) -> None:
         click.echo(stored.source, nl=False)
 
 
-def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
-    """``key=value`` pairs; ``key=@file`` reads the value from a file and ``key=@-`` from stdin."""
+def parse_assignments(pairs: tuple[str, ...], limit: int) -> dict[str, str]:
+    """``key=value`` pairs; ``key=@file`` reads the value from a file and ``key=@-`` from stdin.
+
+    A file or stdin is read only up to ``limit`` (the argument limit) + 1 characters: a bigger value is refused.
+    """
     arguments: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise PbaError(f"-a expects key=value, got {pair!r}")
         if value.startswith("@") and len(value) > 1:
-            target = value[1:]
-            try:
-                value = sys.stdin.read() if target == "-" else Path(target).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise PbaError(f"cannot read the value of {key} from {target}: {exc}") from None
+            value = _read_value(key, value[1:], limit)
         arguments[key] = value
     return arguments
+
+
+def _read_value(key: str, target: str, limit: int) -> str:
+    # limit + 1 characters: more than limit characters are more than limit bytes, so a bigger value is
+    # refused after reading at most 4 * (limit + 1) bytes; the renderer checks the exact size of the rest.
+    try:
+        if target == "-":
+            value = sys.stdin.read(limit + 1)
+        else:
+            with open(target, encoding="utf-8") as handle:
+                value = handle.read(limit + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PbaError(f"cannot read the value of {key} from {target}: {exc}") from None
+    if len(value) > limit:
+        source = "stdin" if target == "-" else target
+        raise ArgumentTooLargeError(
+            f"the value of {key} read from {source} is larger than the argument limit of {limit:,} bytes "
+            f"({env_name('max_argument_bytes')})"
+        )
+    return value
 
 
 @cli.command()
@@ -126,11 +146,13 @@ def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
     metavar="KEY=VALUE",
     help="An argument; repeat for more. KEY=@file reads the value from a file, KEY=@- from stdin.",
 )
-@click.option("--version", "version", type=click.IntRange(1), help="Render this version instead of the current one.")
+@click.option("--version", "version", type=VERSION, help="Render this version instead of the current one.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (messages with roles, text, version).")
 def render(name: str, pairs: tuple[str, ...], version: int | None, as_json: bool) -> None:
     """Render a template with arguments and print its messages."""
-    arguments = run_plain(lambda: parse_assignments(pairs))
+    state: State = click.get_current_context().find_object(State)  # type: ignore[assignment]
+    limit = state.settings().max_argument_bytes
+    arguments = run_plain(lambda: parse_assignments(pairs, limit))
     result = run(lambda service: service.render(name, arguments, version=version, client="cli"))
     if as_json:
         echo_json(result)
@@ -161,8 +183,8 @@ def history(name: str, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("name")
-@click.argument("from_version", type=click.IntRange(1))
-@click.argument("to_version", type=click.IntRange(1))
+@click.argument("from_version", type=VERSION)
+@click.argument("to_version", type=VERSION)
 def diff(name: str, from_version: int, to_version: int) -> None:
     """Show a unified diff between two versions of a template."""
     text = run(lambda service: service.diff(name, from_version, to_version))
@@ -171,13 +193,18 @@ def diff(name: str, from_version: int, to_version: int) -> None:
 
 def _partials_near(path: Path) -> dict[str, str]:
     """Partials a validated path can include: the ``_partials/`` folder at or above it."""
+    from ..sync import find_template_files, read_template_file
+
     for folder in [path if path.is_dir() else path.parent, *path.resolve().parents]:
         candidate = folder / "_partials"
         if candidate.is_dir():
-            return {
-                f"_partials/{p.relative_to(candidate).as_posix()}": p.read_text(encoding="utf-8")
-                for p in sorted(candidate.rglob("*.md"))
-            }
+            found = {}
+            for file in find_template_files(candidate):
+                try:
+                    found[f"_partials/{file.relative}"] = read_template_file(file)
+                except PbaError:
+                    continue  # unreadable or leading outside: an include of it says it is missing
+            return found
     return {}
 
 
@@ -186,28 +213,31 @@ def _partials_near(path: Path) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def validate(path: Path, as_json: bool) -> None:
     """Check template files without touching the store; exit 1 if any is invalid."""
-    from ..sync import find_template_files
+    from ..sync import find_template_files, read_template_file
     from ..templates.parsing import parse_template
 
     partials = run_plain(lambda: _partials_near(path))
     results: list[dict[str, Any]] = []
     for file in run_plain(lambda: find_template_files(path)):
         entry: dict[str, Any] = {"path": str(file.path), "ok": True, "warnings": []}
-        if not file.is_partial:
-            try:
-                parsed = parse_template(
-                    file.path.read_text(encoding="utf-8"),
-                    path=str(file.path),
-                    default_name=file.path.stem,
-                    default_category=file.category,
-                    partials=partials.get,
-                )
-                entry["name"] = parsed.name
-                entry["warnings"] = list(parsed.warnings)
-            except (InvalidTemplateError, PbaError) as exc:
-                entry.update(ok=False, error=exc.message)
-            except UnicodeDecodeError:
-                entry.update(ok=False, error=f"{file.path}: the file is not UTF-8 text")
+        try:
+            source = read_template_file(file)
+        except PbaError as exc:
+            entry.update(ok=False, error=f"{file.path}: {exc.message}")
+        else:
+            if not file.is_partial:
+                try:
+                    parsed = parse_template(
+                        source,
+                        path=str(file.path),
+                        default_name=file.path.stem,
+                        default_category=file.category,
+                        partials=partials.get,
+                    )
+                    entry["name"] = parsed.name
+                    entry["warnings"] = list(parsed.warnings)
+                except (InvalidTemplateError, PbaError) as exc:
+                    entry.update(ok=False, error=exc.message)
         results.append(entry)
     failed = [r for r in results if not r["ok"]]
     if as_json:

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from .app import ProgressBar, cli, echo_json, run
+from .app import VERSION, ProgressBar, cli, echo_json, run
 
 if TYPE_CHECKING:
     from ..importers import ImportFormat
     from ..importers.report import ImportReport
     from ..service import TemplateService
+    from ..sync import ExportReport
 
 
 @cli.command("import")
@@ -66,19 +67,24 @@ def export(directory: Path) -> None:
 
     bar = ProgressBar("exporting")
 
-    async def work(service: TemplateService) -> list[Path]:
+    async def work(service: TemplateService) -> ExportReport:
         try:
             return await export_to(service, directory, progress=bar.callback)
         finally:
             bar.close()
 
-    written = run(work)
-    click.echo(f"exported {len(written)} files to {directory}")
+    report = run(work)
+    for failed_path, reason in report.failed:
+        click.echo(f"refused {failed_path}: {reason}", err=True)
+    refused = f", refused {len(report.failed)}" if report.failed else ""
+    click.echo(f"exported {len(report.written)} files to {directory}{refused}")
+    if report.failed:
+        sys.exit(1)
 
 
 @cli.command()
 @click.argument("name")
-@click.argument("version", type=click.IntRange(1))
+@click.argument("version", type=VERSION)
 def rollback(name: str, version: int) -> None:
     """Make an earlier version current again (as a new version; nothing is lost)."""
     result = run(lambda service: service.rollback(name, version))

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from ..config import MAX_VERSION
 from ..enhance.models import EnhanceFailure, EnhanceResult
 from ..rendering import RenderedMessage
 from ..search.models import SearchResult
@@ -16,7 +17,6 @@ SearchOut = SearchResult
 DetailOut = StoredTemplate
 WriteOut = WriteResult
 
-MAX_VERSION = 2**31 - 1  # versions beyond this cannot exist; bigger numbers are refused at the boundary
 Name = Field(description="Template name (its MCP prompt name), e.g. code-review", min_length=1, max_length=200)
 
 
