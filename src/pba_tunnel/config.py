@@ -95,6 +95,8 @@ class Settings(EnvironmentSettings):
     # prompts/list and resources/list page size: many clients never follow nextCursor, so a page holds a
     # library of normal size whole.
     page_size: int = 1000
+    # Streamable-HTTP sessions one client (token, else address) may hold at once.
+    http_sessions_per_client: int = 64
     max_source_bytes: int = _LIMITS.max_source_bytes
     max_argument_bytes: int = _LIMITS.max_argument_bytes
     max_output_bytes: int = _LIMITS.max_output_bytes
@@ -131,6 +133,7 @@ class Settings(EnvironmentSettings):
         *_LIMIT_NAMES,
         "render_event_days",
         "page_size",
+        "http_sessions_per_client",
         "enhance_deadline_seconds",
         "provider_max_response_bytes",
         mode="before",

@@ -20,6 +20,7 @@ from ..errors import ConfigError, PbaError
 from .app import McpApp
 from .batches import BatchLayer
 from .event_store import MemoryEventStore, SessionScope
+from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
 MAX_SESSIONS = 1000  # then new sessions get 503 until idle ones expire
@@ -182,7 +183,16 @@ def sse_app(app: McpApp, *, host: str, token: str | None = None) -> Starlette:
     )
 
 
-async def serve_http(app: McpApp, *, transport: str, host: str, port: int, stateless: bool, token: str | None) -> None:
+async def serve_http(
+    app: McpApp,
+    *,
+    transport: str,
+    host: str,
+    port: int,
+    stateless: bool,
+    token: str | None,
+    sessions_per_client: int = 64,
+) -> None:
     """Serve HTTP until cancelled, with the change watcher beside it."""
     check_exposure(host, token)
     asgi: Any = (
@@ -190,6 +200,8 @@ async def serve_http(app: McpApp, *, transport: str, host: str, port: int, state
         if transport == "sse"
         else streamable_http_app(app, host=host, stateless=stateless, token=token)
     )
+    if transport == "http" and not stateless:
+        asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
     if token:
         asgi = BearerTokenMiddleware(asgi, token)
     asgi = BodyDeadline(asgi)

@@ -59,7 +59,15 @@ async def serve_forever(
                 log.info("serving MCP on stdio", store=settings.database_url.split("@")[-1])
                 await serve_stdio(app, stdio_transport)  # opens the store once the handshake is answered
             else:
-                await _serve_http(app, transport=transport, host=host, port=port, stateless=stateless, token=token)
+                await _serve_http(
+                    app,
+                    transport=transport,
+                    host=host,
+                    port=port,
+                    stateless=stateless,
+                    token=token,
+                    sessions_per_client=settings.http_sessions_per_client,
+                )
             watchers.cancel_scope.cancel()
     finally:
         await app.slot.close()
@@ -78,10 +86,20 @@ async def _watch_folder(slot: ServiceSlot, folder: Path) -> None:
     await FolderWatcher(service, folder).run()
 
 
-async def _serve_http(app: McpApp, *, transport: str, host: str, port: int, stateless: bool, token: str | None) -> None:
+async def _serve_http(
+    app: McpApp, *, transport: str, host: str, port: int, stateless: bool, token: str | None, sessions_per_client: int
+) -> None:
     from .http import serve_http
 
     await app.slot.open()
     path = "/sse" if transport == "sse" else "/mcp"
     log.info("serving MCP over HTTP", url=f"http://{host}:{port}{path}", stateless=stateless)
-    await serve_http(app, transport=transport, host=host, port=port, stateless=stateless, token=token)
+    await serve_http(
+        app,
+        transport=transport,
+        host=host,
+        port=port,
+        stateless=stateless,
+        token=token,
+        sessions_per_client=sessions_per_client,
+    )
