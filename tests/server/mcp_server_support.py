@@ -290,14 +290,14 @@ def free_port() -> int:
 
 
 class HttpServer:
-    """``pba-tunnel serve --transport http|sse`` on 127.0.0.1 in a subprocess."""
+    """``pba-tunnel serve --transport http|sse`` on a loopback address (127.0.0.1 unless ``host``) in a subprocess."""
 
-    def __init__(self, home: Path, *options: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, home: Path, *options: str, env: dict[str, str] | None = None, host: str = "127.0.0.1") -> None:
         self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"http://{host}:{self.port}"
         self._stderr = (home / f"http-{self.port}.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pba_tunnel", "serve", "--port", str(self.port), *options],
+            [sys.executable, "-m", "pba_tunnel", "serve", "--host", host, "--port", str(self.port), *options],
             stdin=subprocess.DEVNULL,
             stdout=self._stderr,
             stderr=self._stderr,

@@ -54,3 +54,17 @@ def test_a_client_holding_its_share_of_sessions_is_refused_another_and_others_ar
         ended = greedy.delete("/mcp", headers={**HEADERS, "mcp-session-id": sessions[0]})
         assert ended.status_code == 200
         assert greedy.post("/mcp", headers=HEADERS, json=INITIALIZE).status_code == 200  # a slot is free again
+
+
+def test_any_loopback_address_is_served_as_loopback(home: Path) -> None:
+    """Bound to 127.0.0.2 without a token: it starts, and a client there is served (no 421 from the Host check)."""
+    anyio.run(prepare_store, home, {"greet": GREET_SOURCE})
+    server = HttpServer(home, "--transport", "http", host="127.0.0.2")
+    try:
+        server.wait_ready()
+        with httpx2.Client(base_url=server.base, timeout=WAIT_SECONDS) as http:
+            response = http.post("/mcp", headers=HEADERS, json=INITIALIZE)
+        assert response.status_code == 200, response.text
+        assert "mcp-session-id" in response.headers
+    finally:
+        server.stop()
