@@ -26,6 +26,8 @@ SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (
 MAX_SESSIONS = 1000  # then new sessions get 503 until idle ones expire
 RETRY_MILLISECONDS = 1000  # how soon a client whose stream dropped should reconnect (sent as SSE ``retry``)
 BODY_SECONDS = 30.0  # longest a client may take to send a request body
+# uvicorn has no timeout for headers: slow clients are bounded in number instead (beyond this, 503 at once).
+MAX_OPEN_CONNECTIONS = 4096
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 OPEN_PATHS = {"/healthz"}
@@ -205,7 +207,15 @@ async def serve_http(
     if token:
         asgi = BearerTokenMiddleware(asgi, token)
     asgi = BodyDeadline(asgi)
-    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        asgi,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        limit_concurrency=MAX_OPEN_CONNECTIONS,
+    )
     server = uvicorn.Server(config)
     async with app.notifier.watching():
         await server.serve()
