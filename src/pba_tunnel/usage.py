@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import anyio
+
 from .config import Settings
 from .store import RenderEvent, Store
 from .store.models import utcnow
@@ -24,6 +26,8 @@ class RenderLog:
         self._settings = settings
         self._events: list[RenderEvent] = []
         self._next_prune = 0.0  # time.monotonic() of the next flush that also prunes
+        # One flush at a time: a reader that flushes first must also wait for a flush already under way.
+        self._flushing = anyio.Lock()
 
     def add(
         self, name: str, version: int, duration_ms: float, client: str | None, arguments: Mapping[str, Any]
@@ -35,14 +39,15 @@ class RenderLog:
 
     async def flush(self) -> None:
         """Write the events gathered since the last flush (one transaction that also drops expired ones)."""
-        events, self._events = self._events, []
-        if not events:
-            return
-        prune_before = None
-        if time.monotonic() >= self._next_prune:
-            self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
-            prune_before = utcnow() - timedelta(days=self._settings.render_event_days)
-        await self._store.record_renders(events, prune_before=prune_before)
+        async with self._flushing:
+            events, self._events = self._events, []
+            if not events:
+                return
+            prune_before = None
+            if time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
+                prune_before = utcnow() - timedelta(days=self._settings.render_event_days)
+            await self._store.record_renders(events, prune_before=prune_before)
 
     async def values(self, name: str, argument: str, client: str | None) -> list[str]:
         """Values used before for an argument: by ``client`` only, unless the settings share them."""
