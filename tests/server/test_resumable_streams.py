@@ -42,18 +42,7 @@ def server(home: Path) -> Iterator[HttpServer]:
 
 def test_a_stream_is_primed_and_a_client_that_lost_it_gets_what_it_missed(server: HttpServer) -> None:
     with httpx2.Client(base_url=server.base, timeout=WAIT_SECONDS) as http:
-        init = http.post(
-            "/mcp",
-            headers=HEADERS,
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {"protocolVersion": VERSION, "capabilities": {}, "clientInfo": {"name": "r", "version": "1"}},
-            },
-        )
-        session = {**HEADERS, "mcp-session-id": init.headers["mcp-session-id"], "mcp-protocol-version": VERSION}
-        http.post("/mcp", headers=session, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+        session = open_session(http)
         call = {"name": "render_template", "arguments": {"name": "greet", "arguments": {"who": "Ann"}}}
         response = http.post(
             "/mcp", headers=session, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call}

@@ -59,7 +59,12 @@ async def serve_forever(
                 log.info("serving MCP on stdio", store=settings.database_url.split("@")[-1])
                 await serve_stdio(app, stdio_transport)  # opens the store once the handshake is answered
             else:
-                await _serve_http(
+                from .http import serve_http
+
+                await app.slot.open()
+                path = "/sse" if transport == "sse" else "/mcp"
+                log.info("serving MCP over HTTP", url=f"http://{host}:{port}{path}", stateless=stateless)
+                await serve_http(
                     app,
                     transport=transport,
                     host=host,
@@ -84,22 +89,3 @@ async def _watch_folder(slot: ServiceSlot, folder: Path) -> None:
         except PbaError:
             await anyio.sleep(RETRY_SECONDS)  # the store is unavailable; every request says so meanwhile
     await FolderWatcher(service, folder).run()
-
-
-async def _serve_http(
-    app: McpApp, *, transport: str, host: str, port: int, stateless: bool, token: str | None, sessions_per_client: int
-) -> None:
-    from .http import serve_http
-
-    await app.slot.open()
-    path = "/sse" if transport == "sse" else "/mcp"
-    log.info("serving MCP over HTTP", url=f"http://{host}:{port}{path}", stateless=stateless)
-    await serve_http(
-        app,
-        transport=transport,
-        host=host,
-        port=port,
-        stateless=stateless,
-        token=token,
-        sessions_per_client=sessions_per_client,
-    )

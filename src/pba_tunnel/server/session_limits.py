@@ -14,7 +14,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-SESSION_HEADER = b"mcp-session-id"
+from .event_store import SESSION_HEADER
 
 
 def client_of(scope: Scope) -> str:
