@@ -41,7 +41,15 @@ class Limits:
 
 _LIMITS = Limits()
 _LIMIT_NAMES = tuple(f.name for f in fields(Limits))
-_FLOAT_FIELDS = frozenset({"max_render_seconds", "enhance_deadline_seconds"})
+_FLOAT_FIELDS = frozenset(
+    {
+        "max_render_seconds",
+        "enhance_deadline_seconds",
+        "database_timeout",
+        "database_query_timeout",
+        "change_check_seconds",
+    }
+)
 
 
 def default_home() -> Path:
@@ -88,6 +96,12 @@ class Settings(EnvironmentSettings):
     # Empty means the SQLite file ``pba-tunnel.db`` under ``home``.
     database_url: str = ""
     seed: bool = True
+    # Server databases (PostgreSQL): longest wait to connect or for a pooled connection, and for one statement;
+    # a request fails with "template store unavailable" rather than hang while the database is down.
+    database_timeout: float = 5.0
+    database_query_timeout: float = 30.0
+    # How often each instance reads the change counter in case a notification was missed (PostgreSQL).
+    change_check_seconds: float = 2.0
     # Render events (statistics, completion values) older than this many days are pruned.
     render_event_days: int = 90
     # Completion offers values other clients used too, not only the caller's own.
@@ -136,6 +150,9 @@ class Settings(EnvironmentSettings):
         "http_sessions_per_client",
         "enhance_deadline_seconds",
         "provider_max_response_bytes",
+        "database_timeout",
+        "database_query_timeout",
+        "change_check_seconds",
         mode="before",
     )
     @classmethod

@@ -25,6 +25,7 @@ from .store import (
     VersionInfo,
     WriteResult,
 )
+from .store.following import ServerDatabaseOptions, StoreHealth
 from .store.records import Kind
 
 if TYPE_CHECKING:
@@ -101,7 +102,10 @@ class TemplateService:
     @classmethod
     async def open(cls, settings: Settings) -> TemplateService:
         """Open the store (creating and migrating it) and load partials; never seeds (``startup`` does)."""
-        store = await Store.open(settings.database_url)
+        options = ServerDatabaseOptions(
+            settings.database_timeout, settings.database_query_timeout, settings.change_check_seconds
+        )
+        store = await Store.open(settings.database_url, server_options=options)
         service = cls(store, settings)
         try:
             await service.sync_changes()  # loads partials and notes the generation the service opened at
@@ -125,6 +129,18 @@ class TemplateService:
     async def sync_changes(self) -> bool:
         """Forget cached templates if any process changed the store since the last look; True when it did."""
         return await self._changes.sync()
+
+    async def follow_changes(self) -> None:
+        """Hear of other processes' writes as they commit (PostgreSQL) until cancelled; returns at once elsewhere."""
+        await self._store.follow_changes()
+
+    def change_signal(self) -> anyio.Event | None:
+        """Set when another process's write was heard of (None when the store tells no one)."""
+        return self._store.change_signal()
+
+    async def health(self) -> StoreHealth:
+        """The store's kind, round-trip latency, pool and listener; StoreError when it cannot be reached."""
+        return await self._store.health()
 
     async def _reload(self) -> None:
         partials = await self._store.sources("partial")

@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from sqlalchemy import Integer, Text, cast, delete, insert, select, update
+from sqlalchemy import Integer, Text, cast, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
@@ -18,6 +19,7 @@ from .models import MetaRow
 from .opening import describe_database_error
 
 GENERATION_KEY = "generation"
+CHANGES_CHANNEL = "pba_tunnel_changes"  # PostgreSQL NOTIFY channel: every instance's listener hears each write
 
 
 async def bump_generation(connection: AsyncConnection) -> None:
@@ -30,6 +32,9 @@ async def bump_generation(connection: AsyncConnection) -> None:
     )
     if bumped.rowcount == 0:
         await connection.execute(insert(MetaRow).values(key=GENERATION_KEY, value="1"))
+    if connection.dialect.name == "postgresql":
+        # Sent in the writer's transaction, so it reaches every listener exactly when the write commits.
+        await connection.execute(select(func.pg_notify(CHANGES_CHANNEL, "")))
 
 
 async def put_meta(connection: AsyncConnection, key: str, value: str) -> None:
@@ -60,7 +65,7 @@ class StoreBase:
     async def _errors(self) -> AsyncIterator[None]:
         try:
             yield
-        except (DBAPIError, OSError) as exc:
+        except (DBAPIError, OSError, PoolTimeoutError) as exc:
             if isinstance(exc, IntegrityError):
                 raise
             raise StoreError(describe_database_error(self.url, exc)) from None
