@@ -1,4 +1,5 @@
-"""Shared fixtures: real SQLite stores in temporary folders and the real CLI in a subprocess."""
+"""Shared fixtures: real SQLite stores in temporary folders, a throwaway PostgreSQL server, and the real CLI in a
+subprocess."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from pba_tunnel.config import Settings, load_settings
 from pba_tunnel.service import TemplateService
+from postgres_server import PostgresServer, PostgresUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
 STARTER = REPO / "templates"
@@ -116,3 +118,41 @@ def cli(home: Path):  # type: ignore[no-untyped-def]
         return run_cli(*args, home=home, env=env, input=input)
 
     return call
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------------------
+
+_postgres_skipped: list[str] = []  # why the PostgreSQL tests were skipped, for the terminal summary
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster for the whole session (skipped, or failing under CI, when there is none)."""
+    try:
+        server = PostgresServer.create()
+    except PostgresUnavailable as exc:
+        reason = str(exc)
+    else:
+        reason = ""
+    if reason:
+        if os.environ.get("CI", "").lower() not in {"", "0", "false"}:
+            pytest.fail(f"PostgreSQL tests cannot run under CI: {reason}", pytrace=False)
+        _postgres_skipped.append(reason)
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh, empty PostgreSQL database for one test: its ``postgresql+asyncpg://`` URL."""
+    return postgres_server.create_database()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly, at the end of the run, that the PostgreSQL tests did not run."""
+    if _postgres_skipped:
+        terminalreporter.write_line(f"PostgreSQL tests skipped: {_postgres_skipped[0]}", yellow=True, bold=True)
