@@ -7,6 +7,7 @@ pydantic-settings class in ``providers/settings.py``).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -215,7 +216,10 @@ def _number(name: str, raw: Any, kind: type[int] | type[float]) -> Any:
         raise ConfigError(f"{name}={raw!r} is not {noun}") from None
 
 
-KNOWN_VARIABLES = frozenset(env_name(name) for name in Settings.model_fields)
+# How ``serve --workers N`` hands its settings to the worker processes uvicorn spawns (they import our app
+# factory afresh and inherit only the environment). Not a setting: written by the parent, read by the workers.
+WORKER_OPTIONS_VARIABLE = f"{ENV_PREFIX}WORKER_OPTIONS"
+KNOWN_VARIABLES = frozenset({*(env_name(name) for name in Settings.model_fields), WORKER_OPTIONS_VARIABLE})
 SettingsT = TypeVar("SettingsT", bound=EnvironmentSettings)
 
 
@@ -266,3 +270,18 @@ def load_settings(
     if database_url:
         options["database_url"] = database_url
     return settings_from(Settings, environ, **options)
+
+
+def export_worker_options(settings: Settings, **options: Any) -> None:
+    """Put ``settings`` and serve ``options`` in this process's environment for the worker processes it starts."""
+    payload = {"settings": settings.model_dump(mode="json"), "options": options}
+    os.environ[WORKER_OPTIONS_VARIABLE] = json.dumps(payload)
+
+
+def worker_options() -> tuple[Settings, dict[str, Any]]:
+    """In a worker process: the settings and serve options its parent exported."""
+    raw = os.environ.get(WORKER_OPTIONS_VARIABLE)
+    if not raw:
+        raise ConfigError(f"{WORKER_OPTIONS_VARIABLE} is not set: worker processes are started by 'serve --workers'")
+    payload = json.loads(raw)
+    return settings_from(Settings, {}, **payload["settings"]), dict(payload["options"])

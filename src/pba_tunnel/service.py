@@ -26,6 +26,7 @@ from .store import (
     WriteResult,
 )
 from .store.following import ServerDatabaseOptions, StoreHealth
+from .store.listener import ListenerState
 from .store.records import Kind
 
 if TYPE_CHECKING:
@@ -141,6 +142,10 @@ class TemplateService:
     async def health(self) -> StoreHealth:
         """The store's kind, round-trip latency, pool and listener; StoreError when it cannot be reached."""
         return await self._store.health()
+
+    def store_listener_state(self) -> ListenerState | None:
+        """The change listener's state without touching the database (None where the store has none)."""
+        return self._store.listener_state()
 
     async def _reload(self) -> None:
         partials = await self._store.sources("partial")

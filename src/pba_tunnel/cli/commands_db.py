@@ -7,7 +7,7 @@ from pathlib import Path
 import anyio
 import click
 
-from ..errors import PbaError
+from ..errors import ConfigError, PbaError
 from .app import State, cli, fail, run
 from .errors import describe
 
@@ -67,6 +67,13 @@ def path() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (http, sse).")
 @click.option("--stateless", is_flag=True, help="Streamable HTTP without sessions (for load-balanced replicas).")
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Processes serving one port (needs --transport http --stateless).",
+)
+@click.option(
     "--auth-token",
     default=None,
     metavar="TOKEN",
@@ -91,17 +98,27 @@ def serve(
     host: str,
     port: int,
     stateless: bool,
+    workers: int,
     auth_token: str | None,
     watch: tuple[Path, ...],
     stdio_transport: str,
 ) -> None:
     """Serve the templates over MCP (stdio by default)."""
-    from ..server.serve import serve_forever
+    from ..server.serve import check_workers, serve_forever
 
     state = click.get_current_context().find_object(State)
     assert state is not None
     try:
         settings = state.settings()
+        token = settings.auth_token if auth_token is None else auth_token
+        check_workers(workers, transport=transport, stateless=stateless)
+        if workers > 1:
+            if watch:
+                raise ConfigError("--watch works with one process only: drop --watch or --workers")
+            from ..server.workers import serve_workers
+
+            serve_workers(settings, host=host, port=port, token=token, workers=workers)
+            return
         anyio.run(
             lambda: serve_forever(
                 settings,
@@ -109,7 +126,7 @@ def serve(
                 host=host,
                 port=port,
                 stateless=stateless,
-                token=settings.auth_token if auth_token is None else auth_token,
+                token=token,
                 watch=watch,
                 stdio_transport="portable" if stdio_transport == "portable" else "auto",
             )

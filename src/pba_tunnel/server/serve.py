@@ -11,6 +11,7 @@ import anyio
 import structlog
 
 from ..config import Settings
+from ..errors import ConfigError
 from ..logging import configure_logging
 from .app import McpApp
 from .slot import RETRY_SECONDS, ServiceSlot
@@ -20,6 +21,16 @@ if TYPE_CHECKING:
     from ..service import TemplateService
 
 log = structlog.get_logger(__name__)
+
+
+def check_workers(workers: int, *, transport: str, stateless: bool) -> None:
+    """Refuse several worker processes where a client's requests must all reach one process."""
+    if workers > 1 and (transport != "http" or not stateless):
+        raise ConfigError(
+            f"--workers {workers} needs --transport http --stateless: a session lives in the one process that "
+            "created it, and with several workers a client's next request may reach another process that does "
+            "not know it; pass --stateless (or --workers 1)"
+        )
 
 
 async def serve_forever(

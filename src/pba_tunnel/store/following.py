@@ -20,6 +20,9 @@ from .connections import StoreBase
 from .listener import ChangeListener, ListenerState
 
 
+LISTENER_NAME = "pba-tunnel-listener"  # the listening connection's application_name
+
+
 @dataclass(frozen=True)
 class ServerDatabaseOptions:
     """How long to wait for a server database, and how often to double-check for missed notifications."""
@@ -81,6 +84,9 @@ class ChangeFollowing(StoreBase):
         options = self.server_options
         # Pool-less (NullPool): pool_timeout does not apply, pre-ping and the connect bounds do.
         listening = {k: v for k, v in engine_options(self.url, options).items() if k != "pool_timeout"}
+        # Named, so an administrator can tell it in pg_stat_activity (it is idle by design).
+        connect_args = {**listening.get("connect_args", {}), "server_settings": {"application_name": LISTENER_NAME}}
+        listening["connect_args"] = connect_args
         engine = create_async_engine(self.url, poolclass=NullPool, **listening)
         self._listener = ChangeListener(engine, check_seconds=options.change_check_seconds, timeout=options.timeout)
         try:
