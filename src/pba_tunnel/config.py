@@ -97,7 +97,7 @@ class Settings(EnvironmentSettings):
     # Empty means the SQLite file ``pba-tunnel.db`` under ``home``.
     database_url: str = ""
     seed: bool = True
-    # Server databases (PostgreSQL): longest wait to connect or for a pooled connection, and for one statement;
+    # Server databases (PostgreSQL): longest wait to connect, and for one statement (or a free pooled connection);
     # a request fails with "template store unavailable" rather than hang while the database is down.
     database_timeout: float = 5.0
     database_query_timeout: float = 30.0

@@ -27,8 +27,8 @@ LISTENER_NAME = "pba-tunnel-listener"  # the listening connection's application_
 class ServerDatabaseOptions:
     """How long to wait for a server database, and how often to double-check for missed notifications."""
 
-    timeout: float = 5.0  # connecting, or waiting for a pooled connection
-    query_timeout: float = 30.0  # one statement
+    timeout: float = 5.0  # connecting (a database that is down refuses at once; an unreachable one takes this)
+    query_timeout: float = 30.0  # one statement, or waiting for a pooled connection while all are busy
     change_check_seconds: float = 2.0
 
 
@@ -36,7 +36,9 @@ def engine_options(url: str, options: ServerDatabaseOptions) -> dict[str, Any]:
     """``create_async_engine`` keywords for ``url``: none for SQLite (a local file), bounds for asyncpg."""
     if url.startswith("sqlite"):
         return {}
-    engine: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": options.timeout}
+    # A busy pool is load, not an outage: a burst of writes to one template queues on its row lock, holding
+    # connections meanwhile, so waiting for one is bounded by the statement timeout rather than the connect one.
+    engine: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": options.query_timeout}
     if url.startswith("postgresql+asyncpg"):
         engine["connect_args"] = {"timeout": options.timeout, "command_timeout": options.query_timeout}
     return engine
@@ -74,8 +76,8 @@ class ChangeFollowing(StoreBase):
 
     @property
     def notifies(self) -> bool:
-        """True when writes announce themselves (PostgreSQL ``NOTIFY``)."""
-        return self.kind == "postgresql"
+        """True when other processes' writes can be heard of (PostgreSQL ``NOTIFY``, through asyncpg)."""
+        return self.kind == "postgresql" and self.engine.dialect.driver == "asyncpg"
 
     async def follow_changes(self) -> None:
         """Listen for other processes' writes until cancelled (returns at once where there is nothing to hear)."""
