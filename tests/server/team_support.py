@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,34 @@ def pg_instance(home: Path, url: str, *options: str, **env: str) -> Callable[[],
     return lambda: HttpServer(
         home, "--transport", "http", "--stateless", *options, env={"PBA_TUNNEL_DATABASE_URL": url, **env}
     )
+
+
+@contextmanager
+def instances(*starts: Callable[[], HttpServer], seconds: float = 90) -> Iterator[list[HttpServer]]:
+    """Start servers at once and wait until each answers ``/healthz`` (a busy machine may take a while)."""
+    started: list[HttpServer] = []
+    try:
+        for start in starts:
+            started.append(start())
+        for server in started:
+            deadline = time.monotonic() + seconds
+            while not answers(server):
+                assert server.process.poll() is None, f"the server exited: {server.log()}"
+                assert time.monotonic() < deadline, f"the server did not answer /healthz: {server.log()}"
+                time.sleep(0.1)
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+def answers(server: HttpServer) -> bool:
+    """True when the server answers ``/healthz`` at all (200 or 503)."""
+    try:
+        httpx2.get(f"{server.base}/healthz", timeout=2)
+    except httpx2.TransportError:
+        return False
+    return True
 
 
 def pg_cli(home: Path, url: str, *args: str) -> CliResult:

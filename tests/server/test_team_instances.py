@@ -14,11 +14,12 @@ import anyio
 import httpx2
 import pytest
 from mcp import Client
-from mcp_server_support import GREET_SOURCE, HttpServer, http_servers, template_file
+from mcp_server_support import GREET_SOURCE, HttpServer, template_file
 from team_support import (
     NOTIFY_SECONDS,
     greet_version,
     health,
+    instances,
     next_change,
     pg_cli,
     pg_instance,
@@ -47,7 +48,7 @@ def team(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFacto
     home = tmp_path_factory.mktemp("team")
     url = postgres_server.create_database("team")
     anyio.run(prepare_pg_store, home, url, {"greet": GREET_SOURCE})
-    with http_servers(pg_instance(home, url), pg_instance(home, url)) as (a, b):
+    with instances(pg_instance(home, url), pg_instance(home, url)) as (a, b):
         yield Team(home, url, a, b, postgres_server)
 
 
