@@ -85,7 +85,7 @@ class ChangeListener:
                 # database together do not reconnect in lockstep; it restarts after each lost connection.
                 retrying = AsyncRetrying(
                     retry=retry_if_exception_type(Exception),
-                    wait=wait_exponential_jitter(initial=0.1, max=5.0, jitter=0.5),
+                    wait=wait_exponential_jitter(multiplier=0.1, max=5.0, jitter=0.5),
                     reraise=True,
                 )
                 async for attempt in retrying:
