@@ -19,7 +19,6 @@ from sqlalchemy.pool import NullPool, QueuePool
 from .connections import StoreBase
 from .listener import ChangeListener, ListenerState
 
-
 LISTENER_NAME = "pba-tunnel-listener"  # the listening connection's application_name
 
 

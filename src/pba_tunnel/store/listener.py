@@ -20,7 +20,6 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from .connections import CHANGES_CHANNEL, GENERATION_KEY
 from .models import MetaRow
@@ -79,6 +78,9 @@ class ChangeListener:
 
     async def run(self) -> None:
         """Listen until cancelled; each loss of the connection is followed by reconnecting with backoff."""
+        # Imported here: only a PostgreSQL store listens, and a SQLite start should not pay for it.
+        from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
         try:
             while True:
                 # Backoff with jitter between attempts (0.1 s doubling up to 5 s), so instances that lost the
