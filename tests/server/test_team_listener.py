@@ -36,7 +36,7 @@ def statements() -> Iterator[StatementCount]:
         event.remove(Engine, "before_cursor_execute", counter)
 
 
-async def test_warm_reads_cost_no_query_and_another_process_write_is_heard(
+async def test_warm_reads_cost_no_query_and_writes_by_anyone_are_read_back(
     home: Path, postgres_url: str, statements: StatementCount
 ) -> None:
     reader = await open_service(home, PBA_TUNNEL_DATABASE_URL=postgres_url)
@@ -59,6 +59,9 @@ async def test_warm_reads_cost_no_query_and_another_process_write_is_heard(
             with anyio.fail_after(1):  # heard of within a second, then read once
                 while (await reader.current("greet"))[0].version != 2:
                     await anyio.sleep(0.01)
+
+            await reader.update("greet", greet_version("Mine"))  # its own write: read back at once, not stale
+            assert (await reader.current("greet"))[0].version == 3
             group.cancel_scope.cancel()
     finally:
         await reader.close()

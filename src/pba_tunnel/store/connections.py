@@ -50,6 +50,7 @@ class StoreBase:
         self.engine = engine
         self.dialect = dialect
         self.url = url
+        self.commits = 0  # write transactions this store committed
 
     async def close(self) -> None:
         """Release every connection."""
@@ -90,6 +91,7 @@ class StoreBase:
             await connection.execution_options(**self.dialect.write_options())
             async with connection.begin():
                 yield connection
+        self.commits += 1  # our own writes count at once, before any notification of them comes back
 
     async def generation(self) -> int:
         """The template generation: it changes with every template write by any process."""

@@ -98,10 +98,12 @@ class ChangeFollowing(StoreBase):
                 await engine.dispose()
 
     def data_version(self) -> int | None:
-        """The listener's counter while it listens (no query at all); else as the database dialect says."""
+        """While the listener listens, its counter plus our own commits (no query at all); else the dialect's."""
         listener = self._listener
         if listener is not None:
-            return listener.counter if listener.listening else None
+            # Both only grow, so the sum moves whenever either does: another process's write is heard of, and
+            # our own is known at once (a client reading right after its write must not get the old version).
+            return listener.counter + self.commits if listener.listening else None
         return super().data_version()
 
     def change_signal(self) -> anyio.Event | None:
