@@ -54,7 +54,7 @@ class StoreBase:
     async def upgrade(self) -> bool:
         """Apply pending migrations; True when one ran."""
         async with self._errors():
-            return await migrate.upgrade(self.engine, self.dialect.write_options())
+            return await migrate.upgrade(self.engine, self.dialect)
 
     @asynccontextmanager
     async def _errors(self) -> AsyncIterator[None]:
