@@ -86,6 +86,20 @@ class StoreBase:
             async with connection.begin():
                 yield connection
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction whose every query sees the same committed state (for copying a whole store)."""
+        async with self._errors(), self.engine.connect() as connection:
+            await connection.execution_options(**self.dialect.snapshot_options())
+            async with connection.begin():
+                yield connection
+
+    @asynccontextmanager
+    async def bulk_writer(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction for many statements: all of them commit, or none (for filling a whole store)."""
+        async with self._write_unshielded() as connection:
+            yield connection
+
     async def generation(self) -> int:
         """The template generation: it changes with every template write by any process."""
         value = await self.get_meta(GENERATION_KEY)

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
@@ -38,6 +38,12 @@ class Dialect(Protocol):
 
     async def lock_schema(self, connection: AsyncConnection) -> None:
         """In a write transaction: wait until no other process migrates the schema, and keep them out until commit."""
+
+    def snapshot_options(self) -> dict[str, Any]:
+        """Execution options for a transaction whose reads all see one snapshot."""
+
+    async def reset_ids(self, connection: AsyncConnection, table: Table) -> None:
+        """After rows were inserted with their ids: make the next generated id follow the largest."""
 
     def data_version(self) -> int | None:
         """A number that moves when another connection commits, read without a pool query; None if unknown."""
@@ -91,6 +97,12 @@ class SqliteDialect:
     async def lock_schema(self, connection: AsyncConnection) -> None:
         """Nothing more: BEGIN IMMEDIATE already keeps every other writer out."""
 
+    def snapshot_options(self) -> dict[str, Any]:
+        return {}  # in WAL mode a read transaction sees one snapshot from its first read
+
+    async def reset_ids(self, connection: AsyncConnection, table: Table) -> None:
+        """Nothing: SQLite's next rowid follows the largest by itself."""
+
     def data_version(self) -> int | None:
         # PRAGMA data_version (documented, every platform) moves whenever any other connection, of this process
         # or another, commits to the file. It only means something on one connection, so one is kept for it
@@ -135,6 +147,12 @@ class GenericDialect:
     async def lock_schema(self, connection: AsyncConnection) -> None:
         """Nothing: migrations are transactional and the loser of a race fails on the version row."""
 
+    def snapshot_options(self) -> dict[str, Any]:
+        return {"isolation_level": "REPEATABLE READ"}
+
+    async def reset_ids(self, connection: AsyncConnection, table: Table) -> None:
+        """Nothing known in general."""
+
     def data_version(self) -> int | None:
         return None  # every check asks the database
 
@@ -151,6 +169,18 @@ class PostgresDialect(GenericDialect):
     async def lock_schema(self, connection: AsyncConnection) -> None:
         """Take the migration lock until the transaction ends (a second instance waits, then sees the new schema)."""
         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+    async def reset_ids(self, connection: AsyncConnection, table: Table) -> None:
+        """Move the id sequence of ``table`` (when it has one) past its largest id."""
+        if "id" not in table.c:
+            return
+        await connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence(:table, 'id'), coalesce(max(id), 0) + 1, false) "
+                f"FROM {table.name}"
+            ),
+            {"table": table.name},
+        )
 
 
 def dialect_for(url: str, sqlite_file: str | None = None) -> Dialect:
