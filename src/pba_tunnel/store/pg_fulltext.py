@@ -111,8 +111,19 @@ _RANK = f"to_tsquery('{CONFIG}', :rank)"
 _HEADLINE_OPTIONS = (
     f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=20, MinWords=8, MaxFragments=1, FragmentDelimiter=…"
 )
-_MATCHED = ", ".join(f"to_tsvector('{CONFIG}', {expression}) @@ {_ANY}" for expression in _FIELDS.values())
-_SNIPPET = f"ts_headline('{CONFIG}', t.description || E'\\n' || {_FIELDS['body']}, {_ANY}, :options)"
+# Fields a query word is in: the short ones parsed again, the body (the only class D field) read from the index.
+_MATCHED = ", ".join(
+    f"ts_filter(d.document, '{{d}}') @@ {_ANY}"
+    if name == "body"
+    else f"to_tsvector('{CONFIG}', {expression}) @@ {_ANY}"
+    for name, expression in _FIELDS.items()
+)
+# The description around the match when it matches, else the body's best passage.
+_SNIPPET = (
+    f"CASE WHEN to_tsvector('{CONFIG}', t.description) @@ {_ANY} "
+    f"THEN ts_headline('{CONFIG}', t.description, {_ANY}, :options) "
+    f"ELSE ts_headline('{CONFIG}', {_FIELDS['body']}, {_ANY}, :options) END"
+)
 TRIGRAM_THRESHOLD = 0.3  # loose: search rescoring word by word decides what is similar enough
 
 
@@ -164,7 +175,7 @@ class PostgresFullText:
             f"SELECT best.template_id, best.score, {_SNIPPET}, {_MATCHED} FROM "
             f"(SELECT s.template_id, ts_rank('{RANK_WEIGHTS}', s.document, {_RANK}) AS score FROM {TABLE} AS s "
             f"WHERE {' AND '.join(clauses)} ORDER BY score DESC, s.template_id LIMIT :limit) AS best "
-            "JOIN templates AS t ON t.id = best.template_id "
+            f"JOIN templates AS t ON t.id = best.template_id JOIN {TABLE} AS d ON d.template_id = best.template_id "
             "JOIN template_versions AS v ON v.template_id = t.id AND v.version = t.current_version "
             "ORDER BY best.score DESC, best.template_id"
         )
