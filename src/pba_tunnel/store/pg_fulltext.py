@@ -49,15 +49,25 @@ _FIELDS = {
     "THEN substr(v.source, strpos(substr(v.source, 5), E'\\n---') + 9) ELSE v.source END",
 }
 assert tuple(_FIELDS) == COLUMNS
-_DOCUMENT = " || ".join(
-    f"setweight(to_tsvector('{CONFIG}', {expression}), '{FIELD_CLASS[name]}')" for name, expression in _FIELDS.items()
+_HEADER = " || ".join(
+    f"setweight(to_tsvector('{CONFIG}', {expression}), '{FIELD_CLASS[name]}')"
+    for name, expression in _FIELDS.items()
+    if name != "body"
 )
+_BODY = f"setweight(to_tsvector('{CONFIG}', {_FIELDS['body']}), '{FIELD_CLASS['body']}')"
 _LABEL = f"lower({_FIELDS['name']} || ' ' || {_FIELDS['title']})"
 _LIVE = (
     "FROM templates AS t JOIN template_versions AS v ON v.template_id = t.id AND v.version = t.current_version "
     "WHERE t.kind = 'prompt' AND t.deleted_at IS NULL AND NOT t.internal"
 )
-_FILL = f"INSERT INTO {TABLE} (template_id, document, label) SELECT t.id, {_DOCUMENT}, {_LABEL} {_LIVE}"
+
+
+def _fill(condition: str = "") -> str:
+    return (
+        f"INSERT INTO {TABLE} (template_id, header, document, label) SELECT id, header, header || body, label "
+        f"FROM (SELECT t.id, {_HEADER} AS header, {_BODY} AS body, {_LABEL} AS label {_LIVE}{condition}) AS fields"
+    )
+
 
 # The schema, created by migration 0005 (PostgreSQL only).
 SCHEMA = [
@@ -66,14 +76,17 @@ SCHEMA = [
     f"CREATE TEXT SEARCH CONFIGURATION {CONFIG} (COPY = english)",
     f"ALTER TEXT SEARCH CONFIGURATION {CONFIG} ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, "
     "hword, hword_part WITH pba_english_stem",
+    # header: every field but the body, small, ranked for every match; document: all of them, matched through
+    # its index and ranked for the best few only, so it is kept uncompressed and out of line.
     f"CREATE TABLE {TABLE} (template_id integer PRIMARY KEY REFERENCES templates (id) ON DELETE CASCADE, "
-    "document tsvector NOT NULL, label text NOT NULL)",
+    "header tsvector NOT NULL, document tsvector NOT NULL, label text NOT NULL)",
+    f"ALTER TABLE {TABLE} ALTER COLUMN document SET STORAGE EXTERNAL",
     f"CREATE INDEX ix_{TABLE}_document ON {TABLE} USING gin (document)",
     f"CREATE INDEX ix_{TABLE}_label ON {TABLE} USING gin (label gin_trgm_ops)",
     f"""CREATE FUNCTION pba_search_refresh(tid integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM {TABLE} WHERE template_id = tid;
-    {_FILL} AND t.id = tid;
+    {_fill(" AND t.id = tid")};
 END $$""",
     """CREATE FUNCTION pba_search_on_template() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -92,7 +105,7 @@ END $$""",
     "FOR EACH ROW EXECUTE FUNCTION pba_search_on_template()",
     "CREATE TRIGGER template_search_on_version AFTER INSERT ON template_versions "
     "FOR EACH ROW EXECUTE FUNCTION pba_search_on_version()",
-    _FILL,
+    _fill(),
 ]
 DROP = [
     "DROP TRIGGER IF EXISTS template_search_on_version ON template_versions",
@@ -124,6 +137,10 @@ _SNIPPET = (
     f"THEN ts_headline('{CONFIG}', t.description, {_ANY}, :options) "
     f"ELSE ts_headline('{CONFIG}', {_FIELDS['body']}, {_ANY}, :options) END"
 )
+# Matches ranked on their header first; the best RANK_POOL of them are ranked on every field. Name, title,
+# tags and description outweigh the body, so the best hits are among them, and a common word costs no more
+# than reading its matches' headers.
+RANK_POOL = 200
 TRIGRAM_THRESHOLD = 0.3  # loose: search rescoring word by word decides what is similar enough
 
 
@@ -139,7 +156,7 @@ class PostgresFullText:
     async def rebuild(self, connection: AsyncConnection) -> int:
         """Empty the index and refill it from every live prompt, in one statement."""
         await connection.execute(text(f"DELETE FROM {TABLE}"))
-        await connection.execute(text(_FILL))
+        await connection.execute(text(_fill()))
         return int((await connection.execute(text(f"SELECT count(*) FROM {TABLE}"))).scalar_one())
 
     async def ranked(
@@ -170,12 +187,17 @@ class PostgresFullText:
         for index, tag in enumerate(tags):
             clauses.append(f"s.template_id IN (SELECT template_id FROM template_tags WHERE tag = :t{index})")
             params[f"t{index}"] = tag
-        # Rank every match, then build snippets and matched fields for the best rows only.
+        # Rank every match by its header, the best of those by everything, then build snippets and matched
+        # fields for the best rows only.
+        params["pool"] = max(RANK_POOL, limit)
         query = text(
             f"SELECT best.template_id, best.score, {_SNIPPET}, {_MATCHED} FROM "
-            f"(SELECT s.template_id, ts_rank('{RANK_WEIGHTS}', s.document, {_RANK}) AS score FROM {TABLE} AS s "
-            f"WHERE {' AND '.join(clauses)} ORDER BY score DESC, s.template_id LIMIT :limit) AS best "
-            f"JOIN templates AS t ON t.id = best.template_id JOIN {TABLE} AS d ON d.template_id = best.template_id "
+            f"(SELECT c.template_id, ts_rank('{RANK_WEIGHTS}', f.document, {_RANK}) AS score FROM "
+            f"(SELECT s.template_id FROM {TABLE} AS s WHERE {' AND '.join(clauses)} "
+            f"ORDER BY ts_rank('{RANK_WEIGHTS}', s.header, {_RANK}) DESC, s.template_id LIMIT :pool) AS c "
+            f"JOIN {TABLE} AS f ON f.template_id = c.template_id ORDER BY score DESC, c.template_id LIMIT :limit) "
+            f"AS best JOIN templates AS t ON t.id = best.template_id "
+            f"JOIN {TABLE} AS d ON d.template_id = best.template_id "
             "JOIN template_versions AS v ON v.template_id = t.id AND v.version = t.current_version "
             "ORDER BY best.score DESC, best.template_id"
         )
