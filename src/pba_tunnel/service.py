@@ -30,6 +30,7 @@ from .store.records import Kind
 if TYPE_CHECKING:
     from .search.engine import Searcher
     from .search.models import SearchResult
+from .templates.facts import facts_json, parsed_from_facts
 from .templates.parsing import check_source_size, content_hash, parse_template
 from .templates.spec import ParsedTemplate
 from .templates.variables import PartialLookup, parse_body
@@ -69,6 +70,7 @@ def template_write(parsed: ParsedTemplate) -> TemplateWrite:
         internal=spec.internal,
         source=parsed.source,
         content_hash=parsed.content_hash,
+        facts_json=facts_json(parsed),
     )
 
 
@@ -96,6 +98,8 @@ class TemplateService:
         self._changes = ChangeWatch(store, self._reload)
         self._reloads = 0
         self._renders = RenderLog(store, settings)
+        # Facts of versions stored before they were kept (name, version, JSON), written with the render events.
+        self._unfilled: list[tuple[str, int, str]] = []
         self._searcher: Searcher | None = None
 
     @classmethod
@@ -143,8 +147,8 @@ class TemplateService:
         entry = self._current.get(name)
         if entry is None:
             reloads = self._reloads
-            stored = prompt_only(await self._store.get(name))
-            entry = (stored, await self._parsed_version(stored))
+            stored, facts = await self._store.get_with_facts(name)
+            entry = (prompt_only(stored), await self._parsed_version(stored, facts))
             if len(self._current) >= _CACHE_LIMIT:
                 self._current.clear()
             if reloads == self._reloads:  # a reload while we read could make this row stale
@@ -168,8 +172,11 @@ class TemplateService:
         return await self._store.enhancement_events(name, limit=limit)
 
     async def flush_events(self) -> None:
-        """Write the render events gathered since the last flush (one transaction)."""
+        """Write the render events gathered since the last flush (one transaction), and parse facts found since."""
         await self._renders.flush()
+        unfilled, self._unfilled = self._unfilled, []
+        if unfilled:
+            await self._store.fill_facts(unfilled)
 
     # -- parsing -----------------------------------------------------------------------------------
 
@@ -198,15 +205,23 @@ class TemplateService:
         parse_body(source, path=path or name, line=1)
         return partial_write(name, source)
 
-    async def _parsed_version(self, stored: StoredTemplate) -> ParsedTemplate:
+    async def _parsed_version(self, stored: StoredTemplate, facts: str | None) -> ParsedTemplate:
+        """The parsed form of a stored version: from memory, else from its stored facts, else parsed."""
         parsed = self._parsed.get(stored.content_hash)
+        if parsed is not None:
+            return parsed
+        if facts is not None:
+            parsed = parsed_from_facts(stored.source, stored.content_hash, facts)
         if parsed is None:
             parsed = await self._parse_off_loop(
                 stored.source, default_name=stored.name, default_category=stored.category
             )
-            if len(self._parsed) >= _CACHE_LIMIT:
-                self._parsed.clear()
-            self._parsed[stored.content_hash] = parsed
+            found = facts_json(parsed) if stored.version == stored.current_version else None
+            if found is not None and len(self._unfilled) < _CACHE_LIMIT:
+                self._unfilled.append((stored.name, stored.version, found))
+        if len(self._parsed) >= _CACHE_LIMIT:
+            self._parsed.clear()
+        self._parsed[stored.content_hash] = parsed
         return parsed
 
     async def _parse_off_loop(
@@ -294,8 +309,9 @@ class TemplateService:
 
     async def rollback(self, name: str, version: int, *, origin: str = "cli") -> WriteResult:
         """Make an earlier version current again, as a new version (history keeps everything)."""
-        old = await self._store.get(name, version)
-        item = TemplateWrite(**{**template_write(await self._parsed_version(old)).model_dump(), "kind": old.kind})
+        old, facts = await self._store.get_with_facts(name, version)
+        parsed = await self._parsed_version(old, facts)
+        item = TemplateWrite(**{**template_write(parsed).model_dump(), "kind": old.kind})
         return await self.save(item, origin=origin, message=f"rollback to version {version}", allow_create=False)
 
     async def delete(self, name: str) -> bool:
@@ -405,8 +421,8 @@ class TemplateService:
         if version is None:
             stored, parsed = await self.current(name)
         else:
-            stored = prompt_only(await self._store.get(name, version))
-            parsed = await self._parsed_version(stored)
+            stored, facts = await self._store.get_with_facts(name, version)
+            parsed = await self._parsed_version(prompt_only(stored), facts)
         # Off the event loop: a render may take up to its time limit, and other clients must be answered meanwhile.
         result = await anyio.to_thread.run_sync(
             partial(self.renderer.render, parsed, arguments, version=stored.version)
