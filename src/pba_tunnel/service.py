@@ -11,9 +11,10 @@ import anyio
 
 from .changes import ChangeWatch
 from .config import Settings
-from .errors import InvalidTemplateError, NotFoundError
+from .errors import InvalidTemplateError, NotFoundError, PbaError
 from .rendering import Renderer, RenderResult
 from .store import (
+    BatchItem,
     EnhancementEvent,
     FullTextHit,
     Page,
@@ -257,6 +258,21 @@ class TemplateService:
         if item.kind == "partial" and result.changed:
             self._partials = {**self._partials, item.name: item.source}
         return result
+
+    async def save_batch(
+        self, items: Sequence[BatchItem], *, origin: str, restore_deleted: bool = False
+    ) -> list[WriteResult | PbaError]:
+        """Store many validated templates and partials in one transaction, each as ``save`` would; for each, its
+        result or the error that left it out (the bulk path of imports and store copies)."""
+        results = await self._store.write_batch(items, origin=origin, restore_deleted=restore_deleted)
+        saved = {
+            i.write.name: i.write.source
+            for i, r in zip(items, results, strict=True)
+            if i.write.kind == "partial" and isinstance(r, WriteResult) and r.changed
+        }
+        if saved:
+            self._partials = {**self._partials, **saved}
+        return results
 
     async def save_all(
         self, items: Sequence[TemplateWrite], *, origin: str, message: str | None = None, facts: Mapping[str, str]
