@@ -31,6 +31,7 @@ class TemplateFile:
     category: str | None
     alone: bool = False  # imported by itself: its folder is only a guess at its category
     root: Path | None = None  # the folder it was found in: it is read only if it resolves inside it
+    resolved_root: Path | None = None  # ``root`` resolved when the folder was listed (once, not once per file)
 
     @property
     def is_partial(self) -> bool:
@@ -67,7 +68,8 @@ def find_template_files(path: Path) -> list[TemplateFile]:
                 continue  # a linked folder inside, a dangling link, a socket named *.md
             relative = file.relative_to(path)
             folder = relative.parent.as_posix()
-            files.append(TemplateFile(file, relative.as_posix(), None if folder == "." else folder, root=path))
+            category = None if folder == "." else folder
+            files.append(TemplateFile(file, relative.as_posix(), category, root=path, resolved_root=root))
     files.sort(key=lambda f: (not f.is_partial, f.relative))
     return files
 
@@ -79,7 +81,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 def read_template_file(file: TemplateFile) -> str:
     """The text of ``file``; PbaError if it is a link leading outside its folder, unreadable or not UTF-8."""
-    if file.root is not None and not _inside(file.path, file.root.resolve()):
+    if file.root is not None and not _inside(file.path, file.resolved_root or file.root.resolve()):
         raise PbaError(f"a symbolic link leading outside {file.root}: not followed")
     try:
         return file.path.read_text(encoding="utf-8")

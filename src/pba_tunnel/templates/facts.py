@@ -9,6 +9,7 @@ parts. Only JSON that reads back to the very same spec is stored: a YAML date or
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,33 +24,34 @@ FACTS_VERSION = 1  # bump when the shape changes: older facts are then ignored a
 def facts_json(parsed: ParsedTemplate) -> str | None:
     """The facts of ``parsed`` as JSON, or None when its spec would not read back unchanged."""
     spec = parsed.spec.model_dump(exclude_defaults=True)
-    try:
-        text = json.dumps(
-            {
-                "v": FACTS_VERSION,
-                "spec": spec,
-                "partials": parsed.partials,
-                "variables": parsed.variables,
-                "warnings": parsed.warnings,
-            },
-            ensure_ascii=False,
-            allow_nan=False,
-            separators=(",", ":"),
-        )
-        again = TemplateSpec.model_validate(json.loads(text)["spec"])
-    except (TypeError, ValueError, ValidationError):  # a value JSON has no exact form for
+    if not _plain(spec):
         return None
-    return text if again == parsed.spec and _same_types(again.model_dump(), parsed.spec.model_dump()) else None
+    facts = {
+        "v": FACTS_VERSION,
+        "spec": spec,
+        "partials": parsed.partials,
+        "variables": parsed.variables,
+        "warnings": parsed.warnings,
+    }
+    return json.dumps(facts, ensure_ascii=False, separators=(",", ":"))
 
 
-def _same_types(left: Any, right: Any) -> bool:
-    """Equal values of the same types all the way down (``1 == 1.0 == True`` in Python, not in a template)."""
-    if type(left) is not type(right):
-        return False
-    if isinstance(left, dict):
-        return left.keys() == right.keys() and all(_same_types(left[k], right[k]) for k in left)
-    if isinstance(left, list | tuple):
-        return len(left) == len(right) and all(_same_types(a, b) for a, b in zip(left, right, strict=True))
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is made only of what JSON gives back exactly (and so validates to the same spec)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if not all(type(key) is str for key in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif type(item) is float:
+            if not math.isfinite(item):
+                return False
+        elif item is not None and type(item) not in (str, int, bool):
+            return False  # a date, a tuple, bytes: JSON would give back another type
     return True
 
 
