@@ -93,10 +93,9 @@ class BulkWrites(TemplateWrites):
         for entry in items:
             item = entry.write
             row = current.get(item.name)
-            if item.name in seen:
+            if item.name in seen:  # a second write of a name would need the first one's version
                 results.append(ConflictError(f"'{item.name}' appears twice in one batch"))
                 continue
-            seen.add(item.name)
             if row is None:
                 created.append(entry)
                 results.append(WriteResult(name=item.name, version=1, created=True))
@@ -113,6 +112,8 @@ class BulkWrites(TemplateWrites):
             else:
                 changed.append((entry, row))
                 results.append(WriteResult(name=item.name, version=row.version + 1, restored=row.deleted))
+            if isinstance(results[-1], WriteResult):
+                seen.add(item.name)
         if not (created or changed or restored):
             return results
 
