@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -11,7 +12,7 @@ import anyio
 
 from .changes import ChangeWatch
 from .config import Settings
-from .errors import InvalidTemplateError, NotFoundError, PbaError
+from .errors import InvalidTemplateError, NotFoundError, PbaError, StoreError
 from .rendering import Renderer, RenderResult
 from .store import (
     BatchItem,
@@ -177,7 +178,8 @@ class TemplateService:
         await self._renders.flush()
         unfilled, self._unfilled = self._unfilled, []
         if unfilled:
-            await self._store.fill_facts(unfilled)
+            with contextlib.suppress(StoreError):  # only a saving for the next first read: never worth a failure
+                await self._store.fill_facts(unfilled)
 
     # -- parsing -----------------------------------------------------------------------------------
 
