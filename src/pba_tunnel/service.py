@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -11,9 +12,10 @@ import anyio
 
 from .changes import ChangeWatch
 from .config import Settings
-from .errors import InvalidTemplateError, NotFoundError
+from .errors import InvalidTemplateError, NotFoundError, PbaError, StoreError
 from .rendering import Renderer, RenderResult
 from .store import (
+    BatchItem,
     EnhancementEvent,
     FullTextHit,
     Page,
@@ -33,6 +35,7 @@ from .store.records import Kind
 if TYPE_CHECKING:
     from .search.engine import Searcher
     from .search.models import SearchResult
+from .templates.facts import facts_json, parsed_from_facts
 from .templates.parsing import check_source_size, content_hash, parse_template
 from .templates.spec import ParsedTemplate
 from .templates.variables import PartialLookup, parse_body
@@ -72,6 +75,7 @@ def template_write(parsed: ParsedTemplate) -> TemplateWrite:
         internal=spec.internal,
         source=parsed.source,
         content_hash=parsed.content_hash,
+        facts_json=facts_json(parsed),
     )
 
 
@@ -99,6 +103,8 @@ class TemplateService:
         self._changes = ChangeWatch(store, self._reload)
         self._reloads = 0
         self._renders = RenderLog(store, settings)
+        # Facts of versions stored before they were kept (name, version, JSON), written with the render events.
+        self._unfilled: list[tuple[str, int, str]] = []
         self._searcher: Searcher | None = None
 
     @classmethod
@@ -165,8 +171,8 @@ class TemplateService:
         entry = self._current.get(name)
         if entry is None:
             reloads = self._reloads
-            stored = prompt_only(await self._store.get(name))
-            entry = (stored, await self._parsed_version(stored))
+            stored, facts = await self._store.get_with_facts(name)
+            entry = (prompt_only(stored), await self._parsed_version(stored, facts))
             if len(self._current) >= _CACHE_LIMIT:
                 self._current.clear()
             if reloads == self._reloads:  # a reload while we read could make this row stale
@@ -190,8 +196,12 @@ class TemplateService:
         return await self._store.enhancement_events(name, limit=limit)
 
     async def flush_events(self) -> None:
-        """Write the render events gathered since the last flush (one transaction)."""
+        """Write the render events gathered since the last flush (one transaction), and parse facts found since."""
         await self._renders.flush()
+        unfilled, self._unfilled = self._unfilled, []
+        if unfilled:
+            with contextlib.suppress(StoreError):  # only a saving for the next first read: never worth a failure
+                await self._store.fill_facts(unfilled)
 
     # -- parsing -----------------------------------------------------------------------------------
 
@@ -220,15 +230,23 @@ class TemplateService:
         parse_body(source, path=path or name, line=1)
         return partial_write(name, source)
 
-    async def _parsed_version(self, stored: StoredTemplate) -> ParsedTemplate:
+    async def _parsed_version(self, stored: StoredTemplate, facts: str | None) -> ParsedTemplate:
+        """The parsed form of a stored version: from memory, else from its stored facts, else parsed."""
         parsed = self._parsed.get(stored.content_hash)
+        if parsed is not None:
+            return parsed
+        if facts is not None:
+            parsed = parsed_from_facts(stored.source, stored.content_hash, facts)
         if parsed is None:
             parsed = await self._parse_off_loop(
                 stored.source, default_name=stored.name, default_category=stored.category
             )
-            if len(self._parsed) >= _CACHE_LIMIT:
-                self._parsed.clear()
-            self._parsed[stored.content_hash] = parsed
+            found = facts_json(parsed) if stored.version == stored.current_version else None
+            if found is not None and len(self._unfilled) < _CACHE_LIMIT:
+                self._unfilled.append((stored.name, stored.version, found))
+        if len(self._parsed) >= _CACHE_LIMIT:
+            self._parsed.clear()
+        self._parsed[stored.content_hash] = parsed
         return parsed
 
     async def _parse_off_loop(
@@ -264,6 +282,21 @@ class TemplateService:
         if item.kind == "partial" and result.changed:
             self._partials = {**self._partials, item.name: item.source}
         return result
+
+    async def save_batch(
+        self, items: Sequence[BatchItem], *, origin: str, restore_deleted: bool = False
+    ) -> list[WriteResult | PbaError]:
+        """Store many validated templates and partials in one transaction, each as ``save`` would; for each, its
+        result or the error that left it out (the bulk path of imports and store copies)."""
+        results = await self._store.write_batch(items, origin=origin, restore_deleted=restore_deleted)
+        saved = {
+            i.write.name: i.write.source
+            for i, r in zip(items, results, strict=True)
+            if i.write.kind == "partial" and isinstance(r, WriteResult) and r.changed
+        }
+        if saved:
+            self._partials = {**self._partials, **saved}
+        return results
 
     async def save_all(
         self, items: Sequence[TemplateWrite], *, origin: str, message: str | None = None, facts: Mapping[str, str]
@@ -316,8 +349,9 @@ class TemplateService:
 
     async def rollback(self, name: str, version: int, *, origin: str = "cli") -> WriteResult:
         """Make an earlier version current again, as a new version (history keeps everything)."""
-        old = await self._store.get(name, version)
-        item = TemplateWrite(**{**template_write(await self._parsed_version(old)).model_dump(), "kind": old.kind})
+        old, facts = await self._store.get_with_facts(name, version)
+        parsed = await self._parsed_version(old, facts)
+        item = TemplateWrite(**{**template_write(parsed).model_dump(), "kind": old.kind})
         return await self.save(item, origin=origin, message=f"rollback to version {version}", allow_create=False)
 
     async def delete(self, name: str) -> bool:
@@ -432,8 +466,8 @@ class TemplateService:
         if version is None:
             stored, parsed = await self.current(name)
         else:
-            stored = prompt_only(await self._store.get(name, version))
-            parsed = await self._parsed_version(stored)
+            stored, facts = await self._store.get_with_facts(name, version)
+            parsed = await self._parsed_version(prompt_only(stored), facts)
         # Off the event loop: a render may take up to its time limit, and other clients must be answered meanwhile.
         result = await anyio.to_thread.run_sync(
             partial(self.renderer.render, parsed, arguments, version=stored.version)

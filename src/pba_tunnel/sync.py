@@ -11,10 +11,10 @@ from pathlib import Path
 from .errors import NotFoundError, PbaError
 from .importers import ImportFormat, detect_format
 from .importers.loader import import_prompts_chat
-from .importers.report import ImportReport, Progress
+from .importers.report import IMPORT_BATCH, ImportReport, Progress, record
 from .paging import iter_templates
 from .service import TemplateService, template_write
-from .store import TemplateWrite
+from .store import BatchItem, TemplateWrite
 from .templates.partials import PARTIALS_PREFIX
 from .templates.variables import PartialLookup
 
@@ -31,6 +31,7 @@ class TemplateFile:
     category: str | None
     alone: bool = False  # imported by itself: its folder is only a guess at its category
     root: Path | None = None  # the folder it was found in: it is read only if it resolves inside it
+    resolved_root: Path | None = None  # ``root`` resolved when the folder was listed (once, not once per file)
 
     @property
     def is_partial(self) -> bool:
@@ -67,7 +68,8 @@ def find_template_files(path: Path) -> list[TemplateFile]:
                 continue  # a linked folder inside, a dangling link, a socket named *.md
             relative = file.relative_to(path)
             folder = relative.parent.as_posix()
-            files.append(TemplateFile(file, relative.as_posix(), None if folder == "." else folder, root=path))
+            category = None if folder == "." else folder
+            files.append(TemplateFile(file, relative.as_posix(), category, root=path, resolved_root=root))
     files.sort(key=lambda f: (not f.is_partial, f.relative))
     return files
 
@@ -79,7 +81,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 def read_template_file(file: TemplateFile) -> str:
     """The text of ``file``; PbaError if it is a link leading outside its folder, unreadable or not UTF-8."""
-    if file.root is not None and not _inside(file.path, file.root.resolve()):
+    if file.root is not None and not _inside(file.path, file.resolved_root or file.root.resolve()):
         raise PbaError(f"a symbolic link leading outside {file.root}: not followed")
     try:
         return file.path.read_text(encoding="utf-8")
@@ -97,16 +99,28 @@ async def import_path(
     progress: Progress | None = None,
     file_format: ImportFormat | None = None,
 ) -> ImportReport:
-    """Import every template under ``path``; each file is its own transaction; bad files are skipped.
+    """Import every template under ``path``, in transactions of ``IMPORT_BATCH`` files; bad files are skipped.
 
-    ``file_format`` None detects it (:func:`detect_format`): a prompts.chat CSV is imported row by row.
+    A file that does not validate, or whose write the store refuses, is reported and left out; the others of
+    its batch are written. ``file_format`` None detects it (:func:`detect_format`): a prompts.chat CSV is
+    imported row by row.
     """
     if (file_format or detect_format(path)) == "prompts-chat":
         return await import_prompts_chat(service, path, origin=origin, progress=progress)
     report = ImportReport()
     files = find_template_files(path)
     seen: dict[str, str] = {}
+    batch: list[tuple[TemplateFile, BatchItem]] = []
+
+    async def flush() -> None:
+        results = await service.save_batch([item for _, item in batch], origin=origin, restore_deleted=True)
+        for (file, _), result in zip(batch, results, strict=True):
+            record(report, str(file.path), result)
+        batch.clear()
+
     for done, file in enumerate(files, start=1):
+        if batch and batch[-1][0].is_partial and not file.is_partial:
+            await flush()  # templates are validated against the partials: store those first
         try:
             item = prepare_file(service, file, file.category)
             if file.alone:
@@ -118,16 +132,16 @@ async def import_path(
             if item.name in seen:
                 raise PbaError(f"the name '{item.name}' is already used by {seen[item.name]} in this import")
             seen[item.name] = file.relative
-            result = await service.save(
-                item, origin=origin, message=f"imported from {file.relative}", restore_deleted=True
-            )
         except PbaError as exc:
             report.failed.append((str(file.path), exc.message))
         else:
-            bucket = report.added if result.created else report.updated if result.changed else report.unchanged
-            bucket.append(result.name)
+            batch.append((file, BatchItem(item, f"imported from {file.relative}")))
+            if len(batch) >= IMPORT_BATCH:
+                await flush()
         if progress is not None:
             progress(done, len(files))
+    if batch:
+        await flush()
     return report
 
 

@@ -9,6 +9,7 @@ from .pg_search_suite import run_pg_search
 from .report import Figure, figures_json, format_report
 from .search_suite import run_search
 from .stdio_suite import run_stdio
+from .store_suite import run_store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,9 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--suite",
-        choices=["all", "stdio", "search", "pg-search"],
+        choices=["all", "stdio", "search", "store", "pg-search"],
         default="all",
-        help="default: all (stdio and search); pg-search starts a throwaway PostgreSQL server",
+        help="default: all (stdio, search and store); pg-search starts a throwaway PostgreSQL server",
     )
     parser.add_argument("--pg-url", default=None, help="pg-search: a PostgreSQL database to fill instead")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
@@ -30,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-templates", type=int, default=100_000, help="store for prompts/list (100000)")
     parser.add_argument("--cold-starts", type=int, default=7, help="cold starts of each server (7)")
     parser.add_argument("--search-templates", type=int, default=100_000, help="search corpus (100000)")
+    parser.add_argument("--import-templates", type=int, default=10_000, help="files per import, first gets (10000)")
+    parser.add_argument("--import-large", type=int, default=100_000, help="files of the large import (100000; 0: none)")
     return parser
 
 
@@ -44,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             1,
             2000,
         )
+        args.import_templates, args.import_large = 300, 0
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -68,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         figures += run_pg_search(
             templates=args.search_templates, repeats=20 if args.quick else 100, log=log, url=args.pg_url
         )
+    if args.suite in ("all", "store"):
+        calls = min(args.calls, 1000)
+        figures += run_store(templates=args.import_templates, large=args.import_large, calls=calls, log=log)
     print(figures_json(figures) if args.json else format_report(figures))
     return 0
 

@@ -25,17 +25,46 @@ TEMPLATE_URI = "template://"
 MAX_COMPLETIONS = 100
 
 
-def prompt_from_row(row: PromptRow) -> types.Prompt:
-    """A template as ``prompts/list`` shows it: arguments with description and required flag as declared."""
-    arguments = [
-        types.PromptArgument(
-            name=a["name"],
-            description=a["description"],
-            required=a["required"] if a.get("required") is not None else a.get("default") is None,
-        )
-        for a in json.loads(row.arguments_json)
-    ]
-    return types.Prompt(name=row.name, title=row.title or None, description=row.description, arguments=arguments)
+class PromptModels:
+    """``prompts/list`` entries built from store rows, remembered: building the models is most of a page's cost.
+
+    A row is a plain tuple of what the entry shows, so an entry is reused only while its row is the same;
+    argument lists are shared by every template that declares the same arguments.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._prompts: dict[PromptRow, types.Prompt] = {}
+        self._arguments: dict[str, list[types.PromptArgument]] = {}
+
+    def prompt(self, row: PromptRow) -> types.Prompt:
+        """A template as ``prompts/list`` shows it: arguments with description and required flag as declared."""
+        prompt = self._prompts.get(row)
+        if prompt is None:
+            if len(self._prompts) >= self._limit:
+                self._prompts.clear()
+            prompt = self._prompts[row] = types.Prompt(
+                name=row.name,
+                title=row.title or None,
+                description=row.description,
+                arguments=self._argument_list(row.arguments_json),
+            )
+        return prompt
+
+    def _argument_list(self, arguments_json: str) -> list[types.PromptArgument]:
+        arguments = self._arguments.get(arguments_json)
+        if arguments is None:
+            if len(self._arguments) >= self._limit:
+                self._arguments.clear()
+            arguments = self._arguments[arguments_json] = [
+                types.PromptArgument(
+                    name=a["name"],
+                    description=a["description"],
+                    required=a["required"] if a.get("required") is not None else a.get("default") is None,
+                )
+                for a in json.loads(arguments_json)
+            ]
+        return arguments
 
 
 def prompt_messages(result: RenderResult) -> list[types.PromptMessage]:
@@ -89,13 +118,15 @@ class Handlers:
     def __init__(self, slot: ServiceSlot, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
         self.slot = slot
         self.page_size = page_size
+        self._prompt_models = PromptModels()
 
     async def list_prompts(self, cursor: str | None) -> types.ListPromptsResult:
         try:
             rows, next_cursor = await (await self.slot.get()).prompt_rows(cursor=cursor, limit=self.page_size)
         except PbaError as exc:
             raise protocol_error(exc) from None
-        return types.ListPromptsResult(prompts=[prompt_from_row(row) for row in rows], next_cursor=next_cursor)
+        prompts = [self._prompt_models.prompt(row) for row in rows]
+        return types.ListPromptsResult(prompts=prompts, next_cursor=next_cursor)
 
     async def get_prompt(self, name: str, arguments: dict[str, str] | None, *, client: str) -> types.GetPromptResult:
         try:

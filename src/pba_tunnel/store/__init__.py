@@ -1,5 +1,6 @@
 """The versioned template store (SQLModel over SQLite by default, any SQLAlchemy async URL)."""
 
+from .bulk import BatchItem
 from .records import (
     EnhancementEvent,
     Page,
@@ -13,6 +14,7 @@ from .records import (
 from .store import FullTextHit, PromptRow, Store
 
 __all__ = [
+    "BatchItem",
     "EnhancementEvent",
     "FullTextHit",
     "Page",

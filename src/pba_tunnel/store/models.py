@@ -54,6 +54,9 @@ class VersionRow(SQLModel, table=True):
     message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     origin: str = Field(max_length=32)  # cli, import, seed, mcp, rollback, enhance, ...
     created_at: datetime = _timestamp()
+    # What validating the source found (templates/facts.py), so a first read need not parse it again;
+    # NULL for partials, for versions written before it existed (filled on first read) and for odd values.
+    facts_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class TagRow(SQLModel, table=True):

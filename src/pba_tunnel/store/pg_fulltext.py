@@ -153,6 +153,12 @@ class PostgresFullText:
     async def remove(self, connection: AsyncConnection, template_id: int) -> None:
         """Nothing to do: the triggers dropped the deleted template."""
 
+    async def index_many(self, connection: AsyncConnection, template_ids: Sequence[int]) -> None:
+        """Nothing to do: the triggers indexed each row as it was written."""
+
+    async def remove_many(self, connection: AsyncConnection, template_ids: Sequence[int]) -> None:
+        """Nothing to do: the triggers dropped each row as it changed."""
+
     async def rebuild(self, connection: AsyncConnection) -> int:
         """Empty the index and refill it from every live prompt, in one statement."""
         await connection.execute(text(f"DELETE FROM {TABLE}"))

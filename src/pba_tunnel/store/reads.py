@@ -21,6 +21,12 @@ class TemplateReads(StoreBase):
 
     async def get(self, name: str, version: int | None = None, *, include_deleted: bool = False) -> StoredTemplate:
         """The current version of ``name`` (or ``version``); NotFoundError names what is missing."""
+        return (await self.get_with_facts(name, version, include_deleted=include_deleted))[0]
+
+    async def get_with_facts(
+        self, name: str, version: int | None = None, *, include_deleted: bool = False
+    ) -> tuple[StoredTemplate, str | None]:
+        """``get``, with what validation found when the version was written (None: not known, parse it)."""
         query = (
             select(
                 _T,
@@ -30,7 +36,7 @@ class TemplateReads(StoreBase):
                 _V.c.message,
                 _V.c.origin,
                 _V.c.created_at.label("v_created_at"),
-                _V.c.category.label("v_category"),
+                _V.c.facts_json.label("v_facts_json"),
             )
             .join(_V, _V.c.template_id == _T.c.id)
             .where(_T.c.name == name)
@@ -43,7 +49,7 @@ class TemplateReads(StoreBase):
         assert row is not None
         if row["deleted_at"] is not None and not include_deleted:
             raise NotFoundError(f"template '{name}' is deleted", name=name, deleted=True)
-        return stored_from_row(row, row["v_version"])
+        return stored_from_row(row, row["v_version"]), row["v_facts_json"]
 
     async def _raise_missing(self, connection: AsyncConnection, name: str, version: int | None) -> None:
         current = (await connection.execute(select(_T.c.current_version).where(_T.c.name == name))).first()

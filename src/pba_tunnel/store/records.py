@@ -94,6 +94,7 @@ class TemplateWrite(BaseModel):
     internal: bool = False
     source: str
     content_hash: str
+    facts_json: str | None = None  # what validation found (templates/facts.py), kept with the version
 
 
 class EnhancementEvent(BaseModel):

@@ -8,6 +8,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ..errors import StoreError
+from .bulk import BulkWrites
 from .dialects import Dialect, dialect_for
 from .events import EventLog
 from .following import ChangeFollowing, ServerDatabaseOptions, engine_options
@@ -15,12 +16,11 @@ from .opening import check_sqlite_file, sqlite_file
 from .reads import TemplateReads
 from .searching import SearchReads
 from .tables import FullTextHit, PromptRow
-from .writes import TemplateWrites
 
 __all__ = ["FullTextHit", "PromptRow", "Store"]
 
 
-class Store(TemplateReads, TemplateWrites, SearchReads, EventLog, ChangeFollowing):
+class Store(TemplateReads, BulkWrites, SearchReads, EventLog, ChangeFollowing):
     """Async access to the templates of one database."""
 
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
@@ -140,6 +140,7 @@ class TemplateWrites(StoreBase):
             return WriteResult(name=item.name, version=current, changed=False, restored=deleted)
 
         new_version = current + 1
+        await self._unindex(connection, row["id"])  # while the index can still read what it holds
         await self._insert_version(connection, row["id"], new_version, item, origin, message, now)
         changed = await connection.execute(
             update(_T)
@@ -171,6 +172,7 @@ class TemplateWrites(StoreBase):
                     source=item.source,
                     category=item.category,
                     content_hash=item.content_hash,
+                    facts_json=item.facts_json,
                     message=message,
                     origin=origin,
                     created_at=now,
@@ -183,11 +185,26 @@ class TemplateWrites(StoreBase):
         if self.dialect.fulltext is not None:
             await self.dialect.fulltext.index(connection, template_id)
 
+    async def _unindex(self, connection: AsyncConnection, template_id: int) -> None:
+        if self.dialect.fulltext is not None:
+            await self.dialect.fulltext.remove(connection, template_id)
+
     async def _set_tags(self, connection: AsyncConnection, template_id: int, tags: list[str]) -> None:
         await connection.execute(delete(TagRow).where(col(TagRow.template_id) == template_id))
         unique = sorted(set(tags))
         if unique:
             await connection.execute(insert(TagRow), [{"template_id": template_id, "tag": t} for t in unique])
+
+    async def fill_facts(self, facts: Sequence[tuple[str, int, str]]) -> None:
+        """Keep what parsing found for versions stored without it: (name, version, facts JSON), one transaction."""
+        ids = select(_T.c.id).where(_T.c.name == bindparam("f_name")).scalar_subquery()
+        statement = (
+            update(_V)
+            .where(_V.c.template_id == ids, _V.c.version == bindparam("f_version"), _V.c.facts_json.is_(None))
+            .values(facts_json=bindparam("f_facts"))
+        )
+        async with self._write() as connection:
+            await connection.execute(statement, [{"f_name": n, "f_version": v, "f_facts": f} for n, v, f in facts])
 
     async def set_deleted(self, name: str, deleted: bool) -> bool:
         """Soft-delete or restore ``name``; False when it already was in that state."""
@@ -201,13 +218,12 @@ class TemplateWrites(StoreBase):
                 raise NotFoundError(f"no template named '{name}'", name=name)
             if (row.deleted_at is not None) == deleted:
                 return False
+            if deleted:
+                await self._unindex(connection, row.id)
             await connection.execute(
                 update_row(_T, row.id, deleted_at=utcnow() if deleted else None, updated_at=utcnow())
             )
-            if self.dialect.fulltext is not None:
-                if deleted:
-                    await self.dialect.fulltext.remove(connection, row.id)
-                else:
-                    await self._index(connection, row.id)
+            if not deleted:
+                await self._index(connection, row.id)
             await bump_generation(connection)
             return True
