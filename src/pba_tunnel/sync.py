@@ -119,8 +119,8 @@ async def import_path(
                 raise PbaError(f"the name '{item.name}' is already used by {seen[item.name]} in this import")
             seen[item.name] = file.relative
             result = await service.save(
-                item, origin=origin, message=f"imported from {file.relative}", restore_deleted=True
-            )
+                item, origin=origin, author="cli", message=f"imported from {file.relative}", restore_deleted=True
+            )  # imports run from the command line
         except PbaError as exc:
             report.failed.append((str(file.path), exc.message))
         else:

@@ -86,6 +86,19 @@ def path() -> None:
     show_default=True,
     help="auto: on Unix, read stdin pipes on the event loop; portable: the MCP SDK's thread-based transport.",
 )
+@click.option(
+    "--label",
+    default=None,
+    metavar="LABEL",
+    help="Clients see each template's LABEL version (e.g. production); templates without it are hidden. Over HTTP "
+    "/mcp/LABEL chooses a label per client.",
+)
+@click.option(
+    "--fallback",
+    type=click.Choice(["latest"]),
+    default=None,
+    help="latest: a template without the label is shown at its newest version instead of hidden.",
+)
 def serve(
     transport: str,
     host: str,
@@ -94,6 +107,8 @@ def serve(
     auth_token: str | None,
     watch: tuple[Path, ...],
     stdio_transport: str,
+    label: str | None,
+    fallback: str | None,
 ) -> None:
     """Serve the templates over MCP (stdio by default)."""
     from ..server.serve import serve_forever
@@ -112,6 +127,8 @@ def serve(
                 token=settings.auth_token if auth_token is None else auth_token,
                 watch=watch,
                 stdio_transport="portable" if stdio_transport == "portable" else "auto",
+                label=label,
+                fallback_latest=fallback == "latest",
             )
         )
     except PbaError as exc:

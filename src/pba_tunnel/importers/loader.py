@@ -81,8 +81,8 @@ async def _save(service: TemplateService, existing: _Existing, source: str, orig
     # A name that was free at the start must still be free: never overwrite a template created meanwhile.
     known = live is not None or name in existing.others
     return await service.save(
-        template_write(parsed), origin=origin, message=MESSAGE, allow_update=known, restore_deleted=True
-    )
+        template_write(parsed), origin=origin, author="cli", message=MESSAGE, allow_update=known, restore_deleted=True
+    )  # imports run from the command line
 
 
 def _parse(service: TemplateService, source: str) -> ParsedTemplate:

@@ -10,16 +10,18 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from ..errors import StoreError
 from .dialects import Dialect, dialect_for
 from .events import EventLog
+from .labels import LabelStore
 from .opening import check_sqlite_file, sqlite_file
 from .reads import TemplateReads
 from .searching import SearchReads
 from .tables import FullTextHit, PromptRow
+from .usage import UsageStore
 from .writes import TemplateWrites
 
 __all__ = ["FullTextHit", "PromptRow", "Store"]
 
 
-class Store(TemplateReads, TemplateWrites, SearchReads, EventLog):
+class Store(TemplateReads, TemplateWrites, SearchReads, EventLog, LabelStore, UsageStore):
     """Async access to the templates of one database."""
 
     @classmethod
