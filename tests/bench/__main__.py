@@ -7,6 +7,7 @@ import sys
 
 from .report import Figure, figures_json, format_report
 from .search_suite import run_search
+from .stats_suite import run_stats
 from .stdio_suite import run_stdio
 
 
@@ -15,7 +16,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m tests.bench",
         description="Measure pba-tunnel against baselines run on this machine in the same run (reported as ratios).",
     )
-    parser.add_argument("--suite", choices=["all", "stdio", "search"], default="all", help="default: all")
+    parser.add_argument("--suite", choices=["all", "stdio", "search", "stats"], default="all", help="default: all")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--calls", type=int, default=5000, help="sequential calls per latency figure (5000)")
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             writes=50 if args.quick else 500,
             log=log,
         )
+    if args.suite in ("all", "stats"):
+        figures += run_stats(calls=args.calls, templates=args.templates, log=log)
     print(figures_json(figures) if args.json else format_report(figures))
     return 0
 
