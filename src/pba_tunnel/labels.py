@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import AdminRequiredError, InvalidLabelError, LabelNotFoundError, NotFoundError
 
 if TYPE_CHECKING:
     from .config import Settings
-    from .store import ChangeInfo, LabelMove, Store, StoredTemplate
+    from .search.models import SearchHit
+    from .store import ChangeInfo, LabelMove, Store, StoredTemplate, TemplateSummary
     from .templates.spec import ParsedTemplate
 
+ItemT = TypeVar("ItemT", "TemplateSummary", "SearchHit")  # what a listing or a search shows of a template
 _CACHE_LIMIT = 20_000  # labelled versions kept in memory
 LATEST = "latest"  # implicit: always the newest version; never stored
 LABEL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -154,3 +157,18 @@ class LabelOps:
     async def label_names(self) -> list[str]:
         """Every label in use."""
         return await self._store.label_names()
+
+    async def shown_as(self, view: LabelView, items: Sequence[ItemT]) -> list[ItemT]:
+        """``items`` (listed templates or search hits) as a client with ``view`` sees them: at the label's
+        version (title, description, arguments too where the item has them), without those lacking the label
+        unless the view falls back to the newest."""
+        listing = await self._store.label_listing(view.label, [item.name for item in items])
+        shown = []
+        for item in items:
+            fields = listing.get(item.name)
+            if fields is None:
+                if view.fallback_latest:
+                    shown.append(item)
+                continue
+            shown.append(item.model_copy(update={k: v for k, v in fields.items() if k in type(item).model_fields}))
+        return shown

@@ -108,6 +108,11 @@ async def test_a_label_scoped_client_never_sees_other_versions(service: Template
         )
         assert completion.completion.values == ["Ann", "Bo", "Ann"][:2]
 
+        listed = (await tool(client, "list_templates", {}))["templates"]
+        assert [(t["name"], t["version"], t["description"]) for t in listed] == [("greet", 1, "Greets someone.")]
+        found = (await tool(client, "search_templates", {"query": "greet"}))["results"]
+        assert [(hit["name"], hit["version"]) for hit in found] == [("greet", 1)]
+
         history = await tool(client, "template_history", {"name": "greet"})
         assert history["labels"] == {"production": 1}
         assert [(c["action"], c["label"], c["to_version"], c["author"]) for c in history["changes"]] == [

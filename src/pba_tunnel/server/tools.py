@@ -63,13 +63,17 @@ async def _render(service: TemplateService, args: m.RenderInput, caller: Caller)
     return m.RenderOut(name=result.name, version=result.version or 0, text=result.text, messages=result.messages)
 
 
-async def _search(service: TemplateService, args: m.SearchInput, _caller: Caller) -> m.SearchOut:
-    return await service.search(args.query, category=args.category, tags=args.tags, limit=args.limit)
+async def _search(service: TemplateService, args: m.SearchInput, caller: Caller) -> m.SearchOut:
+    found = await service.search(args.query, category=args.category, tags=args.tags, limit=args.limit)
+    if caller.view is not None:  # ranked by the newest text; shown at the label's version, if it has one
+        found = found.model_copy(update={"results": await service.shown_as(caller.view, found.results)})
+    return found
 
 
-async def _list(service: TemplateService, args: m.ListInput, _caller: Caller) -> m.ListOut:
+async def _list(service: TemplateService, args: m.ListInput, caller: Caller) -> m.ListOut:
     page = await service.list_templates(category=args.category, tag=args.tag, cursor=args.cursor, limit=args.limit)
-    return m.ListOut(templates=page.items, next_cursor=page.next_cursor)
+    items = page.items if caller.view is None else await service.shown_as(caller.view, page.items)
+    return m.ListOut(templates=items, next_cursor=page.next_cursor)
 
 
 async def _get(service: TemplateService, args: m.GetInput, caller: Caller) -> m.DetailOut:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from ..errors import ConflictError, NotFoundError
+from ..templates.spec import ArgumentSpec
 from .connections import StoreBase, bump_generation
 from .cursors import decode_cursor, encode_cursor
 from .models import ChangeRow, utcnow
@@ -18,6 +22,8 @@ from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
 from .tables import PromptRow, denormalized
 from .writes import record_change
+
+TemplateSummaryFields = dict[str, Any]  # the fields of a TemplateSummary a label's version decides
 
 
 @dataclass(frozen=True)
@@ -153,3 +159,25 @@ class LabelStore(StoreBase):
         query = select(_T.c.name).join(_L, _L.c.template_id == _T.c.id).where(_L.c.label == label)
         async with self._read() as connection:
             return set((await connection.execute(query.where(_T.c.deleted_at.is_(None)))).scalars())
+
+    async def label_listing(self, label: str, names: Sequence[str]) -> dict[str, TemplateSummaryFields]:
+        """For those of ``names`` that have ``label``: its version and that version's title, description and
+        arguments."""
+        if not names:
+            return {}
+        query = (
+            select(_T.c.name, _L.c.version, _L.c.title, _L.c.description, _L.c.arguments_json)
+            .join(_L, _L.c.template_id == _T.c.id)
+            .where(_L.c.label == label, _T.c.name.in_(list(names)))
+        )
+        async with self._read() as connection:
+            rows = await connection.execute(query)
+            return {
+                row.name: {
+                    "version": row.version,
+                    "title": row.title,
+                    "description": row.description,
+                    "arguments": [ArgumentSpec.model_validate(a) for a in json.loads(row.arguments_json)],
+                }
+                for row in rows
+            }
