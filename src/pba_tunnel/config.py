@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import platformdirs
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
 
@@ -105,6 +105,11 @@ class Settings(EnvironmentSettings):
     change_check_seconds: float = 2.0
     # Render events (statistics, completion values) older than this many days are pruned.
     render_event_days: int = 90
+    # Usage statistics (renders per template, version, label, client and day); daily rows are kept this many days.
+    usage_stats: bool = True
+    usage_days: int = 90
+    # Labels only the admin scope may move or remove (comma-separated in the environment).
+    protected_labels: Annotated[tuple[str, ...], NoDecode] = ("production",)
     # Completion offers values other clients used too, not only the caller's own.
     share_argument_values: bool = False
     # prompts/list and resources/list page size: many clients never follow nextCursor, so a page holds a
@@ -147,6 +152,7 @@ class Settings(EnvironmentSettings):
     @field_validator(
         *_LIMIT_NAMES,
         "render_event_days",
+        "usage_days",
         "page_size",
         "http_sessions_per_client",
         "enhance_deadline_seconds",
@@ -180,7 +186,14 @@ class Settings(EnvironmentSettings):
     def _empty_as_unset(cls, raw: Any) -> Any:
         return None if raw == "" else raw
 
-    @field_validator("seed", "share_argument_values", mode="before")
+    @field_validator("protected_labels", mode="before")
+    @classmethod
+    def _names(cls, raw: Any) -> Any:
+        if isinstance(raw, str):
+            return tuple(name.strip() for name in raw.split(",") if name.strip())
+        return raw
+
+    @field_validator("seed", "share_argument_values", "usage_stats", mode="before")
     @classmethod
     def _boolean(cls, raw: Any, info: ValidationInfo) -> Any:
         if not isinstance(raw, str):

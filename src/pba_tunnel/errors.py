@@ -34,6 +34,37 @@ class NotFoundError(PbaError):
         self.deleted = deleted
 
 
+class LabelNotFoundError(NotFoundError):
+    """A template has no such label (to a client that sees only that label, the template does not exist)."""
+
+    code = "label_not_found"
+
+    def __init__(self, message: str, *, name: str, label: str) -> None:
+        super().__init__(message, name=name)
+        self.label = label
+
+
+class InvalidLabelError(PbaError):
+    """A label name that is not a slug, or ``latest`` (which always means the newest version)."""
+
+    code = "invalid_label"
+
+    def __init__(self, message: str, *, label: str) -> None:
+        super().__init__(message)
+        self.label = label
+
+
+class AdminRequiredError(PbaError):
+    """A change only the ``admin`` scope may make, such as moving a protected label."""
+
+    code = "admin_required"
+
+    def __init__(self, message: str, *, label: str | None = None) -> None:
+        super().__init__(message)
+        self.scope = "admin"
+        self.label = label
+
+
 class InvalidTemplateError(PbaError):
     """A template source does not parse or does not validate."""
 

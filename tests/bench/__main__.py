@@ -8,6 +8,7 @@ import sys
 from .pg_search_suite import run_pg_search
 from .report import Figure, figures_json, format_report
 from .search_suite import run_search
+from .stats_suite import run_stats
 from .stdio_suite import run_stdio
 from .store_suite import run_store
 
@@ -19,9 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--suite",
-        choices=["all", "stdio", "search", "store", "pg-search"],
+        choices=["all", "stdio", "search", "store", "stats", "pg-search"],
         default="all",
-        help="default: all (stdio, search and store); pg-search starts a throwaway PostgreSQL server",
+        help="default: all (stdio, search, store and stats); pg-search starts a throwaway PostgreSQL server",
     )
     parser.add_argument("--pg-url", default=None, help="pg-search: a PostgreSQL database to fill instead")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite in ("all", "store"):
         calls = min(args.calls, 1000)
         figures += run_store(templates=args.import_templates, large=args.import_large, calls=calls, log=log)
+    if args.suite in ("all", "stats"):
+        figures += run_stats(calls=args.calls, templates=args.templates, log=log)
     print(figures_json(figures) if args.json else format_report(figures))
     return 0
 

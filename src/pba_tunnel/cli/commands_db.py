@@ -120,6 +120,19 @@ def copy(to_url: str | None, from_url: str | None, force: bool, batch_size: int)
     show_default=True,
     help="auto: on Unix, read stdin pipes on the event loop; portable: the MCP SDK's thread-based transport.",
 )
+@click.option(
+    "--label",
+    default=None,
+    metavar="LABEL",
+    help="Clients see each template's LABEL version (e.g. production); templates without it are hidden. Over HTTP "
+    "/mcp/LABEL chooses a label per client.",
+)
+@click.option(
+    "--fallback",
+    type=click.Choice(["latest"]),
+    default=None,
+    help="latest: a template without the label is shown at its newest version instead of hidden.",
+)
 def serve(
     transport: str,
     host: str,
@@ -129,6 +142,8 @@ def serve(
     auth_token: str | None,
     watch: tuple[Path, ...],
     stdio_transport: str,
+    label: str | None,
+    fallback: str | None,
 ) -> None:
     """Serve the templates over MCP (stdio by default)."""
     from ..server.serve import check_workers, serve_forever
@@ -144,7 +159,15 @@ def serve(
                 raise ConfigError("--watch works with one process only: drop --watch or --workers")
             from ..server.workers import serve_workers
 
-            serve_workers(settings, host=host, port=port, token=token, workers=workers)
+            serve_workers(
+                settings,
+                host=host,
+                port=port,
+                token=token,
+                workers=workers,
+                label=label,
+                fallback_latest=fallback == "latest",
+            )
             return
         anyio.run(
             lambda: serve_forever(
@@ -156,6 +179,8 @@ def serve(
                 token=token,
                 watch=watch,
                 stdio_transport="portable" if stdio_transport == "portable" else "auto",
+                label=label,
+                fallback_latest=fallback == "latest",
             )
         )
     except PbaError as exc:

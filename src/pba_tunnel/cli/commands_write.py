@@ -87,7 +87,7 @@ def export(directory: Path) -> None:
 @click.argument("version", type=VERSION)
 def rollback(name: str, version: int) -> None:
     """Make an earlier version current again (as a new version; nothing is lost)."""
-    result = run(lambda service: service.rollback(name, version))
+    result = run(lambda service: service.rollback(name, version, author="cli"))
     if result.changed:
         click.echo(f"{name} is now at version {result.version} (same content as version {version})")
     else:
@@ -98,7 +98,7 @@ def rollback(name: str, version: int) -> None:
 @click.argument("name")
 def delete(name: str) -> None:
     """Delete a template (soft: `restore` brings it back with all its versions)."""
-    changed = run(lambda service: service.delete(name))
+    changed = run(lambda service: service.delete(name, author="cli"))
     click.echo(f"deleted {name}" if changed else f"{name} was already deleted")
 
 
@@ -106,5 +106,5 @@ def delete(name: str) -> None:
 @click.argument("name")
 def restore(name: str) -> None:
     """Bring back a deleted template."""
-    changed = run(lambda service: service.restore(name))
+    changed = run(lambda service: service.restore(name, author="cli"))
     click.echo(f"restored {name}" if changed else f"{name} was not deleted")

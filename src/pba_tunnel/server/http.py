@@ -21,6 +21,7 @@ from ..errors import ConfigError, PbaError
 from .app import McpApp
 from .batches import BatchLayer
 from .event_store import MemoryEventStore, SessionScope
+from .label_paths import LabelPaths
 from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
@@ -233,6 +234,8 @@ def http_asgi(
     )
     if transport == "http" and not stateless:
         asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
+    if transport == "http":
+        asgi = LabelPaths(asgi, "/mcp")  # outside the session bound and batches, which see every request as /mcp
     if token:
         asgi = BearerTokenMiddleware(asgi, token)
     return BodyDeadline(asgi)

@@ -152,10 +152,10 @@ class ChangeNotifier:
     async def _version_of(self, uri: str) -> int | None:
         target = parse_template_uri(uri)
         service = self.slot.opened
-        if target is None or target[1] is not None or service is None:
+        if target is None or isinstance(target[1], int) or service is None:
             return None  # not a template, or a fixed version: it never changes
         try:
-            return (await service.get(target[0])).version
+            return (await service.get(target[0], label=target[1])).version
         except NotFoundError:
             return None
 

@@ -16,8 +16,10 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..config import Settings, export_worker_options, worker_options
+from ..labels import LabelView
 from ..logging import configure_logging
 from .app import McpApp
+from .caller import CallerDefaults
 from .http import check_exposure, http_asgi, uvicorn_options
 from .slot import ServiceSlot
 
@@ -58,15 +60,31 @@ def create_app() -> ASGIApp:
 
         return await open_seeded(settings)
 
-    mcp = McpApp(ServiceSlot(open_service), stateless=True, page_size=settings.page_size)
+    callers = CallerDefaults(
+        transport="http",
+        label=options.get("label"),
+        fallback_latest=bool(options.get("fallback_latest")),
+        can_admin=bool(options["token"]),
+    )
+    mcp = McpApp(ServiceSlot(open_service), stateless=True, page_size=settings.page_size, callers=callers)
     asgi = http_asgi(mcp, transport="http", host=options["host"], stateless=True, token=options["token"])
     return ServiceLifespan(asgi, mcp)
 
 
-def serve_workers(settings: Settings, *, host: str, port: int, token: str | None, workers: int) -> None:
+def serve_workers(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    token: str | None,
+    workers: int,
+    label: str | None = None,
+    fallback_latest: bool = False,
+) -> None:
     """Prepare the store once, then serve stateless HTTP from ``workers`` processes until interrupted."""
     configure_logging(settings.log_level or "info", settings.log_format)
     check_exposure(host, token)
+    LabelView.of(label)  # a bad label is refused before anything starts
 
     async def prepare() -> None:
         from ..startup import open_service as open_seeded
@@ -75,6 +93,6 @@ def serve_workers(settings: Settings, *, host: str, port: int, token: str | None
         await service.close()
 
     anyio.run(prepare)
-    export_worker_options(settings, host=host, token=token)
+    export_worker_options(settings, host=host, token=token, label=label, fallback_latest=fallback_latest)
     log.info("serving MCP over HTTP", url=f"http://{host}:{port}/mcp", stateless=True, workers=workers)
     uvicorn.run(APP_FACTORY, factory=True, workers=workers, **uvicorn_options(host, port))

@@ -1,13 +1,16 @@
 """The versioned template store (SQLModel over SQLite by default, any SQLAlchemy async URL)."""
 
 from .bulk import BatchItem
+from .labels import LabelMove
 from .records import (
+    ChangeInfo,
     EnhancementEvent,
     Page,
     RenderEvent,
     StoredTemplate,
     TemplateSummary,
     TemplateWrite,
+    UsageStat,
     VersionInfo,
     WriteResult,
 )
@@ -15,8 +18,10 @@ from .store import FullTextHit, PromptRow, Store
 
 __all__ = [
     "BatchItem",
+    "ChangeInfo",
     "EnhancementEvent",
     "FullTextHit",
+    "LabelMove",
     "Page",
     "PromptRow",
     "RenderEvent",
@@ -24,6 +29,7 @@ __all__ = [
     "StoredTemplate",
     "TemplateSummary",
     "TemplateWrite",
+    "UsageStat",
     "VersionInfo",
     "WriteResult",
 ]

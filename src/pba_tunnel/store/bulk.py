@@ -27,7 +27,7 @@ from .records import TemplateWrite, WriteResult
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
 from .tables import denormalized
-from .writes import TemplateWrites
+from .writes import TemplateWrites, record_change
 
 _CHUNK = 500  # names per IN (…) lookup: well under every database's bound-parameter limit
 
@@ -54,7 +54,7 @@ class BulkWrites(TemplateWrites):
     """Many versioned writes in one transaction."""
 
     async def write_batch(
-        self, items: Sequence[BatchItem], *, origin: str, restore_deleted: bool = False
+        self, items: Sequence[BatchItem], *, origin: str, author: str, restore_deleted: bool = False
     ) -> list[WriteResult | PbaError]:
         """Store each item as ``write`` would (created or updated as needed), in one transaction.
 
@@ -64,15 +64,18 @@ class BulkWrites(TemplateWrites):
             return []
         try:
             async with self._write() as connection:
-                return await self._batch_in(connection, items, origin, restore_deleted)
+                return await self._batch_in(connection, items, (origin, author), restore_deleted)
         except (IntegrityError, ConflictError):
-            return [await self._write_alone(item, origin, restore_deleted) for item in items]
+            return [await self._write_alone(item, (origin, author), restore_deleted) for item in items]
 
-    async def _write_alone(self, item: BatchItem, origin: str, restore_deleted: bool) -> WriteResult | PbaError:
+    async def _write_alone(
+        self, item: BatchItem, why: tuple[str, str], restore_deleted: bool
+    ) -> WriteResult | PbaError:
         try:
             return await self.write(
                 item.write,
-                origin=origin,
+                origin=why[0],
+                author=why[1],
                 message=item.message,
                 allow_update=item.allow_update,
                 restore_deleted=restore_deleted,
@@ -81,7 +84,7 @@ class BulkWrites(TemplateWrites):
             return exc
 
     async def _batch_in(
-        self, connection: AsyncConnection, items: Sequence[BatchItem], origin: str, restore_deleted: bool
+        self, connection: AsyncConnection, items: Sequence[BatchItem], why: tuple[str, str], restore_deleted: bool
     ) -> list[WriteResult | PbaError]:
         now = utcnow()
         current = await self._current_rows(connection, [i.write.name for i in items])
@@ -123,7 +126,7 @@ class BulkWrites(TemplateWrites):
         ids = await self._insert_templates(connection, [e.write for e in created], now)
         versions = [(ids[e.write.name], 1, e) for e in created] + [(row.id, row.version + 1, e) for e, row in changed]
         if versions:
-            await connection.execute(insert(_V), [_version_values(t, v, e, origin, now) for t, v, e in versions])
+            await connection.execute(insert(_V), [_version_values(t, v, e, why, now) for t, v, e in versions])
         if changed:
             await connection.execute(_UPDATE_CURRENT, [_current_values(row, e.write, now) for e, row in changed])
         if restored:
@@ -131,6 +134,8 @@ class BulkWrites(TemplateWrites):
                 update(_T).where(_T.c.id == bindparam("b_id")).values(deleted_at=None, updated_at=now),
                 [{"b_id": template_id} for template_id in restored],
             )
+        for template_id in restored + [row.id for _, row in changed if row.deleted]:
+            await record_change(connection, template_id, "restore", why[1], now=now)
         await self._replace_tags(connection, [(ids[e.write.name], e.write) for e in created])
         await self._replace_tags(connection, [(row.id, e.write) for e, row in changed], existing=True)
         if fulltext is not None:
@@ -198,8 +203,10 @@ def _current_values(row: _Current, item: TemplateWrite, now: datetime) -> dict[s
     return {"b_id": row.id, "b_version": row.version + 1, "b_now": now, **values}
 
 
-def _version_values(template_id: int, version: int, entry: BatchItem, origin: str, now: datetime) -> dict[str, Any]:
-    item = entry.write
+def _version_values(
+    template_id: int, version: int, entry: BatchItem, why: tuple[str, str], now: datetime
+) -> dict[str, Any]:
+    item, (origin, author) = entry.write, why
     return {
         "template_id": template_id,
         "version": version,
@@ -209,5 +216,6 @@ def _version_values(template_id: int, version: int, entry: BatchItem, origin: st
         "facts_json": item.facts_json,
         "message": entry.message,
         "origin": origin,
+        "author": author,
         "created_at": now,
     }

@@ -28,7 +28,15 @@ class SearchReads(StoreBase):
         """Live, listed prompts whose name, title, description, tags, category or body contain every term."""
         fields = (_T.c.name, _T.c.title, _T.c.description, _T.c.tags_json, _T.c.category, _V.c.source)
         query = (
-            select(_T, _V.c.source, _V.c.content_hash, _V.c.message, _V.c.origin, _V.c.created_at.label("v_created_at"))
+            select(
+                _T,
+                _V.c.source,
+                _V.c.content_hash,
+                _V.c.message,
+                _V.c.origin,
+                _V.c.author,
+                _V.c.created_at.label("v_created_at"),
+            )
             .join(_V, and_(_V.c.template_id == _T.c.id, _V.c.version == _T.c.current_version))
             .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None), _T.c.internal.is_(False))
             .order_by(_T.c.name)

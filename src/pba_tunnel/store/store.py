@@ -12,15 +12,17 @@ from .bulk import BulkWrites
 from .dialects import Dialect, dialect_for
 from .events import EventLog
 from .following import ChangeFollowing, ServerDatabaseOptions, engine_options
+from .labels import LabelStore
 from .opening import check_sqlite_file, sqlite_file
 from .reads import TemplateReads
 from .searching import SearchReads
 from .tables import FullTextHit, PromptRow
+from .usage import UsageStore
 
 __all__ = ["FullTextHit", "PromptRow", "Store"]
 
 
-class Store(TemplateReads, BulkWrites, SearchReads, EventLog, ChangeFollowing):
+class Store(TemplateReads, BulkWrites, SearchReads, EventLog, ChangeFollowing, LabelStore, UsageStore):
     """Async access to the templates of one database."""
 
     @classmethod
