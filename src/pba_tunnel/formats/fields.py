@@ -1,0 +1,71 @@
+"""Small shared steps of every format: argument types, descriptions, model hints, YAML front matter."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from ..errors import ConversionError
+from ..templates.bounded_yaml import YamlBoundsError, load_bounded
+from ..templates.spec import ArgumentType, value_matches_type
+from .losses import Conversion
+
+_FRONT = re.compile(r"\A\ufeff?[ \t\r\n]*(?:---|\+\+\+)[ \t]*\r?\n(.*?)^(?:---|\+\+\+)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+
+
+def split_foreign(text: str, max_bytes: int) -> tuple[dict[str, Any], str]:
+    """Front matter (bounded YAML, as for native files) and body of a Prompty or Dotprompt file."""
+    match = _FRONT.match(text)
+    if match is None:
+        return {}, text
+    try:
+        data = load_bounded(match.group(1), 2 * max_bytes)
+    except YamlBoundsError as exc:
+        raise ConversionError(f"front matter: {exc.message}") from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise ConversionError(f"front matter: invalid YAML: {type(exc).__name__}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConversionError("front matter: must be a YAML mapping of keys to values")
+    return data, text[match.end() :]
+
+
+def typed(conversion: Conversion, argument: str, kind: str | None, value: Any) -> ArgumentType:
+    """Our argument type for another tool's type name (``json`` for lists, objects and anything richer)."""
+    known: dict[str, ArgumentType] = {
+        "string": "string", "str": "string", "integer": "integer", "int": "integer", "number": "number",
+        "float": "number", "double": "number", "boolean": "boolean", "bool": "boolean",
+        "array": "json", "list": "json", "object": "json", "dict": "json", "any": "json",
+    }  # fmt: skip
+    if kind is None:
+        candidates: tuple[ArgumentType, ...] = ("boolean", "integer", "number", "string")
+        for candidate in candidates:
+            if value is not None and value_matches_type(value, candidate):
+                return candidate
+        return "json" if value is not None else "string"
+    found = known.get(str(kind).lower())
+    if found is None:
+        conversion.note(
+            f"arguments.{argument}.type", "approximated", f"type '{kind}' has no equivalent: taken as a JSON value"
+        )
+        return "json"
+    return found
+
+
+def describe(name: str, description: Any) -> str:
+    """The argument's description, or one made from its name (ours are required)."""
+    text = " ".join(str(description).split()) if description not in (None, "") else ""
+    return text[:1000] if text else f"Value for '{name}'"
+
+
+def clean_default(conversion: Conversion, argument: str, type_: ArgumentType, value: Any) -> Any:
+    """The default when it fits ``type_``; otherwise None, noted."""
+    if value is None or value_matches_type(value, type_):
+        return value
+    if type_ == "number" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    conversion.note(f"arguments.{argument}.default", "dropped", f"{value!r} is not of type {type_}")
+    return None

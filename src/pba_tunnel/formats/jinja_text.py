@@ -1,0 +1,91 @@
+"""Jinja text between dialects: Jinja's defaults (Prompty) and ours (``trim_blocks``/``lstrip_blocks`` on).
+
+A template written for Jinja's default settings renders the same under ours once every block and comment tag
+carries ``+`` (``{%+ … +%}``), which turns both options off for that tag; the way back drops the ``+`` and
+the newline ``trim_blocks`` swallowed, because our lexer already applied both options to the text between
+tags. ``{% raw %}`` blocks take no ``+``, so their text becomes literal expressions instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from jinja2 import Environment, TemplateSyntaxError
+
+from ..errors import ConversionError
+from ..templates.variables import SYNTAX_OPTIONS
+
+_DEFAULTS = Environment()  # only lexes: never renders
+_OURS = Environment(**{k: v for k, v in SYNTAX_OPTIONS.items() if k != "undefined"})
+_JINJA_OPEN = re.compile(r"\{[{%#]")
+ROLE_LINE = re.compile(r"^(system|user|assistant):[ \t]*$")
+
+
+def escape_literal(text: str) -> str:
+    """Jinja source that prints ``text`` exactly, whatever it holds (``{{``, ``{%``, ``{#``, a final ``{``)."""
+    out = _JINJA_OPEN.sub(lambda m: "{{ '" + m.group(0) + "' }}", text)
+    if out.endswith("{"):
+        out = out[:-1] + "{{ '{' }}"  # a '{' glued to a following tag would open it
+    return out
+
+
+def escape_role_lines(text: str) -> str:
+    """``text`` with every line our parser would read as a role marker printed by an expression instead."""
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        marker = ROLE_LINE.match(line.rstrip("\r\n"))
+        if marker:
+            lines[index] = "{{ '" + marker.group(1) + ":' }}" + line[len(marker.group(1)) + 1 :]
+    return "".join(lines)
+
+
+def _tokens(environment: Environment, source: str) -> list[tuple[int, str, str]]:
+    try:
+        return list(environment.lex(source))
+    except TemplateSyntaxError as exc:
+        raise ConversionError(f"line {exc.lineno}: the Jinja does not parse: {exc.message}") from None
+
+
+def from_default_jinja(source: str) -> str:
+    """A body written for Jinja's default whitespace settings, rewritten to render the same under ours."""
+    out: list[str] = []
+    in_raw = False
+    for _line, kind, value in _tokens(_DEFAULTS, source):
+        if kind == "raw_begin":
+            in_raw = True
+        elif kind == "raw_end":
+            in_raw = False
+        elif in_raw:
+            out.append(escape_literal(value))
+        elif kind in ("block_begin", "comment_begin") and value in ("{%", "{#"):
+            out.append(value + "+")
+        elif kind in ("block_end", "comment_end") and value[:1] in ("%", "#"):
+            out.append("+" + value)
+        else:
+            out.append(value)
+    return "".join(out)
+
+
+def to_default_jinja(source: str) -> str:
+    """A body written for our whitespace settings, rewritten to render the same under Jinja's defaults."""
+    out: list[str] = []
+    in_raw = False
+    for _line, kind, value in _tokens(_OURS, source):
+        if kind == "raw_begin":
+            in_raw = True
+            out.append("{% raw %}")
+        elif kind == "raw_end":
+            in_raw = False
+            out.append("{% endraw %}")
+        elif in_raw:
+            out.append(value)
+        elif kind in ("block_begin", "comment_begin"):
+            out.append(value.rstrip("+"))
+        elif kind in ("block_end", "comment_end"):
+            mark = "%}" if kind == "block_end" else "#}"
+            stripped = value.lstrip("+")
+            # trim_blocks put the swallowed newline into this token; '-%}' keeps what it stripped: both drop.
+            out.append(mark if not stripped.startswith("-") else "-" + mark)
+        else:
+            out.append(value)
+    return "".join(out)
