@@ -1,0 +1,193 @@
+"""Our Jinja body as Handlebars (Dotprompt) or as Langfuse's ``{{variable}}`` text, for the subset that maps.
+
+The body is read with our own lexer, so the text between tags is what renders (``trim_blocks`` and
+``lstrip_blocks`` already applied). Translated for Handlebars: ``{{ a.b }}``, ``{% if %}``/``elif``/``else``
+(``if not x`` as ``{{#unless}}``), ``{% for x in xs %}`` (``loop.index0``/``first``/``last``), partial
+includes and comments; for Langfuse only ``{{ name }}``. Any other construct is written as its literal Jinja
+text and reported, as is text the target would misread (a literal ``{{`` in Langfuse, a line Handlebars
+would drop as "standalone").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from jinja2 import Environment
+
+from ..templates.partials import PARTIALS_PREFIX
+from ..templates.variables import SYNTAX_OPTIONS
+
+_OURS = Environment(**{k: v for k, v in SYNTAX_OPTIONS.items() if k != "undefined"})
+_LOOP = {"index0": "@index", "first": "@first", "last": "@last"}
+
+
+@dataclass
+class Exported:
+    """The translated body and what could not be translated."""
+
+    text: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Tag:
+    kind: str  # variable, block, comment
+    raw: str
+    words: list[tuple[str, str]]  # (token type, value), whitespace left out
+
+
+def _items(source: str) -> list[str | _Tag]:
+    items: list[str | _Tag] = []
+    current: _Tag | None = None
+    in_raw = False
+    for _line, kind, value in _OURS.lex(source):
+        if kind == "raw_begin":
+            in_raw = True
+        elif kind == "raw_end":
+            in_raw = False
+        elif in_raw or kind == "data":
+            items.append(value)
+        elif kind.endswith("_begin"):
+            current = _Tag(kind[: -len("_begin")], value, [])
+        elif current is not None and kind.endswith("_end"):
+            current.raw += value.rstrip("\n")  # trim_blocks puts the newline it swallows into the end token
+            items.append(current)
+            current = None
+        elif current is not None:
+            current.raw += value
+            if kind != "whitespace":
+                current.words.append((kind, value))
+    return items
+
+
+class _Writer:
+    def __init__(self, dialect: str, arguments: set[str]) -> None:
+        self.dialect = dialect
+        self.arguments = arguments
+        self.loops: list[str] = []
+        self.stack: list[str] = []
+        self.out: list[str] = []
+        self.result = Exported()
+
+    def path(self, words: list[tuple[str, str]]) -> str | None:
+        if not words or words[0][0] != "name" or len(words) % 2 == 0:
+            return None
+        names = [words[0][1]]
+        for index in range(1, len(words), 2):
+            if words[index] != ("operator", ".") or words[index + 1][0] != "name":
+                return None
+            names.append(words[index + 1][1])
+        if self.dialect == "langfuse":
+            return names[0] if len(names) == 1 and names[0] in self.arguments else None
+        head = names[0]
+        if head == "loop" and self.loops and len(names) == 2 and names[1] in _LOOP:
+            return _LOOP[names[1]]
+        if head in self.loops:
+            up = len(self.loops) - 1 - self.loops[::-1].index(head) if head in self.loops else 0
+            prefix = "../" * (len(self.loops) - 1 - up)
+            return prefix + ".".join(["this", *names[1:]])
+        if head in self.arguments:
+            return ("@root." if self.loops else "") + ".".join(names)
+        return None
+
+    def literal(self, tag: _Tag, why: str) -> None:
+        self.result.problems.append(f"{tag.raw!r}: {why}; written as literal text")
+        self.text(tag.raw)
+
+    def text(self, text: str) -> None:
+        if self.dialect == "langfuse":
+            if "{{" in text:
+                self.result.problems.append(
+                    f"text {text.strip()[:40]!r} holds '{{{{', which Langfuse reads as a variable"
+                )
+            self.out.append(text)
+        else:
+            self.out.append(re.sub(r"(\\*)\{\{", lambda m: m.group(1) * 2 + "\\{{", text))
+
+    def tag(self, tag: _Tag) -> None:
+        if tag.kind == "comment":
+            if self.dialect == "handlebars" and "--}}" not in tag.raw:
+                body = tag.raw[2:-2].strip("+- ")
+                self.out.append("{{!-- " + body + " --}}")
+            else:
+                self.result.problems.append(f"comment {tag.raw!r} dropped (no comments in this format)")
+            return
+        if tag.kind == "variable":
+            path = self.path(tag.words)
+            if path is None:
+                self.literal(tag, "this expression has no equivalent")
+            else:
+                self.out.append("{{" + path + "}}")
+            return
+        if self.dialect == "langfuse":
+            self.literal(tag, "Langfuse prompts have no logic")
+            return
+        self.block(tag)
+
+    def block(self, tag: _Tag) -> None:
+        words = tag.words
+        head = words[0][1] if words else ""
+        top = self.stack[-1] if self.stack else None
+        if head == "if" or (head == "elif" and top == "if"):
+            negate = len(words) > 1 and words[1] == ("name", "not")
+            path = self.path(words[2:] if negate else words[1:])
+            if path is None or (head == "elif" and negate):
+                return self.open_literal(tag, head)
+            if head == "elif":
+                self.out.append("{{else if " + path + "}}")
+            else:
+                self.out.append(("{{#unless " if negate else "{{#if ") + path + "}}")
+                self.stack.append("unless" if negate else "if")
+        elif head == "else" and top in ("if", "unless", "each"):
+            self.out.append("{{else}}")
+        elif head in ("endif", "endfor") and top in ("if", "unless", "each"):
+            self.stack.pop()
+            if top == "each":
+                self.loops.pop()
+            self.out.append("{{/" + top + "}}")
+        elif head == "for" and len(words) >= 4 and words[1][0] == "name" and words[2] == ("name", "in"):
+            path = self.path(words[3:])
+            if path is None:
+                return self.open_literal(tag, head)
+            self.out.append("{{#each " + path + "}}")
+            self.stack.append("each")
+            self.loops.append(words[1][1])
+        elif head == "include" and len(words) == 2 and words[1][0] == "string":
+            name = words[1][1][1:-1]
+            if not name.startswith(PARTIALS_PREFIX):
+                return self.literal(tag, "an include of something other than a partial")
+            self.out.append("{{> " + name[len(PARTIALS_PREFIX) :] + "}}")
+        elif head in ("elif", "else", "endif", "endfor") and top == "literal":
+            if head in ("endif", "endfor"):
+                self.stack.pop()
+            self.text(tag.raw)
+        else:
+            self.open_literal(tag, head)
+        return None
+
+    def open_literal(self, tag: _Tag, head: str) -> None:
+        self.literal(tag, f"the statement '{head}' has no equivalent")
+        if head in ("if", "for"):
+            self.stack.append("literal")
+
+
+def _standalone_lines(text: str) -> list[str]:
+    """Lines of Handlebars output that hold only a block tag: Handlebars would drop them."""
+    block = r"\{\{(?:#|/|else\b|>|!)[^}]*\}\}"
+    return re.findall(rf"(?m)^[ \t]*{block}[ \t]*$", text)
+
+
+def export_body(source: str, dialect: str, arguments: set[str]) -> Exported:
+    """``source`` (one message part of our Jinja) in ``dialect`` (``handlebars`` or ``langfuse``)."""
+    writer = _Writer(dialect, arguments)
+    for item in _items(source):
+        if isinstance(item, str):
+            writer.text(item)
+        else:
+            writer.tag(item)
+    writer.result.text = "".join(writer.out)
+    if dialect == "handlebars":
+        for line in _standalone_lines(writer.result.text):
+            writer.result.problems.append(f"the line {line.strip()!r} stands alone: Handlebars drops its whitespace")
+    return writer.result
