@@ -82,9 +82,11 @@ def import_dotprompt(
         used += partial_variables(included)
     for variable in dict.fromkeys(used):
         if variable not in declared:
-            arguments.append({"name": variable, "description": f"Value for '{variable}'", "required": False})
+            kind = "json" if variable in translation.lists else "string"
+            argument = {"name": variable, "description": f"Value for '{variable}'", "required": False}
+            arguments.append({**argument, "type": kind} if kind == "json" else argument)
             declared.add(variable)
-            conversion.note(f"arguments.{variable}", "added", "used in the body, not in the schema: optional string")
+            conversion.note(f"arguments.{variable}", "added", f"used in the body, not in the schema: optional {kind}")
     model: dict[str, Any] = {}
     if isinstance(data.get("model"), str):
         model["model"] = data["model"]

@@ -6,12 +6,17 @@ import re
 from typing import Any
 
 import yaml
+from jinja2 import Environment, TemplateSyntaxError, meta
 
 from ..errors import ConversionError
 from ..templates.bounded_yaml import YamlBoundsError, load_bounded
 from ..templates.spec import ArgumentType, value_matches_type
+from ..templates.variables import SYNTAX_OPTIONS, UNSAFE_GLOBALS
 from .losses import Conversion
 
+_OURS = Environment(**{k: v for k, v in SYNTAX_OPTIONS.items() if k != "undefined"})
+for _name in UNSAFE_GLOBALS:
+    _OURS.globals.pop(_name, None)
 _FRONT = re.compile(r"\A\ufeff?[ \t\r\n]*(?:---|\+\+\+)[ \t]*\r?\n(.*?)^(?:---|\+\+\+)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 
 
@@ -69,3 +74,21 @@ def clean_default(conversion: Conversion, argument: str, type_: ArgumentType, va
         return float(value)
     conversion.note(f"arguments.{argument}.default", "dropped", f"{value!r} is not of type {type_}")
     return None
+
+
+def used_variables(body: str) -> list[str]:
+    """Names a Jinja body (our settings) reads without setting them, globals left out, sorted."""
+    try:
+        tree = _OURS.parse(body)
+    except TemplateSyntaxError as exc:
+        raise ConversionError(f"the converted body does not parse: {exc.message}") from None
+    return sorted(n for n in meta.find_undeclared_variables(tree) if n not in _OURS.globals)
+
+
+def declare_missing(conversion: Conversion, arguments: list[dict[str, Any]], body: str) -> None:
+    """Add an optional string argument for each variable the body reads but no input declares (noted)."""
+    declared = {a["name"] for a in arguments}
+    for name in used_variables(body):
+        if name not in declared:
+            arguments.append({"name": name, "description": f"Value for '{name}'", "required": False})
+            conversion.note(f"arguments.{name}", "added", "used in the body, not declared: an optional string")

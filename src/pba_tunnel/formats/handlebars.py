@@ -115,6 +115,7 @@ class Translation:
     partials: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
+    lists: set[str] = field(default_factory=set)  # variables iterated by {{#each}}: lists, not text
 
 
 class _Translator:
@@ -204,7 +205,10 @@ class _Translator:
             self.stack.append(name)
         elif name == "each" and len(words) == 2 and (iterable := self.path(words[1])) is not None:
             item = "item" if not self.scopes else f"item{len(self.scopes) + 1}"
-            self.items.append(("block", f"for {item} in {iterable}", self.current))
+            if not self.scopes and _IDENTIFIER.match(words[1]):
+                self.result.lists.add(words[1])
+            # Handlebars iterates nothing over a missing value; Jinja would fail on None.
+            self.items.append(("block", f"for {item} in {iterable} or []", self.current))
             self.scopes.append(Scope(item))
             self.stack.append("each")
         else:

@@ -62,7 +62,8 @@ def _items(source: str) -> list[str | _Tag]:
 
 
 class _Writer:
-    def __init__(self, dialect: str, arguments: set[str]) -> None:
+    def __init__(self, dialect: str, arguments: set[str], references: dict[str, str]) -> None:
+        self.references = references
         self.dialect = dialect
         self.arguments = arguments
         self.loops: list[str] = []
@@ -121,7 +122,11 @@ class _Writer:
                 self.out.append("{{" + path + "}}")
             return
         if self.dialect == "langfuse":
-            self.literal(tag, "Langfuse prompts have no logic")
+            reference = _langfuse_reference(tag.words, self.references)
+            if reference is None:
+                self.literal(tag, "Langfuse prompts have no logic")
+            else:
+                self.out.append(reference)
             return
         self.block(tag)
 
@@ -147,7 +152,10 @@ class _Writer:
                 self.loops.pop()
             self.out.append("{{/" + top + "}}")
         elif head == "for" and len(words) >= 4 and words[1][0] == "name" and words[2] == ("name", "in"):
-            path = self.path(words[3:])
+            iterable = words[3:]
+            if iterable[-3:] == [("name", "or"), ("operator", "["), ("operator", "]")]:
+                iterable = iterable[:-3]  # "xs or []": what an import writes for Handlebars' {{#each xs}}
+            path = self.path(iterable)
             if path is None:
                 return self.open_literal(tag, head)
             self.out.append("{{#each " + path + "}}")
@@ -172,15 +180,26 @@ class _Writer:
             self.stack.append("literal")
 
 
+def _langfuse_reference(words: list[tuple[str, str]], references: dict[str, str]) -> str | None:
+    """``@@@langfusePrompt:…@@@`` for an include of a partial an import made from a reference."""
+    if len(words) != 2 or words[0] != ("name", "include") or words[1][0] != "string":
+        return None
+    name = words[1][1][1:-1]
+    if isinstance(references.get(name), str):
+        return f"@@@langfusePrompt:{references[name]}@@@"
+    match = re.fullmatch(rf"{PARTIALS_PREFIX}langfuse/(.+)-v(\d+)", name)
+    return f"@@@langfusePrompt:name={match.group(1)}|version={match.group(2)}@@@" if match else None
+
+
 def _standalone_lines(text: str) -> list[str]:
     """Lines of Handlebars output that hold only a block tag: Handlebars would drop them."""
     block = r"\{\{(?:#|/|else\b|>|!)[^}]*\}\}"
     return re.findall(rf"(?m)^[ \t]*{block}[ \t]*$", text)
 
 
-def export_body(source: str, dialect: str, arguments: set[str]) -> Exported:
+def export_body(source: str, dialect: str, arguments: set[str], references: dict[str, str] | None = None) -> Exported:
     """``source`` (one message part of our Jinja) in ``dialect`` (``handlebars`` or ``langfuse``)."""
-    writer = _Writer(dialect, arguments)
+    writer = _Writer(dialect, arguments, references or {})
     for item in _items(source):
         if isinstance(item, str):
             writer.text(item)

@@ -59,10 +59,14 @@ def _reference(raw: str) -> dict[str, str]:
 
 
 class References:
-    """Text prompts of one import by (name, version) and (name, label), for resolving references."""
+    """Text prompts of one import by (name, version) and (name, label), and the partials made for references."""
+
+    MAX_DEPTH = 8  # references within referenced prompts, followed this deep
 
     def __init__(self, prompts: list[dict[str, Any]]) -> None:
         self.by_version: dict[tuple[str, str], dict[str, Any]] = {}
+        self.partials: dict[str, Conversion] = {}
+        self._depth = 0
         for prompt in prompts:
             if prompt.get("type", "text") == "text" and isinstance(prompt.get("prompt"), str):
                 self.by_version[(prompt["name"], str(prompt.get("version")))] = prompt
@@ -72,9 +76,24 @@ class References:
     def find(self, raw: str) -> dict[str, Any] | None:
         """The prompt a reference points at, when this import has it."""
         ref = _reference(raw)
-        key = ("version", ref.get("version")) if "version" in ref else ("label", ref.get("label", "production"))
-        wanted = str(key[1]) if key[0] == "version" else f"label:{key[1]}"
+        wanted = str(ref["version"]) if "version" in ref else f"label:{ref.get('label', 'production')}"
         return self.by_version.get((ref.get("name", ""), wanted))
+
+    def partial(self, target: dict[str, Any]) -> Conversion | None:
+        """The partial holding ``target`` (made once), or None when references nest too deeply."""
+        name = partial_for(target)
+        if name in self.partials:
+            return self.partials[name]
+        if self._depth >= self.MAX_DEPTH:
+            return None
+        conversion = Conversion(name, f"langfuse:{target['name']}", partial=True)
+        self.partials[name] = conversion
+        self._depth += 1
+        try:
+            conversion.versions.append(to_jinja(target["prompt"], conversion, self, conversion.variables) + "\n")
+        finally:
+            self._depth -= 1
+        return conversion
 
 
 def partial_for(prompt: dict[str, Any]) -> str:
@@ -82,8 +101,13 @@ def partial_for(prompt: dict[str, Any]) -> str:
     return f"_partials/langfuse/{template_name(prompt['name'])}-v{prompt.get('version')}"
 
 
-def to_jinja(text: str, conversion: Conversion, refs: References, variables: list[str]) -> str:
-    """Langfuse text as our Jinja: variables become expressions, references includes, the rest literal."""
+def to_jinja(
+    text: str, conversion: Conversion, refs: References, variables: list[str], used: dict[str, str] | None = None
+) -> str:
+    """Langfuse text as our Jinja: variables become expressions, references includes, the rest literal.
+
+    ``used`` collects each include made, with the reference as written (so export writes it back).
+    """
     out: list[str] = []
     position = 0
     pattern = re.compile(f"{_VARIABLE.pattern}|{REFERENCE.pattern}")
@@ -92,13 +116,17 @@ def to_jinja(text: str, conversion: Conversion, refs: References, variables: lis
         position = match.end()
         if match.group(2) is not None:
             target = refs.find(match.group(2))
-            if target is None:
+            partial = refs.partial(target) if target is not None else None
+            if partial is None:
                 conversion.note(
                     "prompt", "literal", f"reference {match.group(0)!r} is not in this import: kept as text"
                 )
                 out.append(escape_literal(match.group(0)))
             else:
-                out.append('{% include "' + partial_for(target) + '" %}')
+                out.append('{% include "' + partial.name + '" %}')
+                if used is not None:
+                    used[partial.name] = match.group(2)
+                variables.extend(v for v in partial.variables if v not in variables)
             continue
         name = match.group(1)
         if not _IDENTIFIER.match(name):
@@ -112,10 +140,12 @@ def to_jinja(text: str, conversion: Conversion, refs: References, variables: lis
     return escape_role_lines("".join(out))
 
 
-def _body(prompt: dict[str, Any], conversion: Conversion, refs: References, variables: list[str]) -> str:
+def _body(
+    prompt: dict[str, Any], conversion: Conversion, refs: References, variables: list[str], used: dict[str, str]
+) -> str:
     content = prompt["prompt"]
     if isinstance(content, str):
-        return to_jinja(content, conversion, refs, variables)
+        return to_jinja(content, conversion, refs, variables, used)
     if not isinstance(content, list):
         raise ConversionError("'prompt' is neither text nor a list of chat messages")
     parts = []
@@ -129,7 +159,7 @@ def _body(prompt: dict[str, Any], conversion: Conversion, refs: References, vari
         if role not in _ROLES:
             conversion.note("prompt", "approximated", f"role '{role}' has no equivalent: a user message")
             role = "user"
-        parts.append(f"{role}:\n{to_jinja(str(message['content']), conversion, refs, variables)}\n")
+        parts.append(f"{role}:\n{to_jinja(str(message['content']), conversion, refs, variables, used)}\n")
     return "\n".join(parts)
 
 
@@ -152,7 +182,8 @@ def import_langfuse(prompts: list[dict[str, Any]], origin: str, refs: References
 
 def _version(prompt: dict[str, Any], original: str, conversion: Conversion, refs: References) -> str:
     variables: list[str] = []
-    body = _body(prompt, conversion, refs, variables)
+    used: dict[str, str] = {}
+    body = _body(prompt, conversion, refs, variables, used)
     config = dict(prompt["config"]) if isinstance(prompt.get("config"), dict) else {}
     ours = config.pop(FOREIGN_KEY, {})
     ours = ours if isinstance(ours, dict) else {}
@@ -166,6 +197,8 @@ def _version(prompt: dict[str, Any], original: str, conversion: Conversion, refs
         extra["type"] = "chat"  # one message would export as a text prompt otherwise
     if config:
         extra["config"] = config
+    if used:
+        extra["references"] = used
     if prompt.get("commitMessage"):
         extra["commitMessage"] = prompt["commitMessage"]
     metadata = dict(ours.get("metadata", {})) if isinstance(ours.get("metadata"), dict) else {}
@@ -195,7 +228,8 @@ def export_version(parsed: ParsedTemplate, category: str | None, version: int) -
     names = {a.name for a in spec.arguments}
     messages = []
     for part in parsed.parts:
-        body = export_body(part.source, "langfuse", names)
+        references = extra.get("references") if isinstance(extra.get("references"), dict) else {}
+        body = export_body(part.source, "langfuse", names, references)
         problems += body.problems
         messages.append({"role": part.role, "content": body.text.strip()})
     chat = len(messages) > 1 or messages[0]["role"] != "user" or extra.get("type") == "chat"

@@ -18,7 +18,7 @@ from jinja2 import Environment, TemplateSyntaxError
 
 from ..errors import ConversionError
 from ..templates.spec import ParsedTemplate
-from .fields import clean_default, describe, split_foreign, typed
+from .fields import clean_default, declare_missing, describe, split_foreign, typed
 from .jinja_text import from_default_jinja, to_default_jinja
 from .losses import Conversion, ExportedFile
 from .native import FOREIGN_KEY, file_stem, native_source, template_name
@@ -197,7 +197,9 @@ def import_prompty(text: str, origin: str, stem: str, max_bytes: int) -> Convers
     if extra:
         metadata["prompty"] = extra
     front["metadata"] = metadata
-    conversion.versions.append(native_source(front, _body(conversion, body)))
+    converted = _body(conversion, body)
+    declare_missing(conversion, front["arguments"], converted)
+    conversion.versions.append(native_source(front, converted))
     return conversion
 
 
