@@ -191,10 +191,18 @@ def _langfuse_reference(words: list[tuple[str, str]], references: dict[str, str]
     return f"@@@langfusePrompt:name={match.group(1)}|version={match.group(2)}@@@" if match else None
 
 
-def _standalone_lines(text: str) -> list[str]:
-    """Lines of Handlebars output that hold only a block tag: Handlebars would drop them."""
-    block = r"\{\{(?:#|/|else\b|>|!)[^}]*\}\}"
-    return re.findall(rf"(?m)^[ \t]*{block}[ \t]*$", text)
+_STANDALONE = re.compile(r"(?m)(?<!\\)^([ \t]*)(\{\{(?:#|/|else\b|>|!)[^}]*\}\})[ \t]*(\r?\n|\Z)")
+
+
+def _keep_standalone_whitespace(text: str, problems: list[str]) -> str:
+    """Handlebars drops a line holding only a block tag (its indent and newline): give back the newline."""
+
+    def fix(match: re.Match[str]) -> str:
+        if match.group(1):
+            problems.append(f"the indent before {match.group(2)!r} is dropped by Handlebars (a standalone tag)")
+        return match.group(0) + match.group(3)  # Handlebars eats one newline: write two
+
+    return _STANDALONE.sub(fix, text)
 
 
 def export_body(source: str, dialect: str, arguments: set[str], references: dict[str, str] | None = None) -> Exported:
@@ -207,6 +215,5 @@ def export_body(source: str, dialect: str, arguments: set[str], references: dict
             writer.tag(item)
     writer.result.text = "".join(writer.out)
     if dialect == "handlebars":
-        for line in _standalone_lines(writer.result.text):
-            writer.result.problems.append(f"the line {line.strip()!r} stands alone: Handlebars drops its whitespace")
+        writer.result.text = _keep_standalone_whitespace(writer.result.text, writer.result.problems)
     return writer.result

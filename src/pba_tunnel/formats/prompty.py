@@ -68,7 +68,7 @@ def _model(data: Any, extra: dict[str, Any]) -> dict[str, Any]:
     return hints
 
 
-def _inputs(conversion: Conversion, data: Any, samples: dict[str, Any], extra: dict[str, Any]) -> list[dict[str, Any]]:
+def _inputs(conversion: Conversion, data: Any, extra: dict[str, Any]) -> list[dict[str, Any]]:
     items: list[tuple[str, Any]]
     if isinstance(data, list):
         items = [(str(i.get("name")), i) for i in data if isinstance(i, dict)]
@@ -101,8 +101,6 @@ def _inputs(conversion: Conversion, data: Any, samples: dict[str, Any], extra: d
         for key in ("example", "sample"):
             if key in spec:
                 examples[name] = spec[key]
-        if name in samples:
-            examples[name] = samples[name]
         arguments.append(argument)
     if examples:
         extra["examples"] = examples
@@ -151,9 +149,7 @@ def import_prompty(text: str, origin: str, stem: str, max_bytes: int) -> Convers
     for key in ("authors", "version"):  # Prompty's first form kept these at the top level
         if key in data and key not in metadata:
             metadata[key] = data[key]
-    sample = data.get("sample")
-    samples: dict[str, Any] = sample if isinstance(sample, dict) else {}
-    if "sample" in data and not isinstance(data.get("sample"), dict):
+    if "sample" in data:  # the first form's sample inputs (a mapping, or a file name): kept for export
         extra["sample"] = data["sample"]
     description = data.get("description")
     if not isinstance(description, str) or not description.strip():
@@ -165,7 +161,7 @@ def import_prompty(text: str, origin: str, stem: str, max_bytes: int) -> Convers
         "description": " ".join(description.split())[:2000],
         "category": ours.get("category"),
         "tags": [str(t) for t in tags] if isinstance(tags, list) else [],
-        "arguments": _inputs(conversion, data.get("inputs"), samples, extra),
+        "arguments": _inputs(conversion, data.get("inputs"), extra),
         "model": _model(data.get("model"), extra),
         "internal": ours.get("internal") is True,
     }
