@@ -13,7 +13,7 @@ from pba_tunnel.sync import import_path
 DATA = Path(__file__).resolve().parents[1] / "data" / "formats"
 
 
-async def messages(service: TemplateService, name: str, **arguments: Any) -> list[tuple[str, str]]:
+async def messages(service: TemplateService, name: str, arguments: dict[str, Any]) -> list[tuple[str, str]]:
     """The rendered messages of ``name`` as (role, text) pairs."""
     result = await service.render(name, arguments)
     return [(m.role, m.content) for m in result.messages]

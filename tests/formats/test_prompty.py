@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from formats_support import DATA, export_and_reimport, messages, sources
 
 from pba_tunnel.formats.prompty import export_prompty, import_prompty
 from pba_tunnel.service import TemplateService
 from pba_tunnel.sync import import_path
-
-from formats_support import DATA, export_and_reimport, messages, sources
 
 pytestmark = pytest.mark.anyio
 FOLDER = DATA / "prompty"
@@ -44,7 +43,9 @@ async def test_the_examples_import_with_their_fields_and_a_report(service: Templ
 
 async def test_renders_match_prompty_semantics(service: TemplateService) -> None:
     await import_path(service, FOLDER)
-    assert await messages(service, "basic-prompt", firstName="Ada", lastName="Lovelace", question="Why?") == [
+    assert await messages(
+        service, "basic-prompt", {"firstName": "Ada", "lastName": "Lovelace", "question": "Why?"}
+    ) == [
         (
             "system",
             "You are an AI assistant who helps people find information.\n\n# Customer\n"
@@ -54,12 +55,12 @@ async def test_renders_match_prompty_semantics(service: TemplateService) -> None
     ]
     # Jinja's default whitespace (trim_blocks off): the newlines around the if tags stay.
     summary = "You are a summarization assistant. Summarize the following text concisely."
-    assert await messages(service, "summarize", text="Long text", context="ctx") == [
+    assert await messages(service, "summarize", {"text": "Long text", "context": "ctx"}) == [
         ("system", f"{summary}\n\n\nContext: ctx"),
         ("user", "Long text"),
     ]
-    assert await messages(service, "summarize", text="Long text") == [("system", summary), ("user", "Long text")]
-    rendered = await messages(service, "shakespearean-writing-prompty", question="Game night?")
+    assert await messages(service, "summarize", {"text": "Long text"}) == [("system", summary), ("user", "Long text")]
+    rendered = await messages(service, "shakespearean-writing-prompty", {"question": "Game night?"})
     assert [role for role, _ in rendered] == ["system", "user"]
     assert rendered[0][1].endswith("Prior engagements call me hence. Apologies.")
     assert rendered[1] == ("user", "Game night?")

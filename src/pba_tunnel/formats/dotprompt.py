@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from ..templates.spec import ParsedTemplate
+from ..templates.spec import ArgumentType, ParsedTemplate, value_matches_type
 from .fields import split_foreign
 from .handlebars import to_jinja
 from .jinja_export import export_body
@@ -82,8 +82,12 @@ def import_dotprompt(
         used += partial_variables(included)
     for variable in dict.fromkeys(used):
         if variable not in declared:
-            kind = "json" if variable in translation.lists else "string"
-            argument = {"name": variable, "description": f"Value for '{variable}'", "required": False}
+            kind: ArgumentType = "json" if variable in translation.structured else "string"
+            argument: dict[str, Any] = {"name": variable, "description": f"Value for '{variable}'"}
+            if defaults.get(variable) is not None and value_matches_type(defaults[variable], kind):
+                argument["default"] = defaults[variable]
+            else:
+                argument["required"] = False
             arguments.append({**argument, "type": kind} if kind == "json" else argument)
             declared.add(variable)
             conversion.note(f"arguments.{variable}", "added", f"used in the body, not in the schema: optional {kind}")
@@ -135,7 +139,7 @@ def export_partial(name: str, source: str) -> ExportedFile:
     """A partial (``_partials/x``) as the Dotprompt partial file ``_x.prompt``."""
     stem = file_stem(name.split("/", 1)[-1].replace("/", "-"))
     exported = ExportedFile(f"_{stem}{SUFFIX}", "", name)
-    body = export_body(source, "handlebars", set())
+    body = export_body(source, "handlebars", None)
     for problem in body.problems:
         exported.note("body", "literal", problem)
     exported.text = body.text.rstrip() + "\n"
@@ -197,5 +201,5 @@ def export_dotprompt(parsed: ParsedTemplate, category: str | None) -> ExportedFi
         marker = "" if index == 0 and part.role == "user" else '{{role "' + _OUT_ROLE[part.role] + '"}}\n'
         pieces.append(marker + body.text.strip("\n") + "\n")
     header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1_000_000) if front else ""
-    exported.text = f"---\n{header}---\n" + "\n".join(pieces)
+    exported.text = f"---\n{header}---\n" + "".join(pieces)
     return exported

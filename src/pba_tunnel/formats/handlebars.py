@@ -115,7 +115,9 @@ class Translation:
     partials: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
-    lists: set[str] = field(default_factory=set)  # variables iterated by {{#each}}: lists, not text
+    structured: set[str] = field(default_factory=set)  # iterated or read by field: JSON values, not text
+    printed: set[str] = field(default_factory=set)  # printed somewhere (a condition-only one is a JSON value)
+    conditions: set[str] = field(default_factory=set)
 
 
 class _Translator:
@@ -151,6 +153,8 @@ class _Translator:
             return None
         elif parts[0] not in self.result.variables:
             self.result.variables.append(parts[0])
+        if depth == 0 and len(parts) > 1:
+            self.result.structured.add(parts[0])
         if not all(_PATH_PART.match(p) and not p.startswith("[") and _IDENTIFIER.match(p) for p in parts[1:]):
             return None
         expression = parts[0]
@@ -190,11 +194,14 @@ class _Translator:
                 self.result.roles.append(words[1].strip("\"'"))
         elif len(words) == 1 and (expression := self.path(words[0])) is not None:
             self.items.append(("var", expression, False))
+            self.result.printed.add(words[0])
         else:
             self.literal(tag, f"the helper or expression '{body}' has no equivalent")
 
     def condition(self, words: list[str]) -> str | None:
         if len(words) == 1:
+            if not self.scopes:
+                self.result.conditions.add(words[0])
             return self.path(words[0])
         return None
 
@@ -206,7 +213,7 @@ class _Translator:
         elif name == "each" and len(words) == 2 and (iterable := self.path(words[1])) is not None:
             item = "item" if not self.scopes else f"item{len(self.scopes) + 1}"
             if not self.scopes and _IDENTIFIER.match(words[1]):
-                self.result.lists.add(words[1])
+                self.result.structured.add(words[1])
             # Handlebars iterates nothing over a missing value; Jinja would fail on None.
             self.items.append(("block", f"for {item} in {iterable} or []", self.current))
             self.scopes.append(Scope(item))
@@ -293,4 +300,6 @@ def to_jinja(source: str, partial_name: Callable[[str], str | None]) -> Translat
         translator.items.append(("block", "endfor" if kind == "each" else "endif", False))
         translator.result.problems.append(f"'{{{{#{kind}}}}}' is never closed; closed at the end")
     translator.result.body = translator.render()
-    return translator.result
+    result = translator.result
+    result.structured |= result.conditions - result.printed  # only tested: true/false, a list, … any JSON value
+    return result

@@ -62,7 +62,7 @@ def _items(source: str) -> list[str | _Tag]:
 
 
 class _Writer:
-    def __init__(self, dialect: str, arguments: set[str], references: dict[str, str]) -> None:
+    def __init__(self, dialect: str, arguments: set[str] | None, references: dict[str, str]) -> None:
         self.references = references
         self.dialect = dialect
         self.arguments = arguments
@@ -80,7 +80,7 @@ class _Writer:
                 return None
             names.append(words[index + 1][1])
         if self.dialect == "langfuse":
-            return names[0] if len(names) == 1 and names[0] in self.arguments else None
+            return names[0] if len(names) == 1 and self.is_argument(names[0]) else None
         head = names[0]
         if head == "loop" and self.loops and len(names) == 2 and names[1] in _LOOP:
             return _LOOP[names[1]]
@@ -88,9 +88,13 @@ class _Writer:
             up = len(self.loops) - 1 - self.loops[::-1].index(head) if head in self.loops else 0
             prefix = "../" * (len(self.loops) - 1 - up)
             return prefix + ".".join(["this", *names[1:]])
-        if head in self.arguments:
+        if self.is_argument(head):
             return ("@root." if self.loops else "") + ".".join(names)
         return None
+
+    def is_argument(self, name: str) -> bool:
+        """A declared argument (any name, in a partial: its includers declare them)."""
+        return name in self.arguments if self.arguments is not None else name not in ("loop", "true", "false", "none")
 
     def literal(self, tag: _Tag, why: str) -> None:
         self.result.problems.append(f"{tag.raw!r}: {why}; written as literal text")
@@ -205,7 +209,9 @@ def _keep_standalone_whitespace(text: str, problems: list[str]) -> str:
     return _STANDALONE.sub(fix, text)
 
 
-def export_body(source: str, dialect: str, arguments: set[str], references: dict[str, str] | None = None) -> Exported:
+def export_body(
+    source: str, dialect: str, arguments: set[str] | None, references: dict[str, str] | None = None
+) -> Exported:
     """``source`` (one message part of our Jinja) in ``dialect`` (``handlebars`` or ``langfuse``)."""
     writer = _Writer(dialect, arguments, references or {})
     for item in _items(source):

@@ -77,14 +77,16 @@ def arguments_from_schema(conversion: Conversion, schema: Any, defaults: dict[st
                 conversion.note(f"input.schema.{name}", "approximated", f"type '{scalar.strip()}': a JSON value")
         elif kind is None:
             kind = "object"
-        argument = _argument(conversion, name, None if kind == "enum" else kind, description, not optional, defaults)
+        argument = _argument(
+            conversion, name, "string" if kind == "enum" else kind, description, not optional, defaults
+        )
         if kind == "enum" and isinstance(value, list):
             values = [v for v in value if v is not None]
             argument["enum"] = values
             kinds = {typed(conversion, name, None, v) for v in values}
             if len(kinds) == 1 and (only := kinds.pop()) != "string":
                 argument["type"] = only
-        if argument.get("type") == "json":  # its own schema (items, fields) comes back on export
+        if argument.get("type") == "json" and not isinstance(value, str):  # its fields or items: back on export
             argument["_schema"] = {key: value}
         arguments.append(argument)
     return arguments
