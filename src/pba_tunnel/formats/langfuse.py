@@ -123,7 +123,7 @@ def to_jinja(
                 )
                 out.append(escape_literal(match.group(0)))
             else:
-                out.append('{% include "' + partial.name + '" %}')
+                out.append('{%+ include "' + partial.name + '" +%}')  # no whitespace trimmed around it
                 if used is not None:
                     used[partial.name] = match.group(2)
                 variables.extend(v for v in partial.variables if v not in variables)
@@ -203,14 +203,15 @@ def _version(prompt: dict[str, Any], original: str, conversion: Conversion, refs
         extra["commitMessage"] = prompt["commitMessage"]
     metadata = dict(ours.get("metadata", {})) if isinstance(ours.get("metadata"), dict) else {}
     metadata["langfuse"] = extra
-    declared = {a["name"]: a for a in ours.get("arguments", []) if isinstance(a, dict) and "name" in a}
+    declared = [a for a in ours.get("arguments", []) if isinstance(a, dict) and isinstance(a.get("name"), str)]
+    known = {a["name"] for a in declared}
     front = {
         "name": conversion.name,
         "title": ours.get("title"),
         "description": ours.get("description") or f"Langfuse prompt {original}",
         "category": ours.get("category"),
         "tags": [str(t) for t in prompt.get("tags") or []],
-        "arguments": [declared.get(v, {"name": v, "description": f"Value for '{v}'"}) for v in variables],
+        "arguments": declared + [{"name": v, "description": f"Value for '{v}'"} for v in variables if v not in known],
         "model": model,
         "metadata": metadata,
         "internal": ours.get("internal") is True,
@@ -237,7 +238,9 @@ def export_version(parsed: ParsedTemplate, category: str | None, version: int) -
     if spec.model is not None:
         config.update(spec.model.model_dump(exclude_none=True))
     generated = spec.description == f"Langfuse prompt {extra.get('name', spec.name)}"
-    arguments = [a.model_dump(exclude_none=True) for a in spec.arguments if a.description != f"Value for '{a.name}'"]
+    arguments = [a.model_dump(exclude_none=True, exclude_defaults=True) for a in spec.arguments]
+    if arguments == [{"name": a["name"], "description": f"Value for '{a['name']}'"} for a in arguments]:
+        arguments = []  # exactly what an import makes from the variables: nothing to keep
     ours = {
         k: v
         for k, v in (
