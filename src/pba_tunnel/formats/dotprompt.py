@@ -32,9 +32,10 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def partial_name(stem: str) -> str:
-    """Our partial name for a Dotprompt partial file stem (``_footer`` → ``_partials/footer``)."""
-    return f"_partials/{stem.lstrip('_')}"
+def partial_name(relative: str) -> str:
+    """Our partial name for a Dotprompt partial (``_footer`` → ``_partials/footer``, ``a/_b`` → ``_partials/a/b``)."""
+    folder, _, stem = relative.rpartition("/")
+    return f"_partials/{folder + '/' if folder else ''}{stem.lstrip('_')}"
 
 
 def import_dotprompt(
@@ -47,8 +48,7 @@ def import_dotprompt(
 ) -> Conversion:
     """One ``.prompt`` file as a native template (or, for ``_name.prompt``, a partial)."""
     data, body = split_foreign(text, max_bytes)
-    base, _, variant = stem.partition(".")
-    if stem.startswith("_"):
+    if stem.rpartition("/")[2].startswith("_"):
         conversion = Conversion(partial_name(stem), origin, partial=True)
         translation = to_jinja(body.strip(), partials)
         for problem in translation.problems:
@@ -56,6 +56,7 @@ def import_dotprompt(
         conversion.versions.append(translation.body.rstrip() + "\n")
         conversion.variables = translation.variables
         return conversion
+    base, _, variant = stem.rpartition("/")[2].partition(".")
     original = str(data.get("name") or base)
     variant = str(data.get("variant") or variant)
     name = template_name(f"{original}-{variant}" if variant else original)
@@ -136,9 +137,10 @@ def import_dotprompt(
 
 
 def export_partial(name: str, source: str) -> ExportedFile:
-    """A partial (``_partials/x``) as the Dotprompt partial file ``_x.prompt``."""
-    stem = file_stem(name.split("/", 1)[-1].replace("/", "-"))
-    exported = ExportedFile(f"_{stem}{SUFFIX}", "", name)
+    """A partial (``_partials/x`` or ``_partials/a/x``) as the Dotprompt partial file ``_x.prompt`` (``a/_x.prompt``)."""
+    folders = [file_stem(part) for part in name.split("/")[1:]]
+    relative = "/".join([*folders[:-1], f"_{folders[-1]}{SUFFIX}"])
+    exported = ExportedFile(relative, "", name)
     body = export_body(source, "handlebars", None)
     for problem in body.problems:
         exported.note("body", "literal", problem)

@@ -85,7 +85,10 @@ def convert_files(
             except PbaError as exc:
                 failed.append((str(file), exc.message))
         return conversions, failed
-    partials = {dotprompt_partial(f.stem): f for f in texts if f.name.startswith("_")}
+    def relative(file: Path) -> str:
+        return file.relative_to(path).with_suffix("").as_posix() if root is not None else file.stem
+
+    partials = {dotprompt_partial(relative(f)): f for f in texts if f.name.startswith("_")}
     names = set(known_partials) | set(partials)
     variables: dict[str, list[str]] = {}
 
@@ -96,7 +99,7 @@ def convert_files(
     for file in sorted(texts, key=lambda f: not f.name.startswith("_")):  # partials first
         try:
             conversion = import_dotprompt(
-                texts[file], str(file), file.name.removesuffix(".prompt"), max_bytes, lookup,
+                texts[file], str(file), relative(file), max_bytes, lookup,
                 lambda name: variables.get(name, []),
             )  # fmt: skip
         except PbaError as exc:
