@@ -77,15 +77,15 @@ def import_command(path: Path, file_format: str, strict: bool, as_json: bool) ->
         return
     losses: list[Loss] = getattr(report, "losses", [])
     if as_json:
-        echo_json(
-            {
-                "added": report.added,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "failed": [{"path": p, "reason": r} for p, r in report.failed],
-                "losses": _losses_json(losses),
-            }
-        )
+        document: dict[str, object] = {
+            "added": report.added,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "failed": [{"path": p, "reason": r} for p, r in report.failed],
+        }
+        if hasattr(report, "losses"):  # a conversion from another format: its lossiness report
+            document["losses"] = _losses_json(losses)
+        echo_json(document)
     else:
         _print_losses(losses)
         for failed_path, reason in report.failed:
