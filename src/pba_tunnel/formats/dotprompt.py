@@ -14,13 +14,12 @@ from typing import Any
 import yaml
 
 from ..templates.spec import ArgumentType, ParsedTemplate, value_matches_type
-from .fields import split_foreign
+from .fields import hint_ok, split_foreign
 from .handlebars import to_jinja
 from .jinja_export import export_body
 from .losses import Conversion, ExportedFile
 from .native import FOREIGN_KEY, file_stem, native_source, template_name
 from .picoschema import arguments_from_schema, picoschema
-from .prompty import _hint_ok
 
 SUFFIX = ".prompt"
 _CONFIG = {"temperature": "temperature", "maxOutputTokens": "max_tokens", "topP": "top_p", "stopSequences": "stop"}
@@ -97,7 +96,7 @@ def import_dotprompt(
         model["model"] = data["model"]
     config = dict(data["config"]) if isinstance(data.get("config"), dict) else {}
     for theirs, key in _CONFIG.items():
-        if theirs in config and _hint_ok(key, config[theirs]):
+        if theirs in config and hint_ok(key, config[theirs]):
             model[key] = config.pop(theirs)
     if config:
         extra["config"] = config
@@ -137,7 +136,7 @@ def import_dotprompt(
 
 
 def export_partial(name: str, source: str) -> ExportedFile:
-    """A partial (``_partials/x`` or ``_partials/a/x``) as the Dotprompt partial file ``_x.prompt`` (``a/_x.prompt``)."""
+    """A partial (``_partials/x``, ``_partials/a/x``) as the Dotprompt partial file ``_x.prompt`` (``a/_x.prompt``)."""
     folders = [file_stem(part) for part in name.split("/")[1:]]
     relative = "/".join([*folders[:-1], f"_{folders[-1]}{SUFFIX}"])
     exported = ExportedFile(relative, "", name)

@@ -92,3 +92,14 @@ def declare_missing(conversion: Conversion, arguments: list[dict[str, Any]], bod
         if name not in declared:
             arguments.append({"name": name, "description": f"Value for '{name}'", "required": False})
             conversion.note(f"arguments.{name}", "added", "used in the body, not declared: an optional string")
+
+
+def hint_ok(key: str, value: Any) -> bool:
+    """Whether ``value`` is valid for our model hint ``key`` (temperature, top_p, max_tokens or stop)."""
+    if key == "temperature":
+        return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 2
+    if key == "top_p":
+        return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+    if key == "max_tokens":
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)

@@ -47,10 +47,16 @@ def _tokens(environment: Environment, source: str) -> list[tuple[int, str, str]]
 
 
 def from_default_jinja(source: str) -> str:
-    """A body written for Jinja's default whitespace settings, rewritten to render the same under ours."""
+    """A body written for Jinja's default whitespace settings, rewritten to render the same under ours.
+
+    A tag gets ``+`` only where our settings would strip something: ``{%+`` after spaces that open its line,
+    ``+%}`` before a newline.
+    """
+    tokens = _tokens(_DEFAULTS, source)
     out: list[str] = []
     in_raw = False
-    for _line, kind, value in _tokens(_DEFAULTS, source):
+    for index, (_line, kind, value) in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else (0, "data", "")
         if kind == "raw_begin":
             in_raw = True
         elif kind == "raw_end":
@@ -58,9 +64,12 @@ def from_default_jinja(source: str) -> str:
         elif in_raw:
             out.append(escape_literal(value))
         elif kind in ("block_begin", "comment_begin") and value in ("{%", "{#"):
-            out.append(value + "+")
+            line = "".join(out).rsplit("\n", 1)
+            indented = line[-1] != "" and line[-1].strip(" \t") == ""
+            out.append(value + "+" if indented else value)
         elif kind in ("block_end", "comment_end") and value[:1] in ("%", "#"):
-            out.append("+" + value)
+            before_newline = following[1] in ("data", "raw_begin") and following[2][:1] in ("\n", "\r")
+            out.append("+" + value if before_newline else value)
         else:
             out.append(value)
     return "".join(out)

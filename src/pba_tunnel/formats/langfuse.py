@@ -16,11 +16,11 @@ from typing import Any
 
 from ..errors import ConversionError
 from ..templates.spec import ParsedTemplate
+from .fields import hint_ok
 from .jinja_export import export_body
 from .jinja_text import escape_literal, escape_role_lines
 from .losses import Conversion, ExportedFile
 from .native import FOREIGN_KEY, file_stem, native_source, template_name
-from .prompty import _hint_ok
 
 SUFFIX = ".json"
 _VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -187,7 +187,7 @@ def _version(prompt: dict[str, Any], original: str, conversion: Conversion, refs
     config = dict(prompt["config"]) if isinstance(prompt.get("config"), dict) else {}
     ours = config.pop(FOREIGN_KEY, {})
     ours = ours if isinstance(ours, dict) else {}
-    model = {k: config.pop(k) for k in _CONFIG if k in config and (k == "model" or _hint_ok(k, config[k]))}
+    model = {k: config.pop(k) for k in _CONFIG if k in config and (k == "model" or hint_ok(k, config[k]))}
     if model.get("model") is not None and not isinstance(model["model"], str):
         config["model"] = model.pop("model")
     extra: dict[str, Any] = {"version": prompt.get("version"), "labels": list(prompt.get("labels") or [])}

@@ -18,7 +18,7 @@ from jinja2 import Environment, TemplateSyntaxError
 
 from ..errors import ConversionError
 from ..templates.spec import ParsedTemplate
-from .fields import clean_default, declare_missing, describe, split_foreign, typed
+from .fields import clean_default, declare_missing, describe, hint_ok, split_foreign, typed
 from .jinja_text import from_default_jinja, to_default_jinja
 from .losses import Conversion, ExportedFile
 from .native import FOREIGN_KEY, file_stem, native_source, template_name
@@ -31,16 +31,6 @@ _OPTIONS = {"temperature": "temperature", "maxOutputTokens": "max_tokens", "topP
 _V1_PARAMETERS = {"temperature": "temperature", "max_tokens": "max_tokens", "top_p": "top_p", "stop": "stop"}
 _KIND_OF = {"string": "string", "integer": "integer", "number": "float", "boolean": "boolean"}
 _PARSE = Environment()
-
-
-def _hint_ok(key: str, value: Any) -> bool:
-    if key == "temperature":
-        return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 2
-    if key == "top_p":
-        return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
-    if key == "max_tokens":
-        return isinstance(value, int) and not isinstance(value, bool) and value > 0
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _model(data: Any, extra: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +48,7 @@ def _model(data: Any, extra: dict[str, Any]) -> dict[str, Any]:
         if isinstance(values, dict):
             values = dict(values)
             for theirs, ours in names.items():
-                if theirs in values and _hint_ok(ours, values[theirs]):
+                if theirs in values and hint_ok(ours, values[theirs]):
                     hints[ours] = values.pop(theirs)
             rest[block] = values
             if not values:

@@ -85,6 +85,7 @@ def convert_files(
             except PbaError as exc:
                 failed.append((str(file), exc.message))
         return conversions, failed
+
     def relative(file: Path) -> str:
         return file.relative_to(path).with_suffix("").as_posix() if root is not None else file.stem
 
