@@ -3,6 +3,7 @@ files imported with every untranslatable construct reported, variants, partials,
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ UNSUPPORTED = {"partial_with_context", "partial_with_license_header"}
 
 def _vectors() -> list[Any]:
     cases = []
-    for name in ("variables", "whitespace", "partials", "role", "unicode"):
+    for name in ("variables", "whitespace", "partials", "role", "unicode", "ifEquals", "unlessEquals"):
         for vector in yaml.safe_load((FOLDER / "spec" / f"{name}.yaml").read_text(encoding="utf-8")):
             for index, case in enumerate(vector["tests"]):
                 cases.append(pytest.param(vector, case, id=f"{vector['name']}-{index}"))
@@ -62,8 +63,10 @@ def test_spec_vectors_render_as_dotprompt_says(tmp_path: Path, vector: dict[str,
     partials = {c.name: c.versions[0] for c in conversions if c.partial}
     [source] = [c.versions[0] for c in conversions if not c.partial]
     parsed = parse_template(source, partials=partials.get)
-    declared = {a.name for a in parsed.spec.arguments}
-    arguments = {k: v for k, v in ((case.get("data") or {}).get("input") or {}).items() if k in declared}
+    types = {a.name: a.type for a in parsed.spec.arguments}
+    given = ((case.get("data") or {}).get("input") or {}).items()
+    # A string given for a JSON argument is read as JSON (as from MCP clients): pass JSON text.
+    arguments = {k: json.dumps(v) if types[k] == "json" else v for k, v in given if k in types}
     rendered = Renderer(Limits(), partials=partials.get).render(parsed, arguments)
     assert [(m.role, m.content) for m in rendered.messages] == [m for m in _expected(vector, case) if m[1]]
 

@@ -25,7 +25,19 @@ _PATH_PART = re.compile(r"^(?:[A-Za-z_$][\w$-]*|\[[^\]]+\])$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ARG = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\S+")
 ROLES = {"system": "system", "user": "user", "model": "assistant", "assistant": "assistant"}
-_BLOCKS = {"if", "unless", "each"}
+_TESTS = ("if", "unless", "ifEquals", "unlessEquals")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+def _literal(word: str) -> str | None:
+    """Jinja for a Handlebars literal (a string without escapes, a number, true/false/null), else None."""
+    if len(word) >= 2 and word[0] == word[-1] and word[0] in "\"'" and "\\" not in word and word[0] not in word[1:-1]:
+        return word
+    if _NUMBER.match(word):
+        return word
+    return {"true": "true", "false": "false", "null": "none", "undefined": "none"}.get(word)
+
+
 _JINJA_WORDS = {"true", "false", "none", "and", "or", "not", "in", "is", "if", "else", "loop", "self"}
 
 
@@ -205,10 +217,24 @@ class _Translator:
             return self.path(words[0])
         return None
 
+    def test(self, name: str, words: list[str]) -> str | None:
+        """The Jinja test of ``if``/``unless``/``ifEquals``/``unlessEquals`` with ``words``, or None."""
+        if name in ("if", "unless"):
+            test = self.condition(words)
+            return None if test is None else f"{'not ' if name == 'unless' else ''}{test}"
+        if name in ("ifEquals", "unlessEquals") and len(words) == 2:
+            if not self.scopes:
+                self.result.conditions.update(w for w in words if _literal(w) is None)
+            left, right = (_literal(w) or self.path(w) for w in words)
+            if left is None or right is None:
+                return None
+            return f"{left} {'==' if name == 'ifEquals' else '!='} {right}"
+        return None
+
     def open_block(self, tag: Tag, words: list[str]) -> None:
         name = words[0] if words else ""
-        if name in ("if", "unless") and (test := self.condition(words[1:])) is not None:
-            self.items.append(("block", f"if {'not ' if name == 'unless' else ''}{test}", self.current))
+        if name in _TESTS and (test := self.test(name, words[1:])) is not None:
+            self.items.append(("block", f"if {test}", self.current))
             self.stack.append(name)
         elif name == "each" and len(words) == 2 and (iterable := self.path(words[1])) is not None:
             item = "item" if not self.scopes else f"item{len(self.scopes) + 1}"
@@ -237,9 +263,9 @@ class _Translator:
         kind = self.stack[-1] if self.stack else None
         if kind == "literal":
             self.items.append(("text", tag.raw, False))
-        elif kind in ("if", "unless", "each") and not words:
+        elif kind in (*_TESTS, "each") and not words:
             self.items.append(("block", "else", self.current))
-        elif kind in ("if", "unless") and words[:1] == ["if"] and (test := self.condition(words[1:])) is not None:
+        elif kind in _TESTS and words[:1] and words[0] in _TESTS and (test := self.test(words[0], words[1:])):
             self.items.append(("block", f"elif {test}", self.current))
         else:
             self.literal(tag, "this 'else' has no equivalent here")

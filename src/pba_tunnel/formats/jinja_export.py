@@ -20,6 +20,17 @@ from ..templates.variables import SYNTAX_OPTIONS
 
 _OURS = Environment(**{k: v for k, v in SYNTAX_OPTIONS.items() if k != "undefined"})
 _LOOP = {"index0": "@index", "first": "@first", "last": "@last"}
+_HELPERS = ("if", "unless", "ifEquals", "unlessEquals")  # Dotprompt's block helpers an if test becomes
+
+
+def _hbs_literal(word: tuple[str, str]) -> str | None:
+    """A Jinja literal as Handlebars: a string without escapes, a number, true/false/none."""
+    kind, value = word
+    if kind == "string" and "\\" not in value and value[0] not in value[1:-1]:
+        return value
+    if kind in ("integer", "float"):
+        return value
+    return {"true": "true", "false": "false", "none": "null"}.get(value) if kind == "name" else None
 
 
 @dataclass
@@ -134,27 +145,40 @@ class _Writer:
             return
         self.block(tag)
 
+    def test(self, words: list[tuple[str, str]]) -> tuple[str, str] | None:
+        """(Handlebars helper, its arguments) for an ``if`` test we translate, or None."""
+        if words[:1] == [("name", "not")]:
+            path = self.path(words[1:])
+            return None if path is None else ("unless", path)
+        for index, word in enumerate(words):
+            if word in (("operator", "=="), ("operator", "!=")) and len(words) == index + 2:
+                path, literal = self.path(words[:index]), _hbs_literal(words[index + 1])
+                if path is None or literal is None:
+                    return None
+                return ("ifEquals" if word[1] == "==" else "unlessEquals", f"{path} {literal}")
+        path = self.path(words)
+        return None if path is None else ("if", path)
+
     def block(self, tag: _Tag) -> None:
         words = tag.words
         head = words[0][1] if words else ""
         top = self.stack[-1] if self.stack else None
-        if head == "if" or (head == "elif" and top == "if"):
-            negate = len(words) > 1 and words[1] == ("name", "not")
-            path = self.path(words[2:] if negate else words[1:])
-            if path is None or (head == "elif" and negate):
+        if head == "if" or (head == "elif" and top in _HELPERS):
+            test = self.test(words[1:])
+            if test is None:
                 return self.open_literal(tag, head)
             if head == "elif":
-                self.out.append("{{else if " + path + "}}")
+                self.out.append("{{else " + test[0] + " " + test[1] + "}}")
             else:
-                self.out.append(("{{#unless " if negate else "{{#if ") + path + "}}")
-                self.stack.append("unless" if negate else "if")
-        elif head == "else" and top in ("if", "unless", "each"):
+                self.out.append("{{#" + test[0] + " " + test[1] + "}}")
+                self.stack.append(test[0])
+        elif head == "else" and top in (*_HELPERS, "each"):
             self.out.append("{{else}}")
-        elif head in ("endif", "endfor") and top in ("if", "unless", "each"):
+        elif head in ("endif", "endfor") and top in (*_HELPERS, "each"):
             self.stack.pop()
             if top == "each":
                 self.loops.pop()
-            self.out.append("{{/" + top + "}}")
+            self.out.append("{{/" + str(top) + "}}")
         elif head == "for" and len(words) >= 4 and words[1][0] == "name" and words[2] == ("name", "in"):
             iterable = words[3:]
             if iterable[-3:] == [("name", "or"), ("operator", "["), ("operator", "]")]:

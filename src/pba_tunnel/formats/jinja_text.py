@@ -9,6 +9,7 @@ tags. ``{% raw %}`` blocks take no ``+``, so their text becomes literal expressi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from jinja2 import Environment, TemplateSyntaxError
 
@@ -98,3 +99,43 @@ def to_default_jinja(source: str) -> str:
         else:
             out.append(value)
     return "".join(out)
+
+
+MAX_INLINE_DEPTH = 8
+_INCLUDE = re.compile(r"""\{%[-+]?\s*include\s+(["'])(_partials/[^"']+)\1\s*[-+]?%\}""")
+
+
+def inline_partials(source: str, lookup: Callable[[str], str | None], depth: int = 0) -> tuple[str, list[str]]:
+    """``source`` (our dialect) with each ``{% include "_partials/…" %}`` replaced by that partial's text.
+
+    The text between tags is taken as our lexer leaves it (whitespace options applied), so dropping the
+    include tag changes nothing else; the partial loses its final newline, as an included template does.
+    Returns the text and the partials that could not be inlined (unknown, or nested too deep).
+    """
+    out: list[str] = []
+    missing: list[str] = []
+    tag: list[str] = []
+    in_block = False
+    for _line, kind, value in _tokens(_OURS, source):
+        if kind == "block_begin":
+            in_block, tag = True, [value]
+            continue
+        if in_block:
+            tag.append(value)
+            if kind != "block_end":
+                continue
+            in_block = False
+            text = "".join(tag)
+            match = _INCLUDE.fullmatch(text.rstrip("\n"))
+            partial = lookup(match.group(2)) if match else None
+            if match is None or partial is None or depth >= MAX_INLINE_DEPTH:
+                if match is not None:
+                    missing.append(match.group(2))
+                out.append(text)
+                continue
+            inner, deeper = inline_partials(partial, lookup, depth + 1)
+            missing += deeper
+            out.append(inner[:-1] if inner.endswith("\n") else inner)
+            continue
+        out.append(value)
+    return "".join(out), missing

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConversionError
 from ..templates.spec import ParsedTemplate
 from .fields import hint_ok
 from .jinja_export import export_body
-from .jinja_text import escape_literal, escape_role_lines
+from .jinja_text import escape_literal, escape_role_lines, inline_partials
 from .losses import Conversion, ExportedFile
 from .native import FOREIGN_KEY, file_stem, native_source, template_name
 
@@ -219,8 +220,14 @@ def _version(prompt: dict[str, Any], original: str, conversion: Conversion, refs
     return native_source(front, body)
 
 
-def export_version(parsed: ParsedTemplate, category: str | None, version: int) -> tuple[dict[str, Any], list[str]]:
-    """One version of a native template as the object Langfuse's API returns, and what did not translate."""
+def export_version(
+    parsed: ParsedTemplate, category: str | None, version: int, partials: Callable[[str], str | None]
+) -> tuple[dict[str, Any], list[str]]:
+    """One version of a native template as the object Langfuse's API returns, and what did not translate.
+
+    Includes of partials an import made from references become references again; other partials are
+    written in place (Langfuse has no partials).
+    """
     spec = parsed.spec
     metadata = dict(spec.metadata)
     extra = metadata.pop("langfuse", {})
@@ -228,9 +235,15 @@ def export_version(parsed: ParsedTemplate, category: str | None, version: int) -
     problems: list[str] = []
     names = {a.name for a in spec.arguments}
     messages = []
+    found = extra.get("references")
+    references: dict[str, str] = found if isinstance(found, dict) else {}
+
+    def lookup(name: str) -> str | None:
+        return None if name in references else partials(name)
+
     for part in parsed.parts:
-        references = extra.get("references") if isinstance(extra.get("references"), dict) else {}
-        body = export_body(part.source, "langfuse", names, references)
+        source, _missing = inline_partials(part.source, lookup)
+        body = export_body(source, "langfuse", names, references)
         problems += body.problems
         messages.append({"role": part.role, "content": body.text.strip()})
     chat = len(messages) > 1 or messages[0]["role"] != "user" or extra.get("type") == "chat"
@@ -269,16 +282,23 @@ def export_version(parsed: ParsedTemplate, category: str | None, version: int) -
     return item, problems
 
 
-def export_langfuse(versions: list[tuple[ParsedTemplate, int]], category: str | None) -> ExportedFile:
+def export_langfuse(
+    versions: list[tuple[ParsedTemplate, int]],
+    category: str | None,
+    partials: Callable[[str], str | None] = lambda _: None,
+) -> ExportedFile:
     """Every version of one template as a JSON list of Langfuse prompt objects, oldest first."""
     name = versions[-1][0].spec.name
     exported = ExportedFile(f"{file_stem(name)}{SUFFIX}", "", name)
     items = []
     for parsed, number in versions:
-        item, problems = export_version(parsed, category, number)
+        item, problems = export_version(parsed, category, number, partials)
         for problem in problems:
             exported.note(f"version {number}", "literal", problem)
         items.append(item)
+    inlined = sorted({p for parsed, _number in versions for p in parsed.partials if "/langfuse/" not in p})
+    if inlined:
+        exported.note("body", "inlined", f"{', '.join(inlined)}: written in place (Langfuse has no partials)")
     if any(FOREIGN_KEY in i["config"] for i in items):
         exported.note("title, description, category, arguments", "kept", f"kept in config.{FOREIGN_KEY}")
     exported.text = json.dumps(items, indent=2, ensure_ascii=False) + "\n"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Action = Literal["kept", "added", "approximated", "dropped", "literal"]
+Action = Literal["kept", "added", "inlined", "approximated", "dropped", "literal"]
 # Only these change what the template is or renders; "kept" (moved to a free-form field that the way back
-# restores) and "added" (a value the format lacked, e.g. a generated description) lose nothing.
+# restores), "added" (a value the format lacked, e.g. a generated description) and "inlined" (a partial's
+# text written in place of its include: same render, no longer shared) lose nothing of a render.
 LOSSY_ACTIONS: frozenset[str] = frozenset({"approximated", "dropped", "literal"})
 
 

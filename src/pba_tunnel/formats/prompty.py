@@ -11,6 +11,7 @@ whitespace settings) are rewritten so the same arguments render the same message
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -19,7 +20,7 @@ from jinja2 import Environment, TemplateSyntaxError
 from ..errors import ConversionError
 from ..templates.spec import ParsedTemplate
 from .fields import clean_default, declare_missing, describe, hint_ok, split_foreign, typed
-from .jinja_text import from_default_jinja, to_default_jinja
+from .jinja_text import from_default_jinja, inline_partials, to_default_jinja
 from .losses import Conversion, ExportedFile
 from .native import FOREIGN_KEY, file_stem, native_source, template_name
 
@@ -207,8 +208,10 @@ def _inputs_out(parsed: ParsedTemplate, extra: dict[str, Any]) -> list[dict[str,
     return inputs
 
 
-def export_prompty(parsed: ParsedTemplate, category: str | None) -> ExportedFile:
-    """One native template as a ``.prompty`` file (current Prompty form)."""
+def export_prompty(
+    parsed: ParsedTemplate, category: str | None, partials: Callable[[str], str | None] = lambda _: None
+) -> ExportedFile:
+    """One native template as a ``.prompty`` file (current Prompty form; partials written in place)."""
     spec = parsed.spec
     metadata = dict(spec.metadata)
     extra = metadata.pop("prompty", {})
@@ -250,15 +253,16 @@ def export_prompty(parsed: ParsedTemplate, category: str | None) -> ExportedFile
         front["sample"] = extra["sample"]
     parts = []
     for part in parsed.parts:
-        text = to_default_jinja(part.source)
+        inlined, missing = inline_partials(part.source, partials)
+        for name in missing:
+            exported.note("body", "approximated", f"include of {name}: Prompty has no partials (left as written)")
+        text = to_default_jinja(inlined)
         for line in text.splitlines():
             if MARKER.match(line):
                 exported.note("body", "approximated", f"Prompty reads the line {line.strip()!r} as a role marker")
         parts.append(f"{part.role}:\n{text.strip(chr(10))}\n")
     if parsed.partials:
-        exported.note(
-            "body", "approximated", f"includes {', '.join(parsed.partials)}: Prompty has no partials (left as written)"
-        )
+        exported.note("body", "inlined", f"{', '.join(parsed.partials)}: written in place (Prompty has no partials)")
     header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1_000_000)
     exported.text = f"---\n{header}---\n" + "\n".join(parts)
     return exported

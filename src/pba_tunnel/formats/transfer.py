@@ -126,6 +126,7 @@ async def _parsed_versions(service: TemplateService, name: str, every: bool) -> 
 async def render_files(service: TemplateService, file_format: ExportFormat) -> list[ExportedFile]:
     """Every live template (every version for Langfuse) and, for Dotprompt, every partial, as files."""
     files: list[ExportedFile] = []
+    partials = (await service.sources("partial")).get
     if file_format == "dotprompt":
         async for summary in iter_templates(service, kind="partial", include_internal=True):
             files.append(export_partial(summary.name, (await service.get(summary.name)).source))
@@ -135,9 +136,9 @@ async def render_files(service: TemplateService, file_format: ExportFormat) -> l
             continue
         parsed, _number = versions[-1]
         if file_format == "langfuse":
-            files.append(export_langfuse(versions, summary.category))
+            files.append(export_langfuse(versions, summary.category, partials))
         elif file_format == "prompty":
-            files.append(export_prompty(parsed, summary.category))
+            files.append(export_prompty(parsed, summary.category, partials))
         else:
             files.append(export_dotprompt(parsed, summary.category))
     return files
