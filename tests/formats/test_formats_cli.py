@@ -49,7 +49,9 @@ def test_import_reports_losses_and_strict_refuses_them(home: Path, tmp_path: Pat
         "movie-review.prompt", "prompt-name.prompt",
     ]  # fmt: skip
     assert all(set(loss) == {"template", "field", "action", "detail", "lossy"} for loss in report["losses"])
-    refused = cli("export", str(tmp_path / "strict"), "--format", "prompty", "--strict", home=home)
+    assert cli("import", str(DATA / "prompty"), home=home).returncode == 0
+    # Langfuse prompts have no logic: the {% if %} of Prompty's summarize example cannot go there.
+    refused = cli("export", str(tmp_path / "strict"), "--format", "langfuse", "--strict", home=home)
     assert refused.returncode == 3
     assert refused.stderr.startswith("error: lossy_conversion: ")
     assert not (tmp_path / "strict").exists()
