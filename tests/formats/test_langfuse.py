@@ -108,3 +108,23 @@ async def test_native_to_langfuse_and_back_names_its_loss(service: TemplateServi
         ("system", "Answer in a short way."),
         ("user", 'Tell me about tea.{% if detail == "long" %} Take your time.{% endif %}'),
     ]
+
+
+async def test_reimport_adds_only_versions_not_stored_yet(service: TemplateService, tmp_path: Path) -> None:
+    await import_path(service, FOLDER / "movie-critic.json")
+    edited = (await service.get("movie-critic")).source.replace("do you like", "what do you think of")
+    await service.update("movie-critic", edited)
+    again = await import_path(service, FOLDER / "movie-critic.json")
+    assert (again.unchanged, [v.version for v in await service.history("movie-critic")]) == (
+        ["movie-critic"],
+        [1, 2, 3],
+    )
+    assert (await service.get("movie-critic")).source == edited  # the local edit stays current
+
+    prompts = json.loads((FOLDER / "movie-critic.json").read_text(encoding="utf-8"))
+    newer = {**prompts[1], "version": 3, "prompt": "Rate {{movie}} out of ten.", "labels": ["latest"]}
+    (tmp_path / "movie-critic.json").write_text(json.dumps([*prompts, newer]), encoding="utf-8")
+    later = await import_path(service, tmp_path / "movie-critic.json")
+    assert later.updated == ["movie-critic"]
+    assert await messages(service, "movie-critic", {"movie": "Heat"}) == [("user", "Rate Heat out of ten.")]
+    assert [v.version for v in await service.history("movie-critic")] == [1, 2, 3, 4]

@@ -38,7 +38,11 @@ def _literal(word: str) -> str | None:
     return {"true": "true", "false": "false", "null": "none", "undefined": "none"}.get(word)
 
 
-_JINJA_WORDS = {"true", "false", "none", "and", "or", "not", "in", "is", "if", "else", "loop", "self"}
+# Names Jinja reads as something else (keywords, constants, globals): never an argument.
+_JINJA_WORDS = {
+    "true", "false", "none", "and", "or", "not", "in", "is", "if", "else", "loop", "self", "range", "dict",
+    "namespace", "lipsum", "cycler", "joiner", "caller", "kwargs", "varargs", "super",
+}  # fmt: skip
 
 
 @dataclass

@@ -10,6 +10,7 @@ version; any other reference stays literal and is reported.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -282,6 +283,13 @@ def export_version(
     return item, problems
 
 
+def _langfuse_version(parsed: ParsedTemplate) -> int | None:
+    """The Langfuse version number an import recorded for this version, if any."""
+    extra = parsed.spec.metadata.get("langfuse")
+    number = extra.get("version") if isinstance(extra, dict) else None
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+
 def export_langfuse(
     versions: list[tuple[ParsedTemplate, int]],
     category: str | None,
@@ -290,8 +298,14 @@ def export_langfuse(
     """Every version of one template as a JSON list of Langfuse prompt objects, oldest first."""
     name = versions[-1][0].spec.name
     exported = ExportedFile(f"{file_stem(name)}{SUFFIX}", "", name)
+    recorded = [_langfuse_version(parsed) for parsed, _number in versions]
+    numbers = [n for n in recorded if n is not None]
+    if len(numbers) < len(recorded) or any(b <= a for a, b in itertools.pairwise(numbers)):
+        if numbers:
+            exported.note("version", "approximated", "versions edited here: numbered as in this store")
+        numbers = [number for _parsed, number in versions]
     items = []
-    for parsed, number in versions:
+    for (parsed, _number), number in zip(versions, numbers, strict=True):
         item, problems = export_version(parsed, category, number, partials)
         for problem in problems:
             exported.note(f"version {number}", "literal", problem)

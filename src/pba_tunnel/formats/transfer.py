@@ -78,22 +78,24 @@ async def import_foreign(
 async def _save_versions(
     service: TemplateService, conversion: Conversion, file_format: str, origin: str
 ) -> WriteResult:
-    """Store the versions not yet stored: those after the one equal to the current stored source."""
+    """Store the versions not stored yet: those after the last one the template's history already holds.
+
+    So importing the same file again adds nothing, and a version edited here after an import stays current
+    until the file brings a version of its own.
+    """
+    if conversion.partial:
+        items = [service.check_partial(conversion.name, s, path=conversion.origin) for s in conversion.versions]
+    else:
+        items = [template_write(service.parse(s, path=conversion.origin)) for s in conversion.versions]
     try:
-        current = (await service.get(conversion.name, include_deleted=True)).source
+        known = {v.content_hash for v in await service.history(conversion.name)}
     except NotFoundError:
-        current = None
-    sources = conversion.versions
-    if current in sources:
-        sources = sources[len(sources) - sources[::-1].index(current) :]
+        known = set()
+    stored = [index for index, item in enumerate(items) if item.content_hash in known]
+    if stored:
+        items = items[stored[-1] + 1 :]
     message = f"imported from {file_format}: {conversion.origin}"
-    results: list[WriteResult] = []
-    for source in sources:
-        if conversion.partial:
-            item = service.check_partial(conversion.name, source, path=conversion.origin)
-        else:
-            item = template_write(service.parse(source, path=conversion.origin))
-        results.append(await service.save(item, origin=origin, message=message, restore_deleted=True))
+    results = [await service.save(i, origin=origin, message=message, restore_deleted=True) for i in items]
     if not results:
         return WriteResult(name=conversion.name, version=0, created=False, changed=False)
     changed = any(r.changed for r in results)
