@@ -92,16 +92,17 @@ async def test_examples_import_and_report_what_has_no_equivalent(service: Templa
         ("name", "string", True), ("age", "number", True), ("interests", "json", False),
     ]  # fmt: skip
     assert greeting.spec.metadata["dotprompt"]["output"] == {"format": "text"}
-    # The untranslatable {{#if age >= 18}} block stays as text; the rest renders as Handlebars would.
+    # The untranslatable {{#if age >= 18}} block stays as written, lines and all; the rest renders as
+    # Handlebars would (the {{#each}} lines are standalone: dropped).
     assert await messages(service, "valid-greeting", {"name": "Ann", "age": "20", "interests": '["chess", "go"]'}) == [
         (
             "user",
-            "Hello, Ann!\n\nYou are 20.0 years old.\n\n{{#if age >= 18}}You are an adult.\n{{else}}You are a minor.\n"
-            "{{/if}}\n- chess\n- go",
+            "Hello, Ann!\n\nYou are 20.0 years old.\n\n{{#if age >= 18}}\nYou are an adult.\n{{else}}\n"
+            "You are a minor.\n{{/if}}\n\n- chess\n- go",
         )
     ]
     assert await messages(service, "valid-comments-and-partials", {"name": "Bo", "items": '["x"]'}) == [
-        ("user", "Hello, Bo!\n\n\n{{>header }}\n- x\n\n{{>footer }}")
+        ("user", "Hello, Bo!\n\n\n{{>header }}\n\n- x\n\n{{>footer }}")
     ]
 
 

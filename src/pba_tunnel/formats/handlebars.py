@@ -55,6 +55,7 @@ class Tag:
     strip_right: bool
     comment: bool = False
     standalone: bool = False  # alone on its line: Handlebars drops the line
+    literal: bool = False  # not translated: kept as written, with the line it stands on
 
 
 Token = str | Tag  # literal text, or a tag
@@ -88,7 +89,7 @@ def _apply_whitespace(tokens: list[Token]) -> list[Token]:
     """Apply ``~`` and Handlebars' standalone-line rule (judged on the original lines) to the text around tags."""
     cut: dict[int, list[int]] = {i: [0, len(t)] for i, t in enumerate(tokens) if isinstance(t, str)}
     for index, token in enumerate(tokens):
-        if not isinstance(token, Tag) or not _standalone_kind(token):
+        if not isinstance(token, Tag) or not _standalone_kind(token) or token.literal:
             continue
         before = tokens[index - 1] if index > 0 else ""
         after = tokens[index + 1] if index + 1 < len(tokens) else ""
@@ -184,6 +185,11 @@ class _Translator:
 
     def literal(self, tag: Tag, why: str) -> None:
         self.result.problems.append(f"{tag.raw!r}: {why}; kept as literal text")
+        self.text(tag)
+
+    def text(self, tag: Tag) -> None:
+        """A tag written as it is."""
+        tag.literal = True
         self.items.append(("text", tag.raw, False))
 
     def tag(self, tag: Tag) -> None:
@@ -255,7 +261,7 @@ class _Translator:
     def close_block(self, tag: Tag, words: list[str]) -> None:
         kind = self.stack.pop() if self.stack else None
         if kind is None or kind == "literal" or (words and words[0] != kind):
-            self.items.append(("text", tag.raw, False))
+            self.text(tag)
             if kind != "literal":
                 self.result.problems.append(f"{tag.raw!r}: closes no open block; kept as literal text")
             return
@@ -266,7 +272,7 @@ class _Translator:
     def else_(self, tag: Tag, words: list[str]) -> None:
         kind = self.stack[-1] if self.stack else None
         if kind == "literal":
-            self.items.append(("text", tag.raw, False))
+            self.text(tag)
         elif kind in (*_TESTS, "each") and not words:
             self.items.append(("block", "else", self.current))
         elif kind in _TESTS and words[:1] and words[0] in _TESTS and (test := self.test(words[0], words[1:])):
@@ -318,10 +324,9 @@ def _escape_roles(text: str) -> str:
     return re.sub(r"(?m)^(system|user|assistant):(?=[ \t]*(?:\r?\n|$))", lambda m: "{{ '" + m.group(0) + "' }}", text)
 
 
-def to_jinja(source: str, partial_name: Callable[[str], str | None]) -> Translation:
-    """Translate a Handlebars body; ``partial_name`` maps a Handlebars partial name to ours (None: unknown)."""
+def _translate(tokens: list[Token], partial_name: Callable[[str], str | None]) -> Translation:
     translator = _Translator(partial_name)
-    for token in _apply_whitespace(tokenize(source)):
+    for token in tokens:
         if isinstance(token, str):
             translator.items.append(("text", token, False))
         else:
@@ -333,3 +338,13 @@ def to_jinja(source: str, partial_name: Callable[[str], str | None]) -> Translat
     result = translator.result
     result.structured |= result.conditions - result.printed  # only tested: true/false, a list, … any JSON value
     return result
+
+
+def to_jinja(source: str, partial_name: Callable[[str], str | None]) -> Translation:
+    """Translate a Handlebars body; ``partial_name`` maps a Handlebars partial name to ours (None: unknown).
+
+    A first pass finds the tags kept literal: their lines are kept whole, not dropped as standalone.
+    """
+    tokens = tokenize(source)
+    _translate(tokens, partial_name)
+    return _translate(_apply_whitespace(tokens), partial_name)
