@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .jinja_text import escape_literal
 
-_TAG = re.compile(r"(\\*)\{\{(~?)(\{?)(!--.*?--|!.*?|.*?)(\}?)(~?)\}\}", re.S)
+_TAG = re.compile(r"\{\{(~?)(\{?)(!--.*--|!.*|.*?)(\}?)(~?)\}\}", re.S)  # one tag, already cut out
 _PATH_PART = re.compile(r"^(?:[A-Za-z_$][\w$-]*|\[[^\]]+\])$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ARG = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\S+")
@@ -61,22 +61,54 @@ class Tag:
 Token = str | Tag  # literal text, or a tag
 
 
+def _tag_end(source: str, start: int) -> tuple[int, int] | None:
+    """(end of the body, end of the tag) for the tag opening at ``start``, or None when it is never closed."""
+    if source.startswith("!--", start + 2) or source.startswith("~!--", start + 2):
+        close = source.find("--", source.find("!--", start) + 3)
+        while close != -1 and not re.match(r"--~?\}\}", source[close : close + 5]):
+            close = source.find("--", close + 1)
+        if close == -1:
+            return None
+        return close + 2, source.index("}}", close) + 2
+    triple = source.startswith("{", start + 2) or source.startswith("~{", start + 2)
+    close = source.find("}}}" if triple else "}}", start + 2)
+    if close == -1:
+        return None
+    return close, close + (3 if triple else 2)
+
+
 def tokenize(source: str) -> list[Token]:
-    """Split a Handlebars source into literal text and tags (``\\{{`` escapes become text)."""
+    """Split a Handlebars source into literal text and tags (``\\{{`` escapes become text), in linear time."""
     tokens: list[Token] = []
+    text: list[str] = []
     position = 0
-    for match in _TAG.finditer(source):
-        slashes, left, _brace, body, _close, right = match.groups()
-        if len(slashes) % 2 == 1:  # \{{ … }}: the tag is text (one backslash consumed)
-            tokens.append(source[position : match.start()] + slashes[:-1] + match.group(0)[len(slashes) :])
-            position = match.end()
+    while (start := source.find("{{", position)) != -1:
+        slashes = len(source[position:start]) - len(source[position:start].rstrip("\\"))
+        found = _tag_end(source, start)
+        if found is None:
+            break  # an unclosed '{{' and all after it: text
+        end = found[1]
+        raw = source[start:end]
+        if slashes % 2 == 1:  # \{{ … }}: the tag is text (its backslash consumed)
+            text.append(source[position : start - 1] + raw)
+            position = end
             continue
-        tokens.append(source[position : match.start()] + slashes[: len(slashes) // 2])
+        text.append(source[position : start - slashes] + "\\" * (slashes // 2))
+        match = _TAG.fullmatch(raw)
+        if match is None:
+            text.append(raw)
+            position = end
+            continue
+        if text:
+            tokens.append("".join(text))
+            text = []
+        left, _brace, body, _close, right = match.groups()
         comment = body.startswith("!")
-        text = body[3:-2] if body.startswith("!--") else body[1:] if comment else body
-        tokens.append(Tag(match.group(0)[len(slashes) :], text.strip(), bool(left), bool(right), comment))
-        position = match.end()
-    tokens.append(source[position:])
+        inner = body[3:-2] if body.startswith("!--") else body[1:] if comment else body
+        tokens.append(Tag(raw, inner.strip(), bool(left), bool(right), comment))
+        position = end
+    text.append(source[position:])
+    tokens.append("".join(text))
     return [t for t in tokens if not (isinstance(t, str) and t == "")]
 
 

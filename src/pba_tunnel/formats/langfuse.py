@@ -25,7 +25,7 @@ from .losses import Conversion, ExportedFile
 from .native import FOREIGN_KEY, file_stem, native_source, template_name
 
 SUFFIX = ".json"
-_VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+_VARIABLE = re.compile(r"\{\{([^{}]*)\}\}")  # the name is stripped in code: no ambiguous \s* to backtrack
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 REFERENCE = re.compile(r"@@@langfusePrompt:([^@]*?)@@@")
 _CONFIG = ("model", "temperature", "top_p", "max_tokens", "stop")
@@ -130,7 +130,7 @@ def to_jinja(
                     used[partial.name] = match.group(2)
                 variables.extend(v for v in partial.variables if v not in variables)
             continue
-        name = match.group(1)
+        name = match.group(1).strip()
         if not _IDENTIFIER.match(name):
             conversion.note("prompt", "literal", f"variable {match.group(0)!r} is no valid argument name: kept as text")
             out.append(escape_literal(match.group(0)))

@@ -25,8 +25,11 @@ from .losses import Conversion, ExportedFile
 from .native import FOREIGN_KEY, file_stem, native_source, template_name
 
 SUFFIX = ".prompty"
-# Prompty's role boundary (spec §6.2): optional indent and '#', any case, optional [key=value] attributes.
-MARKER = re.compile(r"^\s*#?\s*(system|user|assistant)(\[(?:\w+\s*=\s*\"?[^\"]*\"?\s*,?\s*)+\])?\s*:\s*$", re.I)
+# Prompty's role boundary (spec §6.2): optional indent and '#', any case, optional [key=value, …]
+# attributes. Spec's own pattern nests quantifiers (exponential on a hostile line); this one is linear.
+MARKER = re.compile(
+    r"^[ \t]*#?[ \t]*(system|user|assistant)(\[[ \t]*\w+[ \t]*=[^\]\r\n]*\])?[ \t]*:[ \t]*\r?\n?$", re.I
+)
 RICH_KINDS = frozenset({"thread", "image", "file", "audio"})
 _OPTIONS = {"temperature": "temperature", "maxOutputTokens": "max_tokens", "topP": "top_p", "stopSequences": "stop"}
 _V1_PARAMETERS = {"temperature": "temperature", "max_tokens": "max_tokens", "top_p": "top_p", "stop": "stop"}
