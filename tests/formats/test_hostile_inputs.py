@@ -38,8 +38,6 @@ CASES: dict[str, Callable[[], object]] = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_hostile_text_converts_in_linear_time(case: str) -> None:
     started = time.perf_counter()
-    try:
+    with contextlib.suppress(ConversionError):  # a refusal is fine: only the time matters here
         CASES[case]()
-    except Exception as exc:
-        assert type(exc).__name__ == "ConversionError", exc
     assert time.perf_counter() - started < 2
