@@ -82,6 +82,7 @@ async def test_examples_import_and_report_what_has_no_equivalent(service: Templa
         ("valid-customer-support", "'{{#role \"system\"}}'"),
         ("valid-customer-support", "'{{#role \"user\"}}'"),
         ("valid-greeting", "'{{#if age >= 18}}'"),
+        ("valid-greeting", "a number value printed as is"),  # Dotprompt prints 20, the sandbox 20.0
     ]
     _stored, greeting = await service.current("valid-greeting")
     assert greeting.spec.model is not None

@@ -91,6 +91,14 @@ def import_dotprompt(
             arguments.append({**argument, "type": kind} if kind == "json" else argument)
             declared.add(variable)
             conversion.note(f"arguments.{variable}", "added", f"used in the body, not in the schema: optional {kind}")
+    for argument in arguments:
+        if argument.get("type", "string") != "string" and argument["name"] in translation.printed:
+            # Handlebars prints JavaScript's text of a value (20, true, a,b); the sandbox prints Python's.
+            conversion.note(
+                f"arguments.{argument['name']}",
+                "approximated",
+                f"a {argument['type']} value printed as is: Python's text (20.0, True, ['a']) not JavaScript's",
+            )
     model: dict[str, Any] = {}
     if isinstance(data.get("model"), str):
         model["model"] = data["model"]

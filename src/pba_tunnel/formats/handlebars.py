@@ -9,7 +9,9 @@ our ``trim_blocks``/``lstrip_blocks`` strip nothing more. Anything else is kept 
 in the conversion's report: never dropped, never guessed.
 
 Semantics kept: a missing value prints nothing and is false (nested paths go through ``default(none)``);
-``{{#each}}`` treats its value as a list (``@key`` and objects are not translated).
+``{{#each}}`` treats its value as a list (``@key`` and objects are not translated). Known differences: an
+empty object is true in Handlebars and false in Jinja, and a printed number, boolean or list reads as
+Python writes it (the Dotprompt importer reports each such argument).
 """
 
 from __future__ import annotations
