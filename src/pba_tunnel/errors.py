@@ -266,3 +266,29 @@ class EnhanceRequestError(EnhanceError):
     """An enhancement request is inconsistent (e.g. both a name and a source, or save without a name)."""
 
     code = "invalid_enhance_request"
+
+
+class ConversionError(PbaError):
+    """A file of another tool's format (Prompty, Dotprompt, Langfuse) cannot be converted."""
+
+    code = "conversion_failed"
+
+
+class LossyConversionError(ConversionError):
+    """``--strict`` was asked and a conversion would lose or approximate something; ``count`` says how much."""
+
+    code = "lossy_conversion"
+
+    def __init__(self, message: str, *, count: int) -> None:
+        super().__init__(message)
+        self.count = count
+
+
+class UnsafeExportPathError(PbaError):
+    """An export would write outside its folder (``..``, an absolute path, a hidden name)."""
+
+    code = "unsafe_export_path"
+
+    def __init__(self, relative: str) -> None:
+        super().__init__(f"refusing to write '{relative}': an export writes only plain relative paths in its folder")
+        self.relative = relative
