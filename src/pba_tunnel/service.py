@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 from .templates.parsing import check_source_size, content_hash, parse_template
 from .templates.spec import ParsedTemplate
 from .templates.variables import PartialLookup, parse_body
+from .tokens import Tokens
 from .usage import RenderLog
 
 _CACHE_LIMIT = 20_000  # parsed templates kept in memory; far above any real library
@@ -96,6 +97,7 @@ class TemplateService:
         self._changes = ChangeWatch(store, self._reload)
         self._reloads = 0
         self._renders = RenderLog(store, settings)
+        self.tokens = Tokens(store)  # API tokens of this store (the CLI manages them, HTTP checks them)
         self._searcher: Searcher | None = None
 
     @classmethod

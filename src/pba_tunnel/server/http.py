@@ -1,4 +1,4 @@
-"""Streamable HTTP and SSE: DNS-rebinding checks on loopback, a bearer token elsewhere, and ``/healthz``."""
+"""Streamable HTTP and SSE: DNS-rebinding checks on loopback, tokens (auth.py), rate limits, and ``/healthz``."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ConfigError, PbaError
 from .app import McpApp
+from .auth import token_auth
 from .batches import BatchLayer
 from .event_store import MemoryEventStore, SessionScope
+from .rate_limit import HttpRateLimits, McpRateLimits, RateLimiter
 from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
@@ -63,29 +65,6 @@ def rebinding_protection(host: str) -> TransportSecuritySettings | None:
         allowed_hosts=[*(f"{name}:*" for name in names), *names],
         allowed_origins=[f"http://{name}:*" for name in names],
     )
-
-
-class BearerTokenMiddleware:
-    """401 for every request but ``/healthz`` that lacks ``Authorization: Bearer <token>``."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.token = token.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] not in OPEN_PATHS
-            and not bearer_matches(dict(scope["headers"]), self.token)
-        ):
-            response = JSONResponse(
-                {"error": "unauthorized", "message": "send the server's token as 'Authorization: Bearer <token>'"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="pba-tunnel"'},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 class BodyDeadline:
@@ -194,8 +173,9 @@ async def serve_http(
     stateless: bool,
     token: str | None,
     sessions_per_client: int = 64,
+    rate_limiter: RateLimiter | None = None,
 ) -> None:
-    """Serve HTTP until cancelled, with the change watcher beside it."""
+    """Serve HTTP until cancelled, with the change watcher beside it; tokens and rate limits in front."""
     check_exposure(host, token)
     asgi: Any = (
         sse_app(app, host=host, token=token)
@@ -204,8 +184,13 @@ async def serve_http(
     )
     if transport == "http" and not stateless:
         asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
-    if token:
-        asgi = BearerTokenMiddleware(asgi, token)
+    refuse_early = None
+    if rate_limiter is not None:
+        app.server.middleware.append(McpRateLimits(rate_limiter))
+        limits = HttpRateLimits(asgi, rate_limiter, mcp_paths=("/mcp", "/messages"))
+        refuse_early = limits.refuse_unauthenticated
+        asgi = limits
+    asgi = token_auth(asgi, app.slot, token, open_paths=frozenset(OPEN_PATHS), on_refused=refuse_early)
     asgi = BodyDeadline(asgi)
     config = uvicorn.Config(
         asgi,

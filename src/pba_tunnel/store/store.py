@@ -14,12 +14,13 @@ from .opening import check_sqlite_file, sqlite_file
 from .reads import TemplateReads
 from .searching import SearchReads
 from .tables import FullTextHit, PromptRow
+from .tokens import TokenRecords
 from .writes import TemplateWrites
 
 __all__ = ["FullTextHit", "PromptRow", "Store"]
 
 
-class Store(TemplateReads, TemplateWrites, SearchReads, EventLog):
+class Store(TemplateReads, TemplateWrites, SearchReads, EventLog, TokenRecords):
     """Async access to the templates of one database."""
 
     @classmethod
