@@ -126,7 +126,7 @@ def too_many(kind: str, wait: float) -> Response:
         "error": "rate_limited",
         "limit": kind,
         "retry_after": seconds,
-        "message": f"too many {kind}: retry in {seconds} s",
+        "message": f"too many {kind} from this client: retry in {seconds} s",
     }
     return JSONResponse(body, status_code=429, headers={"Retry-After": str(seconds)})
 
