@@ -18,10 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ConfigError, PbaError
 from .app import McpApp
-from .auth import token_auth
 from .batches import BatchLayer
 from .event_store import MemoryEventStore, SessionScope
-from .rate_limit import HttpRateLimits, McpRateLimits, RateLimiter
+from .gate import guarded
+from .rate_limit import RateLimiter
 from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
@@ -184,13 +184,7 @@ async def serve_http(
     )
     if transport == "http" and not stateless:
         asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
-    refuse_early = None
-    if rate_limiter is not None:
-        app.server.middleware.append(McpRateLimits(rate_limiter))
-        limits = HttpRateLimits(asgi, rate_limiter, mcp_paths=("/mcp", "/messages"))
-        refuse_early = limits.refuse_unauthenticated
-        asgi = limits
-    asgi = token_auth(asgi, app.slot, token, open_paths=frozenset(OPEN_PATHS), on_refused=refuse_early)
+    asgi = guarded(asgi, app, token=token, open_paths=OPEN_PATHS, limiter=rate_limiter)
     asgi = BodyDeadline(asgi)
     config = uvicorn.Config(
         asgi,
