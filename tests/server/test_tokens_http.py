@@ -283,3 +283,31 @@ def test_a_client_sending_bad_tokens_is_slowed_down_by_its_address(served: Serve
     with httpx2.Client(base_url=served.server.base, timeout=WAIT_SECONDS, transport=transport) as http:
         refused = flood(http, bearer("pbat_guess"))
     assert (refused.status_code, refused.headers["retry-after"]) == (429, "1")
+
+
+# -- a server without PBA_TUNNEL_AUTH_TOKEN ---------------------------------------------------------------
+
+
+async def test_on_loopback_clients_need_a_token_once_the_store_has_one(home: Path) -> None:
+    service = await open_service(home)
+    try:
+        await service.create(GREET_SOURCE, name="greet")
+    finally:
+        await service.close()
+    server = HttpServer(home, "--transport", "http")
+    try:
+        await anyio.to_thread.run_sync(server.wait_ready)
+        async with httpx2.AsyncClient(base_url=server.base, timeout=WAIT_SECONDS) as http:
+            assert (await http.post("/mcp", json=INITIALIZE, headers=HEADERS)).status_code == 200  # no token at all
+
+            service = await open_service(home)
+            try:
+                _info, secret = await service.tokens.create("first", "read")
+            finally:
+                await service.close()
+            with anyio.fail_after(WAIT_SECONDS):  # the server looks at most once a second
+                while (await http.post("/mcp", json=INITIALIZE, headers=HEADERS)).status_code != 401:
+                    await anyio.sleep(0.1)
+            assert (await http.post("/mcp", json=INITIALIZE, headers=bearer(secret))).status_code == 200
+    finally:
+        server.stop()
