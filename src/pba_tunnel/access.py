@@ -51,8 +51,8 @@ CLI = RequestIdentity("cli", "admin")  # the person at the shell owns the store
 
 
 def anonymous(address: str) -> RequestIdentity:
-    """An HTTP client of a server that has no token at all (loopback only): it may do everything."""
-    return RequestIdentity(ANONYMOUS_NAME, "admin", rate_key=f"address:{address}")
+    """An HTTP client of a server that has no token at all (loopback only): everything but what needs admin."""
+    return RequestIdentity(ANONYMOUS_NAME, "write", rate_key=f"address:{address}")
 
 
 def env_token_identity() -> RequestIdentity:

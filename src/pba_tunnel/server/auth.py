@@ -6,7 +6,8 @@ ASGI scope (``scope["user"]``); the MCP SDK hands that request to our handlers a
 ``AuthenticatedUser``, so the SDK also binds each session to the token that opened it.
 
 Tokens are required when the server has ``PBA_TUNNEL_AUTH_TOKEN`` or the store holds a live token; a server with
-neither (loopback only, see ``check_exposure``) serves everyone as an admin, as before tokens existed.
+neither (loopback only, see ``check_exposure``) serves everyone with the ``write`` scope: every tool, as before
+tokens existed, but not what only an admin may do (move a protected label).
 """
 
 from __future__ import annotations
