@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, cast
@@ -27,6 +28,10 @@ RESERVED_NAMES = frozenset({ENV_TOKEN_NAME, ANONYMOUS_NAME, "stdio", "cli"})  # 
 LIFETIME_PATTERN = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$")
 LIFETIME_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 LAST_USED_EVERY = timedelta(minutes=1)  # "last used" is written at most this often per token (not per request)
+# A verdict is trusted this long: a revocation (by any process) takes effect within it, and a request costs no
+# store read in between. A few thousand entries at most: beyond that the cache starts afresh.
+VERDICT_SECONDS = 1.0
+MAX_VERDICTS = 4096
 
 TokenState = Literal["active", "expired", "revoked"]
 
@@ -101,6 +106,7 @@ class Tokens:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._noted: dict[str, datetime] = {}  # name -> when "last used" was last written by this process
+        self._verdicts: dict[str, tuple[float, datetime | None, Verdict]] = {}  # hash -> (looked, expires, verdict)
 
     async def create(
         self, name: str, scope: str, *, label: str | None = None, lifetime: timedelta | None = None
@@ -112,6 +118,7 @@ class Tokens:
         secret = PREFIX + secrets.token_urlsafe(32)
         expires_at = utcnow() + lifetime if lifetime is not None else None
         record = await self._store.insert_token(name, hash_secret(secret), scope, label=label, expires_at=expires_at)
+        self._verdicts.clear()  # a revoked token of this name was replaced: its secret means nothing now
         return info_of(record, utcnow()), secret
 
     async def list(self) -> list[TokenInfo]:
@@ -120,35 +127,48 @@ class Tokens:
         return [info_of(record, now) for record in await self._store.list_tokens()]
 
     async def revoke(self, name: str) -> None:
-        """Refuse the token from now on (every server process checks the store on each request)."""
+        """Refuse the token from now on (every server process within a second)."""
         if not await self._store.revoke_token(name):
             raise NotFoundError(f"no live token named '{name}'")
+        self._verdicts.clear()  # at once in this process; other processes look again within VERDICT_SECONDS
 
     async def any_live(self) -> bool:
         """True when the store has a token that is not revoked (then HTTP clients must present one)."""
         return await self._store.has_live_tokens()
 
-    async def verify(self, secret: str, *, rate_key_prefix: str = "token:") -> Verdict:
-        """The identity a presented token stands for, or why it is refused."""
+    async def verify(self, secret: str) -> Verdict:
+        """The identity a presented token stands for, or why it is refused (as the store said at most 1 s ago)."""
         if not secret.startswith(PREFIX):
             return Verdict(None, "unknown")
         presented = hash_secret(secret)
+        cached = self._verdicts.get(presented)
+        if cached is not None and time.monotonic() - cached[0] < VERDICT_SECONDS:
+            _looked, expires_at, verdict = cached
+            if verdict.identity is None or expires_at is None or expires_at > utcnow():
+                return verdict
+        verdict, expires_at = await self._look_up(presented)
+        if len(self._verdicts) >= MAX_VERDICTS:
+            self._verdicts.clear()
+        self._verdicts[presented] = (time.monotonic(), expires_at, verdict)
+        return verdict
+
+    async def _look_up(self, presented: str) -> tuple[Verdict, datetime | None]:
         record = await self._store.token_by_hash(presented)
         if record is None or not hmac.compare_digest(record.secret_hash, presented):
-            return Verdict(None, "unknown")
+            return Verdict(None, "unknown"), None
         now = utcnow()
         state = state_of(record, now)
         if state != "active":
-            return Verdict(None, state)
+            return Verdict(None, state), None
         await self._note_used(record.name, now)
         identity = RequestIdentity(
             name=record.name,
             scope=cast(Scope, record.scope),
             label=record.label,
             token=True,
-            rate_key=f"{rate_key_prefix}{record.name}",
+            rate_key=f"token:{record.name}",
         )
-        return Verdict(identity)
+        return Verdict(identity), record.expires_at
 
     async def _note_used(self, name: str, now: datetime) -> None:
         last = self._noted.get(name)

@@ -169,7 +169,7 @@ def test_without_a_known_token_the_answer_is_401(served: Served, authorization: 
     assert (response.status_code, response.headers["www-authenticate"]) == (401, 'Bearer realm="pba-tunnel"')
 
 
-async def test_a_token_revoked_while_the_server_runs_is_refused_on_the_next_request(served: Served) -> None:
+async def test_a_token_revoked_while_the_server_runs_is_refused_within_a_second(served: Served) -> None:
     headers = {**HEADERS, "Authorization": f"Bearer {served.secrets['doomed']}"}
     async with httpx2.AsyncClient(base_url=served.server.base, timeout=WAIT_SECONDS) as http:
         assert (await http.post("/mcp", json=INITIALIZE, headers=headers)).status_code == 200
@@ -178,7 +178,9 @@ async def test_a_token_revoked_while_the_server_runs_is_refused_on_the_next_requ
             await service.tokens.revoke("doomed")
         finally:
             await service.close()
-        assert (await http.post("/mcp", json=INITIALIZE, headers=headers)).status_code == 401
+        with anyio.fail_after(WAIT_SECONDS):  # the server trusts what the store said for a second
+            while (await http.post("/mcp", json=INITIALIZE, headers=headers)).status_code != 401:
+                await anyio.sleep(0.05)
 
 
 def test_a_session_answers_only_the_token_that_opened_it(served: Served) -> None:

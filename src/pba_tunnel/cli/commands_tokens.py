@@ -83,6 +83,6 @@ def list_tokens(as_json: bool) -> None:
 @token.command("revoke")
 @click.argument("name")
 def revoke(name: str) -> None:
-    """Refuse a token from now on (every server checks the store on each request)."""
+    """Refuse a token from now on (every server process within a second)."""
     run(lambda service: service.tokens.revoke(name))
     click.echo(f"token '{name}' revoked")
