@@ -50,9 +50,13 @@ STDIO = RequestIdentity("stdio", "admin")  # the one local client on stdio may d
 CLI = RequestIdentity("cli", "admin")  # the person at the shell owns the store
 
 
-def anonymous(address: str) -> RequestIdentity:
-    """An HTTP client of a server that has no token at all (loopback only): everything but what needs admin."""
-    return RequestIdentity(ANONYMOUS_NAME, "write", rate_key=f"address:{address}")
+def anonymous() -> RequestIdentity:
+    """An HTTP client of a server that has no token at all (loopback only): everything but what needs admin.
+
+    It is the local user, as on stdio, so no rate limit applies (an empty rate key); rate limits count tokens,
+    and the addresses of clients that send bad ones.
+    """
+    return RequestIdentity(ANONYMOUS_NAME, "write", rate_key="")
 
 
 def env_token_identity() -> RequestIdentity:

@@ -117,7 +117,7 @@ class TokenBackend(AuthenticationBackend):
             if sent is not None:
                 raise Refused("store") from None
             # Without a token and without the store nothing can be served: let the request say why.
-        return credentials(AnonymousUser(anonymous(address_of(conn))))
+        return credentials(AnonymousUser(anonymous()))
 
 
 def credentials(user: TokenUser | AnonymousUser) -> tuple[AuthCredentials, BaseUser]:
@@ -168,7 +168,7 @@ def identity_of_request(request: HTTPConnection | None) -> RequestIdentity:
     user = request.scope.get("user")
     if isinstance(user, TokenUser | AnonymousUser):
         return user.request_identity
-    return anonymous(address_of(request))  # a path served without authentication
+    return anonymous()  # a path served without authentication
 
 
 def identity_of(request: object) -> RequestIdentity:

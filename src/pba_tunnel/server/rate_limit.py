@@ -90,7 +90,7 @@ class RateLimiter:
     def charge(self, key: str, *kinds: str) -> tuple[str, float] | None:
         """Take one from each bucket of ``kinds``; or, when one is empty, take none and return (kind, wait)."""
         kinds = tuple(kind for kind in kinds if kind in self.limits)
-        if not kinds:
+        if not kinds or not key:  # no key: a client no limit applies to (the local user without tokens)
             return None
         now = time.monotonic()
         buckets = self._buckets(key, now)
