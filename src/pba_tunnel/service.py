@@ -27,6 +27,7 @@ from .store import (
 )
 from .store.following import ServerDatabaseOptions, StoreHealth
 from .store.listener import ListenerState
+from .store.matching import TextMatch
 from .store.records import Kind
 
 if TYPE_CHECKING:
@@ -383,10 +384,15 @@ class TemplateService:
         return self._store.dialect.fulltext is not None
 
     async def full_text(
-        self, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
+        self, match: TextMatch, *, categories: Sequence[str], tags: Sequence[str], limit: int
     ) -> list[FullTextHit]:
-        """Live prompts matching a full-text expression, best first."""
+        """Live prompts matching a parsed full-text query, best first."""
         return await self._store.full_text(match, categories=categories, tags=tags, limit=limit)
+
+    async def similar_names(self, words: str, limit: int) -> list[tuple[str, str | None]] | None:
+        """(name, title) of prompts whose name or title looks like ``words``, from the database's trigram index;
+        None where there is none (search then compares names in memory)."""
+        return await self._store.similar_names(words, limit)
 
     async def search_candidates(
         self, terms: Sequence[str], *, category: str | None, tags: Sequence[str], limit: int

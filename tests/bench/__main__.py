@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .pg_search_suite import run_pg_search
 from .report import Figure, figures_json, format_report
 from .search_suite import run_search
 from .stdio_suite import run_stdio
@@ -15,7 +16,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m tests.bench",
         description="Measure pba-tunnel against baselines run on this machine in the same run (reported as ratios).",
     )
-    parser.add_argument("--suite", choices=["all", "stdio", "search"], default="all", help="default: all")
+    parser.add_argument(
+        "--suite",
+        choices=["all", "stdio", "search", "pg-search"],
+        default="all",
+        help="default: all (stdio and search); pg-search starts a throwaway PostgreSQL server",
+    )
+    parser.add_argument("--pg-url", default=None, help="pg-search: a PostgreSQL database to fill instead")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--calls", type=int, default=5000, help="sequential calls per latency figure (5000)")
@@ -56,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             repeats=20 if args.quick else 100,
             writes=50 if args.quick else 500,
             log=log,
+        )
+    if args.suite == "pg-search":
+        figures += run_pg_search(
+            templates=args.search_templates, repeats=20 if args.quick else 100, log=log, url=args.pg_url
         )
     print(figures_json(figures) if args.json else format_report(figures))
     return 0

@@ -39,9 +39,10 @@ class Row:
     arguments: list[dict[str, object]] = field(default_factory=list)
 
 
-def bench_settings(home: Path) -> Settings:
-    """Settings for an unseeded store under ``home``."""
-    return load_settings({"PBA_TUNNEL_HOME": str(home), "PBA_TUNNEL_SEED": "0"})
+def bench_settings(home: Path, database_url: str | None = None) -> Settings:
+    """Settings for an unseeded store under ``home`` (or at ``database_url``)."""
+    env = {"PBA_TUNNEL_HOME": str(home), "PBA_TUNNEL_SEED": "0"}
+    return load_settings(env | ({"PBA_TUNNEL_DATABASE_URL": database_url} if database_url else {}))
 
 
 def cli_env(home: Path) -> dict[str, str]:
@@ -66,9 +67,12 @@ def _batches(rows: Iterable[Row]) -> Iterator[list[Row]]:
         yield batch
 
 
-async def insert_rows(home: Path, rows: Iterable[Row], *, origin: str = "bench") -> int:
-    """Create the store under ``home`` (unindexed rows are added after it); returns how many were written."""
-    settings = bench_settings(home)
+async def insert_rows(
+    home: Path, rows: Iterable[Row], *, origin: str = "bench", database_url: str | None = None
+) -> int:
+    """Create the store under ``home`` or at ``database_url`` and add ``rows`` (SQLite's full-text index is built
+    after, by ``db reindex``; PostgreSQL's triggers index as rows arrive); returns how many were written."""
+    settings = bench_settings(home, database_url)
     service = await TemplateService.open(settings)  # creates the file and applies every migration
     await service.close()
     engine = create_async_engine(settings.database_url)

@@ -1,4 +1,4 @@
-"""Store administration (``db upgrade``, ``db path``) and ``serve``."""
+"""Store administration (``db upgrade``, ``db path``, ``db copy``) and ``serve``."""
 
 from __future__ import annotations
 
@@ -53,6 +53,33 @@ def path() -> None:
         fail(describe(exc))
     sqlite_path = settings.sqlite_path
     click.echo(str(sqlite_path) if sqlite_path else settings.database_url.split("@")[-1])
+
+
+@db.command()
+@click.option("--to", "to_url", metavar="URL", help="Copy the configured store into the store at URL.")
+@click.option("--from", "from_url", metavar="URL", help="Copy the store at URL into the configured store.")
+@click.option("--force", is_flag=True, help="Replace what the target store holds (else a non-empty target is refused).")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Rows per batch.")
+def copy(to_url: str | None, from_url: str | None, force: bool, batch_size: int) -> None:
+    """Copy a whole store (templates, every version, events) between databases, e.g. SQLite to PostgreSQL."""
+    from ..store.copying import TargetNotEmptyError, copy_store, summarize
+
+    state = click.get_current_context().find_object(State)
+    assert state is not None
+    if (to_url is None) == (from_url is None):
+        fail("pass either --to URL (copy the configured store there) or --from URL (copy from there)", code=2)
+    try:
+        configured = state.settings().database_url
+        source, target = (configured, to_url) if to_url is not None else (str(from_url), configured)
+        report = anyio.run(lambda: copy_store(source, target, replace=force, batch_size=batch_size))
+    except TargetNotEmptyError as exc:
+        fail(f"{exc.message}; pass --force to replace its contents")
+    except PbaError as exc:
+        fail(describe(exc))
+    click.echo(
+        f"copied {summarize(report.rows) or 'an empty store'} from {report.source} to {report.target} "
+        f"(row counts checked; {report.indexed} prompts indexed for search)"
+    )
 
 
 @cli.command()

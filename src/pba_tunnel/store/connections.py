@@ -60,7 +60,7 @@ class StoreBase:
     async def upgrade(self) -> bool:
         """Apply pending migrations; True when one ran."""
         async with self._errors():
-            return await migrate.upgrade(self.engine, self.dialect.write_options())
+            return await migrate.upgrade(self.engine, self.dialect)
 
     @asynccontextmanager
     async def _errors(self) -> AsyncIterator[None]:
@@ -92,6 +92,20 @@ class StoreBase:
             async with connection.begin():
                 yield connection
         self.commits += 1  # our own writes count at once, before any notification of them comes back
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction whose every query sees the same committed state (for copying a whole store)."""
+        async with self._errors(), self.engine.connect() as connection:
+            await connection.execution_options(**self.dialect.snapshot_options())
+            async with connection.begin():
+                yield connection
+
+    @asynccontextmanager
+    async def bulk_writer(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction for many statements: all of them commit, or none (for filling a whole store)."""
+        async with self._write_unshielded() as connection:
+            yield connection
 
     async def generation(self) -> int:
         """The template generation: it changes with every template write by any process."""

@@ -2,16 +2,20 @@
 
 The index holds one row per live prompt that is not internal (rowid = templates.id). Writes update it in the
 same transaction; ``rebuild`` indexes with one INSERT … SELECT, far faster than row-by-row maintenance.
-Only here does SQL know about FTS5; PostgreSQL gets its own implementation behind the same methods.
+Only here does SQL know about FTS5; PostgreSQL has its own implementation (``pg_fulltext.py``) behind the
+``FullText`` methods.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .matching import TextMatch, fts5_expression
 
 TABLE = "templates_fts"
 COLUMNS = ("name", "title", "description", "tags", "category", "arguments", "body")
@@ -61,6 +65,36 @@ class RankedHit:
     snippet: str
 
 
+class FullText(Protocol):
+    """A database's full-text index: kept in step with writes, rebuilt on demand, queried ranked."""
+
+    async def index(self, connection: AsyncConnection, template_id: int) -> None:
+        """(Re)index one template after a write, in the writer's transaction."""
+
+    async def remove(self, connection: AsyncConnection, template_id: int) -> None:
+        """Drop a deleted template from the index."""
+
+    async def rebuild(self, connection: AsyncConnection) -> int:
+        """Refill the index from every live prompt; how many it holds."""
+        ...
+
+    async def ranked(
+        self,
+        connection: AsyncConnection,
+        match: TextMatch,
+        *,
+        categories: Sequence[str],
+        tags: Sequence[str],
+        limit: int,
+    ) -> list[RankedHit]:
+        """The best ``limit`` matches, best first."""
+        ...
+
+    async def similar(self, connection: AsyncConnection, words: str, limit: int) -> list[tuple[str, str | None]] | None:
+        """(name, title) of prompts whose label looks like ``words``; None: compare names in memory instead."""
+        ...
+
+
 class SqliteFullText:
     """FTS5 index maintenance and queries."""
 
@@ -84,10 +118,16 @@ class SqliteFullText:
         return int(count)
 
     async def ranked(
-        self, connection: AsyncConnection, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
+        self,
+        connection: AsyncConnection,
+        match: TextMatch,
+        *,
+        categories: Sequence[str],
+        tags: Sequence[str],
+        limit: int,
     ) -> list[RankedHit]:
         """The best ``limit`` matches with matched fields and a snippet, in one statement."""
-        clauses, params = [f"{TABLE} MATCH :match"], {"match": match, "limit": limit}
+        clauses, params = [f"{TABLE} MATCH :match"], {"match": fts5_expression(match), "limit": limit}
         for index, category in enumerate(categories):
             clauses.append(
                 f"rowid IN (SELECT id FROM templates WHERE category = :c{index} OR category LIKE :cp{index})"
@@ -108,10 +148,19 @@ class SqliteFullText:
         hits = []
         for row in await connection.execute(query, params):
             matched = [name for name, value in zip(COLUMNS, row[3:], strict=True) if value and MARK_START in value]
-            hits.append(RankedHit(row[0], row[1], matched, _readable(row[2])))
+            hits.append(RankedHit(row[0], row[1], matched, readable_snippet(row[2])))
         return hits
 
+    async def similar(
+        self,
+        connection: AsyncConnection,  # noqa: ARG002 (the interface's arguments, unused here)
+        words: str,  # noqa: ARG002
+        limit: int,  # noqa: ARG002
+    ) -> list[tuple[str, str | None]] | None:
+        """None: SQLite has no trigram index; search compares the names it keeps in memory."""
+        return None
 
-def _readable(snippet: str) -> str:
+
+def readable_snippet(snippet: str) -> str:
     """Snippet markers as Markdown bold, whitespace collapsed to one line."""
     return " ".join(snippet.replace(MARK_START, "**").replace(MARK_END, "**").split())
