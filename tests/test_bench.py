@@ -30,6 +30,7 @@ EXPECTED = {
     "search_rare": SCAN,
     "search_mid": SCAN,
     "search_common": SCAN,
+    "get_stats_on_vs_off": "the same with statistics off",
 }
 # Measured too once `serve` offers a choice of stdio transport.
 PORTABLE = {
