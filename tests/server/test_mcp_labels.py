@@ -133,6 +133,7 @@ async def test_fallback_latest_shows_templates_without_the_label(service: Templa
         assert (await text_of(client, "bye"), await text_of(client)) == ("Bye Ann!", "Hello Ann!")
 
 
+@pytest.mark.slow
 async def test_stdio_serve_label_and_authors_in_history(home: Path) -> None:
     await labelled_store(home)
     log = NotificationLog()
