@@ -1,5 +1,5 @@
 """Langfuse prompt objects (the shape its API returns) from its documentation's examples: every version in
-order, labels and config kept, variables as arguments, references as includes, and round trips."""
+order, labels as store labels, config kept, variables as arguments, references as includes, and round trips."""
 
 from __future__ import annotations
 
@@ -25,16 +25,24 @@ async def test_versions_labels_and_config_are_imported_in_order(service: Templat
     ]  # fmt: skip
     assert [v.version for v in await service.history("movie-critic")] == [1, 2]
     first = service.parse((await service.get("movie-critic", 1)).source)
-    assert first.spec.metadata["langfuse"] == {"version": 1, "labels": []}
+    assert first.spec.metadata["langfuse"] == {"version": 1}
     assert service.renderer.render(first, {}).text == "As a movie critic, do you like Dune 2?"
     _stored, current = await service.current("movie-critic")
     assert current.spec.tags == ["movies"]
     assert current.spec.model is not None
     assert current.spec.model.model_dump(exclude_none=True) == {"model": "gpt-4o", "temperature": 0.5}
-    assert current.spec.metadata["langfuse"] == {
-        "version": 2,
-        "labels": ["production", "staging", "latest"],
-        "config": {"supported_languages": ["en", "fr"]},
+    assert current.spec.metadata["langfuse"] == {"version": 2, "config": {"supported_languages": ["en", "fr"]}}
+    assert [(v.version, v.labels) for v in await service.history("movie-critic")] == [
+        (1, []),
+        (2, ["production", "staging"]),  # 'latest' is always the newest: never stored
+    ]
+    assert sorted((m.name, m.label, m.to_version) for m in report.labels) == [  # type: ignore[attr-defined]
+        ("movie-critic", "production", 2), ("movie-critic", "staging", 2), ("movie-critic-chat", "production", 1),
+        ("movie-review", "production", 1), ("prompt-name", "production", 1),
+    ]  # fmt: skip
+    assert {(c.action, c.label, c.author) for c in await service.changes("movie-critic")} == {
+        ("label", "production", "cli"),
+        ("label", "staging", "cli"),
     }
     assert await messages(service, "movie-critic", {"criticLevel": "expert", "movie": "Dune"}) == [
         ("user", "As a expert movie critic, do you like Dune?")
