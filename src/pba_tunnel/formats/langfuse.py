@@ -3,10 +3,9 @@
 A file holds one such object, a list of them, or ``{"data": [...]}``; every version of a name becomes a
 version of one template, oldest first. Langfuse's ``{{variable}}`` (replaced as text, no logic) becomes an
 argument; each label (but ``latest``, always the newest) becomes a store label on the version that carried it;
-the version number, the commit message, config beyond our model hints and any label this store cannot name
-are kept in ``metadata.langfuse``. A ``@@@langfusePrompt:name=…|version=…@@@`` (or
-``|label=…``) reference to a text prompt of the same import becomes an include of a partial holding that
-version; any other reference stays literal and is reported.
+the version number, the commit message and config beyond our model hints are kept in ``metadata.langfuse``.
+A ``@@@langfusePrompt:name=…|version=…@@@`` (or ``|label=…``) reference to a text prompt of the same import
+becomes an include of a partial holding that version; any other reference stays literal and is reported.
 """
 
 from __future__ import annotations
@@ -192,10 +191,8 @@ def _version(prompt: dict[str, Any], original: str, conversion: Conversion, refs
     model = {k: config.pop(k) for k in _CONFIG if k in config and (k == "model" or hint_ok(k, config[k]))}
     if model.get("model") is not None and not isinstance(model["model"], str):
         config["model"] = model.pop("model")
+    _take_labels(prompt, conversion)
     extra: dict[str, Any] = {"version": prompt.get("version")}
-    kept = _take_labels(prompt, conversion)
-    if kept:
-        extra["labels"] = kept
     if original != conversion.name:
         extra["name"] = original
     if prompt.get("type") == "chat" and isinstance(prompt.get("prompt"), list) and len(prompt["prompt"]) == 1:
@@ -224,10 +221,12 @@ def _version(prompt: dict[str, Any], original: str, conversion: Conversion, refs
     return native_source(front, body)
 
 
-def _take_labels(prompt: dict[str, Any], conversion: Conversion) -> list[str]:
-    """Point the conversion's labels at this version (the newest one carrying a label wins); the labels this
-    store cannot name, which stay in the version's metadata."""
-    kept = []
+def _take_labels(prompt: dict[str, Any], conversion: Conversion) -> None:
+    """Point the conversion's labels at this version (the newest one carrying a label wins).
+
+    A label this store cannot name is dropped, not kept in the metadata: the content of a version (so whether
+    an import finds it stored) must not depend on where labels point.
+    """
     found = prompt.get("labels")
     for label in found if isinstance(found, list) else []:
         if label == LATEST:
@@ -235,9 +234,7 @@ def _take_labels(prompt: dict[str, Any], conversion: Conversion) -> list[str]:
         try:
             conversion.labels[check_label(str(label))] = len(conversion.versions)
         except InvalidLabelError:
-            kept.append(str(label))
-            conversion.note("labels", "kept", f"'{label}' is no label name here: kept in metadata.langfuse.labels")
-    return kept
+            conversion.note("labels", "dropped", f"'{label}' is no label name here (lowercase, digits, - and _)")
 
 
 def export_version(
@@ -249,7 +246,8 @@ def export_version(
 ) -> tuple[dict[str, Any], list[str]]:
     """One version of a native template as the object Langfuse's API returns, and what did not translate.
 
-    ``labels`` are the store's labels of this version (``latest`` last); those kept in its metadata follow them.
+    ``labels`` are the store's labels of this version (an older import's copy in the metadata is not read: the
+    store's labels say where they are today).
     Includes of partials an import made from references become references again; other partials are
     written in place (Langfuse has no partials).
     """
@@ -298,26 +296,13 @@ def export_version(
         "type": "chat" if chat else "text",
         "prompt": messages if chat else messages[0]["content"],
         "config": config,
-        "labels": [x for x in labels if x != LATEST] + _kept_labels(extra) + [x for x in labels if x == LATEST],
+        "labels": list(labels),
         "tags": list(spec.tags),
         "version": version,
     }
     if extra.get("commitMessage"):
         item["commitMessage"] = extra["commitMessage"]
     return item, problems
-
-
-def _kept_labels(extra: dict[str, Any]) -> list[str]:
-    """The labels an import kept in metadata because this store cannot name them (an older import kept every
-    label there: those it can name are the store's labels now, which say where they are today)."""
-    found = extra.get("labels")
-    kept = []
-    for label in found if isinstance(found, list) else []:
-        try:
-            check_label(str(label))
-        except InvalidLabelError:
-            kept.append(str(label))
-    return kept
 
 
 def _langfuse_version(parsed: ParsedTemplate) -> int | None:
