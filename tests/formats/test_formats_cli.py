@@ -97,3 +97,20 @@ def test_langfuse_labels_reach_the_history_and_a_reimport_moves_none(home: Path)
         "label production: -> 2by cli",
         "label staging: -> 2by cli",
     ]  # the re-import recorded no move
+
+
+def test_validate_reads_langfuse_files_without_a_store(home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "movie-critic.json").write_bytes((DATA / "langfuse" / "movie-critic-chat.json").read_bytes())
+    (folder / "broken.json").write_text("{not json", encoding="utf-8")
+    result = cli("validate", str(folder), "--json", home=home)
+    assert result.returncode == 1
+    entries = {Path(e["path"]).name: e for e in json.loads(result.stdout)}
+    assert entries["broken.json"]["ok"] is False
+    assert entries["broken.json"]["error"].startswith(f"{folder / 'broken.json'}: {folder / 'broken.json'} is not JSON")
+    assert entries["in#movie-critic-chat"]["ok"] is True
+    assert entries["in#movie-critic-chat"]["warnings"] == [
+        "movie-critic-chat: prompt: dropped: message placeholder 'chat_history' has no equivalent"
+    ]
+    assert not (home / "pba-tunnel.db").exists()  # no store was opened
