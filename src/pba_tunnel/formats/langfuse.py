@@ -248,6 +248,7 @@ def export_version(
 
     ``labels`` are the store's labels of this version (an older import's copy in the metadata is not read: the
     store's labels say where they are today).
+
     Includes of partials an import made from references become references again; other partials are
     written in place (Langfuse has no partials).
     """
