@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .http_suite import run_http
 from .report import Figure, figures_json, format_report
 from .search_suite import run_search
 from .stdio_suite import run_stdio
@@ -15,13 +16,16 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m tests.bench",
         description="Measure pba-tunnel against baselines run on this machine in the same run (reported as ratios).",
     )
-    parser.add_argument("--suite", choices=["all", "stdio", "search"], default="all", help="default: all")
+    parser.add_argument("--suite", choices=["all", "stdio", "search", "http"], default="all", help="default: all")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--calls", type=int, default=5000, help="sequential calls per latency figure (5000)")
     parser.add_argument("--templates", type=int, default=10_000, help="store for prompts/get, cold start (10000)")
     parser.add_argument("--list-templates", type=int, default=100_000, help="store for prompts/list (100000)")
     parser.add_argument("--cold-starts", type=int, default=7, help="cold starts of each server (7)")
+    parser.add_argument("--http-seconds", type=float, default=8.0, help="load time per server and client count (8)")
+    parser.add_argument("--http-clients", default="1,10,50", help="concurrent HTTP clients, comma-separated (1,10,50)")
+    parser.add_argument("--http-only", default=None, help="load only the HTTP servers whose name contains this")
     parser.add_argument("--search-templates", type=int, default=100_000, help="search corpus (100000)")
     return parser
 
@@ -37,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             1,
             2000,
         )
+        args.http_seconds, args.http_clients = 1.0, "1,4"
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -56,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
             repeats=20 if args.quick else 100,
             writes=50 if args.quick else 500,
             log=log,
+        )
+    if args.suite in ("all", "http"):
+        figures += run_http(
+            clients=[int(n) for n in args.http_clients.split(",")],
+            seconds=args.http_seconds,
+            templates=args.templates,
+            log=log,
+            only=args.http_only,
         )
     print(figures_json(figures) if args.json else format_report(figures))
     return 0

@@ -96,6 +96,7 @@ def serve(
     stdio_transport: str,
 ) -> None:
     """Serve the templates over MCP (stdio by default)."""
+    from ..server.http_options import event_loop_options
     from ..server.serve import serve_forever
 
     state = click.get_current_context().find_object(State)
@@ -112,7 +113,8 @@ def serve(
                 token=settings.auth_token if auth_token is None else auth_token,
                 watch=watch,
                 stdio_transport="portable" if stdio_transport == "portable" else "auto",
-            )
+            ),
+            backend_options=event_loop_options(transport),
         )
     except PbaError as exc:
         fail(describe(exc))

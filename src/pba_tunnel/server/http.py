@@ -158,7 +158,8 @@ def streamable_http_app(
         host=host,
         custom_starlette_routes=[health_route(app, token)],
     )
-    return SessionScope(BatchLayer(sdk_app, "/mcp"))
+    batches = BatchLayer(sdk_app, "/mcp")
+    return batches if stateless else SessionScope(batches)  # the scope only serves the event store
 
 
 class SseEndpoint:
@@ -194,13 +195,14 @@ async def serve_http(
     stateless: bool,
     token: str | None,
     sessions_per_client: int = 64,
+    json_response: bool = False,
 ) -> None:
     """Serve HTTP until cancelled, with the change watcher beside it."""
     check_exposure(host, token)
     asgi: Any = (
         sse_app(app, host=host, token=token)
         if transport == "sse"
-        else streamable_http_app(app, host=host, stateless=stateless, token=token)
+        else streamable_http_app(app, host=host, stateless=stateless, token=token, json_response=json_response)
     )
     if transport == "http" and not stateless:
         asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
@@ -215,6 +217,7 @@ async def serve_http(
         lifespan="on",
         access_log=False,
         limit_concurrency=MAX_OPEN_CONNECTIONS,
+        ws="none",  # no WebSocket routes: importing a WebSocket library would only slow the start
     )
     server = uvicorn.Server(config)
     async with app.notifier.watching():

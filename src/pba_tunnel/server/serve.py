@@ -60,6 +60,7 @@ async def serve_forever(
                 await serve_stdio(app, stdio_transport)  # opens the store once the handshake is answered
             else:
                 from .http import serve_http
+                from .http_options import json_responses
 
                 await app.slot.open()
                 path = "/sse" if transport == "sse" else "/mcp"
@@ -72,6 +73,7 @@ async def serve_forever(
                     stateless=stateless,
                     token=token,
                     sessions_per_client=settings.http_sessions_per_client,
+                    json_response=json_responses(settings.http_responses, stateless=stateless),
                 )
             watchers.cancel_scope.cancel()
     finally:
