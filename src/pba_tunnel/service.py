@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -12,7 +11,6 @@ import anyio
 from .changes import ChangeWatch
 from .config import Settings
 from .errors import InvalidTemplateError, NotFoundError
-from .rendering import Renderer, RenderResult
 from .store import (
     EnhancementEvent,
     FullTextHit,
@@ -28,11 +26,11 @@ from .store import (
 from .store.records import Kind
 
 if TYPE_CHECKING:
+    from .rendering import Renderer, RenderResult
     from .search.engine import Searcher
     from .search.models import SearchResult
-from .templates.parsing import check_source_size, content_hash, parse_template
-from .templates.spec import ParsedTemplate
-from .templates.variables import PartialLookup, parse_body
+    from .templates.spec import ParsedTemplate
+    from .templates.variables import PartialLookup
 from .usage import RenderLog
 
 _CACHE_LIMIT = 20_000  # parsed templates kept in memory; far above any real library
@@ -40,6 +38,8 @@ _CACHE_LIMIT = 20_000  # parsed templates kept in memory; far above any real lib
 
 def partial_write(name: str, source: str) -> TemplateWrite:
     """A partial as the store keeps it (no front matter, no arguments)."""
+    from .templates.parsing import content_hash
+
     return TemplateWrite(
         name=name,
         kind="partial",
@@ -89,7 +89,6 @@ class TemplateService:
         self.settings = settings
         self.limits = settings.limits
         self._partials: dict[str, str] = {}
-        self.renderer = Renderer(settings.limits, partials=self._partial)
         self._parsed: dict[str, ParsedTemplate] = {}
         # Current versions by name, trusted until the store's generation moves (any process's write).
         self._current: dict[str, tuple[StoredTemplate, ParsedTemplate]] = {}
@@ -173,6 +172,13 @@ class TemplateService:
 
     # -- parsing -----------------------------------------------------------------------------------
 
+    @cached_property
+    def renderer(self) -> Renderer:
+        """The sandboxed renderer, made on first use: Jinja2 is not imported by commands that never render."""
+        from .rendering import Renderer
+
+        return Renderer(self.limits, partials=self._partial)
+
     def parse(
         self,
         source: str,
@@ -183,6 +189,8 @@ class TemplateService:
         partials: PartialLookup | None = None,
     ) -> ParsedTemplate:
         """Parse and validate a template source against the stored partials (or ``partials``)."""
+        from .templates.parsing import parse_template  # YAML and Jinja2: not for commands that only read
+
         return parse_template(
             source,
             path=path,
@@ -194,6 +202,9 @@ class TemplateService:
 
     def check_partial(self, name: str, source: str, *, path: str | None = None) -> TemplateWrite:
         """Validate a partial's source and return it ready to store."""
+        from .templates.parsing import check_source_size
+        from .templates.variables import parse_body
+
         check_source_size(source, self.limits, path)
         parse_body(source, path=path or name, line=1)
         return partial_write(name, source)
@@ -385,6 +396,8 @@ class TemplateService:
         """A unified diff between two versions of a template."""
         old = await self._store.get(name, from_version, include_deleted=True)
         new = await self._store.get(name, to_version, include_deleted=True)
+        import difflib
+
         lines = difflib.unified_diff(
             old.source.splitlines(keepends=True),
             new.source.splitlines(keepends=True),
