@@ -22,6 +22,7 @@ EXPECTED = {
     "render_tool_vs_get": "our prompts/get",
     "list_page": None,
     "list_page_1000": None,
+    "rss_warm": None,
     "cold_start": STOCK_INIT,
     "cold_list": STOCK_LIST,
     "render_vs_jinja": "bare Jinja2 render",

@@ -96,7 +96,7 @@ def serve(
     stdio_transport: str,
 ) -> None:
     """Serve the templates over MCP (stdio by default)."""
-    from ..server.http_options import event_loop_options
+    from ..server.run_options import event_loop_options
     from ..server.serve import serve_forever
 
     state = click.get_current_context().find_object(State)
@@ -114,7 +114,7 @@ def serve(
                 watch=watch,
                 stdio_transport="portable" if stdio_transport == "portable" else "auto",
             ),
-            backend_options=event_loop_options(transport),
+            backend_options=event_loop_options(),
         )
     except PbaError as exc:
         fail(describe(exc))

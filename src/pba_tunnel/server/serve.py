@@ -60,7 +60,7 @@ async def serve_forever(
                 await serve_stdio(app, stdio_transport)  # opens the store once the handshake is answered
             else:
                 from .http import serve_http
-                from .http_options import json_responses
+                from .run_options import json_responses
 
                 await app.slot.open()
                 path = "/sse" if transport == "sse" else "/mcp"
