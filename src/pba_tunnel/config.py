@@ -7,16 +7,17 @@ pydantic-settings class in ``providers/settings.py``).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import platformdirs
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
 
@@ -41,7 +42,17 @@ class Limits:
 
 _LIMITS = Limits()
 _LIMIT_NAMES = tuple(f.name for f in fields(Limits))
-_FLOAT_FIELDS = frozenset({"max_render_seconds", "enhance_deadline_seconds"})
+_FLOAT_FIELDS = frozenset(
+    {
+        "max_render_seconds",
+        "enhance_deadline_seconds",
+        "database_timeout",
+        "database_query_timeout",
+        "change_check_seconds",
+    }
+)
+_RATE_FIELDS = ("rate_requests", "rate_renders", "rate_enhancements")
+_BURST_FIELDS = ("rate_requests_burst", "rate_renders_burst", "rate_enhancements_burst")
 
 
 def default_home() -> Path:
@@ -88,8 +99,19 @@ class Settings(EnvironmentSettings):
     # Empty means the SQLite file ``pba-tunnel.db`` under ``home``.
     database_url: str = ""
     seed: bool = True
+    # Server databases (PostgreSQL): longest wait to connect, and for one statement (or a free pooled connection);
+    # a request fails with "template store unavailable" rather than hang while the database is down.
+    database_timeout: float = 5.0
+    database_query_timeout: float = 30.0
+    # How often each instance reads the change counter in case a notification was missed (PostgreSQL).
+    change_check_seconds: float = 2.0
     # Render events (statistics, completion values) older than this many days are pruned.
     render_event_days: int = 90
+    # Usage statistics (renders per template, version, label, client and day); daily rows are kept this many days.
+    usage_stats: bool = True
+    usage_days: int = 90
+    # Labels only the admin scope may move or remove (comma-separated in the environment).
+    protected_labels: Annotated[tuple[str, ...], NoDecode] = ("production",)
     # Completion offers values other clients used too, not only the caller's own.
     share_argument_values: bool = False
     # prompts/list and resources/list page size: many clients never follow nextCursor, so a page holds a
@@ -121,6 +143,15 @@ class Settings(EnvironmentSettings):
     provider_max_response_bytes: int | None = None
     # One enhancement, every model call, retry and backoff wait included, ends with an error after this long.
     enhance_deadline_seconds: float = 120.0
+    # HTTP rate limits per token (per client address without one): a token bucket refilled at this many per
+    # second, holding at most the burst. 0 turns a limit off. Renders (prompts/get, render_template) and
+    # enhancements (enhance_template) have buckets of their own besides the one every request draws from.
+    rate_requests: float = 50.0
+    rate_requests_burst: int = 200
+    rate_renders: float = 20.0
+    rate_renders_burst: int = 100
+    rate_enhancements: float = 0.2
+    rate_enhancements_burst: int = 5
 
     @model_validator(mode="before")
     @classmethod
@@ -134,10 +165,15 @@ class Settings(EnvironmentSettings):
     @field_validator(
         *_LIMIT_NAMES,
         "render_event_days",
+        "usage_days",
         "page_size",
         "http_sessions_per_client",
         "enhance_deadline_seconds",
         "provider_max_response_bytes",
+        "database_timeout",
+        "database_query_timeout",
+        "change_check_seconds",
+        *_BURST_FIELDS,
         mode="before",
     )
     @classmethod
@@ -152,6 +188,15 @@ class Settings(EnvironmentSettings):
             raise ConfigError(f"{name} must be positive, got {raw}")
         return value
 
+    @field_validator(*_RATE_FIELDS, mode="before")
+    @classmethod
+    def _rate(cls, raw: Any, info: ValidationInfo) -> Any:
+        name = env_name(info.field_name or "")
+        value = _number(name, raw, float)
+        if isinstance(value, int | float) and not isinstance(value, bool) and not 0 <= value < float("inf"):
+            raise ConfigError(f"{name} must be a number of requests per second, 0 or more (0: no limit), got {raw}")
+        return value
+
     @field_validator("provider_timeout", "provider_retries", mode="before")
     @classmethod
     def _optional_number(cls, raw: Any, info: ValidationInfo) -> Any:
@@ -164,7 +209,14 @@ class Settings(EnvironmentSettings):
     def _empty_as_unset(cls, raw: Any) -> Any:
         return None if raw == "" else raw
 
-    @field_validator("seed", "share_argument_values", mode="before")
+    @field_validator("protected_labels", mode="before")
+    @classmethod
+    def _names(cls, raw: Any) -> Any:
+        if isinstance(raw, str):
+            return tuple(name.strip() for name in raw.split(",") if name.strip())
+        return raw
+
+    @field_validator("seed", "share_argument_values", "usage_stats", mode="before")
     @classmethod
     def _boolean(cls, raw: Any, info: ValidationInfo) -> Any:
         if not isinstance(raw, str):
@@ -200,7 +252,10 @@ def _number(name: str, raw: Any, kind: type[int] | type[float]) -> Any:
         raise ConfigError(f"{name}={raw!r} is not {noun}") from None
 
 
-KNOWN_VARIABLES = frozenset(env_name(name) for name in Settings.model_fields)
+# How ``serve --workers N`` hands its settings to the worker processes uvicorn spawns (they import our app
+# factory afresh and inherit only the environment). Not a setting: written by the parent, read by the workers.
+WORKER_OPTIONS_VARIABLE = f"{ENV_PREFIX}WORKER_OPTIONS"
+KNOWN_VARIABLES = frozenset({*(env_name(name) for name in Settings.model_fields), WORKER_OPTIONS_VARIABLE})
 SettingsT = TypeVar("SettingsT", bound=EnvironmentSettings)
 
 
@@ -251,3 +306,18 @@ def load_settings(
     if database_url:
         options["database_url"] = database_url
     return settings_from(Settings, environ, **options)
+
+
+def export_worker_options(settings: Settings, **options: Any) -> None:
+    """Put ``settings`` and serve ``options`` in this process's environment for the worker processes it starts."""
+    payload = {"settings": settings.model_dump(mode="json"), "options": options}
+    os.environ[WORKER_OPTIONS_VARIABLE] = json.dumps(payload)
+
+
+def worker_options() -> tuple[Settings, dict[str, Any]]:
+    """In a worker process: the settings and serve options its parent exported."""
+    raw = os.environ.get(WORKER_OPTIONS_VARIABLE)
+    if not raw:
+        raise ConfigError(f"{WORKER_OPTIONS_VARIABLE} is not set: worker processes are started by 'serve --workers'")
+    payload = json.loads(raw)
+    return settings_from(Settings, {}, **payload["settings"]), dict(payload["options"])

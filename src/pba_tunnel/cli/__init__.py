@@ -19,6 +19,8 @@ def main() -> None:
         commands_db,
         commands_enhance,
         commands_read,
+        commands_tokens,
+        commands_usage,
         commands_write,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import aclosing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -14,8 +14,9 @@ from ..errors import ArgumentTooLargeError, InvalidTemplateError, PbaError
 from .app import VERSION, State, cli, echo_json, fail, run, run_plain
 
 if TYPE_CHECKING:
+    from ..formats.reading import ForeignFormat
     from ..service import TemplateService
-    from ..store import TemplateSummary
+    from ..store import ChangeInfo, TemplateSummary, VersionInfo
 
 
 @cli.command("list")
@@ -70,11 +71,14 @@ def list_command(
 @cli.command()
 @click.argument("name")
 @click.option("--version", "version", type=VERSION, help="Show this version instead of the current one.")
+@click.option("--label", "label", default=None, help="Show the version this label points at.")
 @click.option("--source", is_flag=True, help="Print only the template source.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def show(name: str, version: int | None, source: bool, as_json: bool) -> None:
-    """Show a template: its description, arguments and source."""
-    stored = run(lambda service: service.get(name, version))
+def show(name: str, version: int | None, label: str | None, source: bool, as_json: bool) -> None:
+    """Show a template: its description, labels, arguments and source."""
+    if version is not None and label is not None:
+        fail("give --version or --label, not both")
+    stored = run(lambda service: service.get(name, version, label=label))
     if as_json:
         echo_json(stored)
     elif source:
@@ -84,6 +88,8 @@ def show(name: str, version: int | None, source: bool, as_json: bool) -> None:
             f"{stored.name}  version {stored.version} of {stored.current_version}"
             f"  category {stored.category or '-'}  tags {', '.join(stored.tags) or '-'}"
         )
+        if stored.labels:
+            click.echo("labels: " + ", ".join(f"{label} -> v{version}" for label, version in stored.labels.items()))
         click.echo(stored.title or stored.name)
         click.echo(stored.description)
         if stored.arguments:
@@ -147,13 +153,17 @@ def _read_value(key: str, target: str, limit: int) -> str:
     help="An argument; repeat for more. KEY=@file reads the value from a file, KEY=@- from stdin.",
 )
 @click.option("--version", "version", type=VERSION, help="Render this version instead of the current one.")
+@click.option("--label", "label", default=None, help="Render the version this label points at.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (messages with roles, text, version).")
-def render(name: str, pairs: tuple[str, ...], version: int | None, as_json: bool) -> None:
+def render(name: str, pairs: tuple[str, ...], version: int | None, label: str | None, as_json: bool) -> None:
     """Render a template with arguments and print its messages."""
+    from ..labels import LabelView
+
     state: State = click.get_current_context().find_object(State)  # type: ignore[assignment]
     limit = state.settings().max_argument_bytes
     arguments = run_plain(lambda: parse_assignments(pairs, limit))
-    result = run(lambda service: service.render(name, arguments, version=version, client="cli"))
+    view = run_plain(lambda: LabelView.of(label))
+    result = run(lambda service: service.render(name, arguments, version=version, client="cli", view=view))
     if as_json:
         echo_json(result)
         return
@@ -169,16 +179,39 @@ def render(name: str, pairs: tuple[str, ...], version: int | None, as_json: bool
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def history(name: str, as_json: bool) -> None:
     """List every version of a template, oldest first."""
-    versions = run(lambda service: service.history(name))
+
+    async def work(service: TemplateService) -> tuple[list[VersionInfo], list[ChangeInfo]]:
+        return await service.history(name), await service.changes(name)
+
+    versions, changes = run(work)
     if as_json:
-        echo_json(versions)
+        echo_json(versions)  # each with its author and labels; the label moves are in the text and the MCP tool
         return
     for entry in versions:
         mark = "*" if entry.current else " "
         when = entry.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        marks = f"  [{', '.join(entry.labels)}]" if entry.labels else ""
         click.echo(
-            f"{mark} v{entry.version:<4} {when}  {entry.origin:<8} {entry.content_hash[:10]}  {entry.message or ''}"
+            f"{mark} v{entry.version:<4} {when}  {entry.origin:<8} {entry.author or '-':<12} "
+            f"{entry.content_hash[:10]}  {entry.message or ''}{marks}"
         )
+    for change in changes:
+        when = change.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"  {describe_change(change)}  {when}  by {change.author}")
+
+
+def describe_change(change: ChangeInfo) -> str:
+    """One line for a change that made no version."""
+    if change.action == "label":
+        where = (
+            f"version {change.from_version} -> {change.to_version}"
+            if change.from_version
+            else f"-> {change.to_version}"
+        )
+        return f"label {change.label}: {where}"
+    if change.action == "unlabel":
+        return f"label {change.label} removed (was version {change.from_version})"
+    return "deleted" if change.action == "delete" else "restored"
 
 
 @cli.command()
@@ -210,9 +243,34 @@ def _partials_near(path: Path) -> dict[str, str]:
 
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["auto", "templates", "prompty", "dotprompt", "langfuse"]),
+    default="auto",
+    show_default=True,
+    help="What PATH holds: template files, or Prompty, Dotprompt or Langfuse files (auto: as import decides).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def validate(path: Path, as_json: bool) -> None:
-    """Check template files without touching the store; exit 1 if any is invalid."""
+def validate(path: Path, file_format: str, as_json: bool) -> None:
+    """Check template files (or another tool's) without touching the store; exit 1 if any is invalid."""
+    from ..formats.checking import check_foreign
+    from ..formats.detect import detect_foreign
+    from ..formats.reading import SUFFIXES
+
+    state: State = click.get_current_context().find_object(State)  # type: ignore[assignment]
+    max_bytes = state.settings().max_source_bytes
+    chosen = run_plain(lambda: detect_foreign(path, max_bytes)) if file_format == "auto" else file_format
+    if chosen in ("prompty", "dotprompt", "langfuse"):
+        foreign = cast("ForeignFormat", chosen)
+        found = run_plain(lambda: check_foreign(path, foreign, max_bytes))
+        _report_validation(found, as_json, f"no {chosen} files (*{SUFFIXES[foreign]}) found under {path}")
+    else:
+        _report_validation(_validate_templates(path), as_json, f"no template files (*.md) found under {path}")
+
+
+def _validate_templates(path: Path) -> list[dict[str, Any]]:
+    """Each native template file under ``path``, parsed against the partials near it."""
     from ..sync import find_template_files, read_template_file
     from ..templates.parsing import parse_template
 
@@ -239,6 +297,11 @@ def validate(path: Path, as_json: bool) -> None:
                 except (InvalidTemplateError, PbaError) as exc:
                     entry.update(ok=False, error=exc.message)
         results.append(entry)
+    return results
+
+
+def _report_validation(results: list[dict[str, Any]], as_json: bool, nothing: str) -> None:
+    """Print each invalid file and warning (or JSON) and the count; exit 1 if any is invalid or none was found."""
     failed = [r for r in results if not r["ok"]]
     if as_json:
         echo_json(results)
@@ -252,7 +315,7 @@ def validate(path: Path, as_json: bool) -> None:
     if failed:
         sys.exit(1)
     if not results:
-        fail(f"no template files (*.md) found under {path}")
+        fail(nothing)
 
 
 @cli.command()

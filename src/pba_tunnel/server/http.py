@@ -1,7 +1,9 @@
-"""Streamable HTTP and SSE: DNS-rebinding checks on loopback, a bearer token elsewhere, and ``/healthz``."""
+"""Streamable HTTP and SSE: DNS-rebinding checks on loopback, tokens (auth.py), rate limits, ``/healthz`` and
+``/readyz``."""
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import ipaddress
 from typing import Any
@@ -20,6 +22,9 @@ from ..errors import ConfigError, PbaError
 from .app import McpApp
 from .batches import BatchLayer
 from .event_store import MemoryEventStore, SessionScope
+from .gate import guarded
+from .label_paths import LabelPaths
+from .rate_limit import RateLimiter
 from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
@@ -30,7 +35,7 @@ BODY_SECONDS = 30.0  # longest a client may take to send a request body
 MAX_OPEN_CONNECTIONS = 4096
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-OPEN_PATHS = {"/healthz"}
+OPEN_PATHS = {"/healthz", "/readyz"}
 
 
 def is_loopback(host: str) -> bool:
@@ -63,29 +68,6 @@ def rebinding_protection(host: str) -> TransportSecuritySettings | None:
         allowed_hosts=[*(f"{name}:*" for name in names), *names],
         allowed_origins=[f"http://{name}:*" for name in names],
     )
-
-
-class BearerTokenMiddleware:
-    """401 for every request but ``/healthz`` that lacks ``Authorization: Bearer <token>``."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.token = token.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] not in OPEN_PATHS
-            and not bearer_matches(dict(scope["headers"]), self.token)
-        ):
-            response = JSONResponse(
-                {"error": "unauthorized", "message": "send the server's token as 'Authorization: Bearer <token>'"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="pba-tunnel"'},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 class BodyDeadline:
@@ -124,22 +106,51 @@ def bearer_matches(headers: dict[bytes, bytes], token: bytes) -> bool:
 def health_route(app: McpApp, token: str | None = None) -> Route:
     """``GET /healthz``: 200 when the store answers, 503 otherwise.
 
-    Anyone may ask whether the server lives; the details (template count, why the store fails) go only to a
-    caller with the token when one is set. No answer names a path: the log has that.
+    Anyone may ask whether the server lives; the details (store kind, latency, pool, change listener, template
+    count, why the store fails) go only to a caller with the token when one is set. No answer names a path or a
+    host: the log has those.
     """
 
     async def healthz(request: Request) -> Response:
         detailed = token is None or bearer_matches(dict(request.scope["headers"]), token.encode())
         try:
-            count = await (await app.slot.get()).count()
+            service = await app.slot.get()
+            health = await service.health()
+            count = await service.count()
         except PbaError as exc:
-            body = {"status": "error", "store": "unreachable", "error": exc.code} if detailed else {"status": "error"}
+            body: dict[str, Any] = {"status": "error"}
+            if detailed:
+                body.update(store="unreachable", error=exc.code)
+                opened = app.slot.opened
+                listener = opened.store_listener_state() if opened is not None else None
+                if listener is not None:
+                    body["listener"] = {"state": listener.state, "reconnects": listener.reconnects}
             return JSONResponse(body, status_code=503)
-        return JSONResponse(
-            {"status": "ok", "store": "reachable", "templates": count} if detailed else {"status": "ok"}
-        )
+        if not detailed:
+            return JSONResponse({"status": "ok"})
+        body = {
+            "status": "ok",
+            "store": "reachable",
+            "kind": health.kind,
+            "latency_ms": health.latency_ms,
+            "templates": count,
+            "pool": dataclasses.asdict(health.pool),
+            "listener": None if health.listener is None else dataclasses.asdict(health.listener),
+        }
+        return JSONResponse(body)
 
     return Route("/healthz", healthz, methods=["GET"])
+
+
+def ready_route(app: McpApp) -> Route:
+    """``GET /readyz``: 503 until the store was opened once (migrated, first connection made), then 200."""
+
+    async def readyz(_request: Request) -> Response:
+        if app.slot.opened is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    return Route("/readyz", readyz, methods=["GET"])
 
 
 def streamable_http_app(
@@ -156,7 +167,7 @@ def streamable_http_app(
         max_sessions=MAX_SESSIONS,
         transport_security=rebinding_protection(host),
         host=host,
-        custom_starlette_routes=[health_route(app, token)],
+        custom_starlette_routes=[health_route(app, token), ready_route(app)],
     )
     batches = BatchLayer(sdk_app, "/mcp")
     return batches if stateless else SessionScope(batches)  # the scope only serves the event store
@@ -182,8 +193,47 @@ def sse_app(app: McpApp, *, host: str, token: str | None = None) -> Starlette:
             Route("/sse", SseEndpoint(app, transport), methods=["GET"]),
             Mount("/messages/", app=transport.handle_post_message),
             health_route(app, token),
+            ready_route(app),
         ]
     )
+
+
+def http_asgi(
+    app: McpApp,
+    *,
+    transport: str,
+    host: str,
+    stateless: bool,
+    token: str | None,
+    sessions_per_client: int = 64,
+    rate_limiter: RateLimiter | None = None,
+    json_response: bool = False,
+) -> ASGIApp:
+    """The whole HTTP app of one process: the transport, session limits, tokens, rate limits, the body deadline."""
+    asgi: Any = (
+        sse_app(app, host=host, token=token)
+        if transport == "sse"
+        else streamable_http_app(app, host=host, stateless=stateless, token=token, json_response=json_response)
+    )
+    if transport == "http" and not stateless:
+        asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
+    if transport == "http":
+        asgi = LabelPaths(asgi, "/mcp")  # outside the session bound and batches, which see every request as /mcp
+    asgi = guarded(asgi, app, token=token, open_paths=OPEN_PATHS, limiter=rate_limiter)
+    return BodyDeadline(asgi)
+
+
+def uvicorn_options(host: str, port: int) -> dict[str, Any]:
+    """How uvicorn serves us, in one process or in several."""
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "lifespan": "on",
+        "access_log": False,
+        "limit_concurrency": MAX_OPEN_CONNECTIONS,
+        "ws": "none",  # no WebSocket routes: importing a WebSocket library would only slow the start
+    }
 
 
 async def serve_http(
@@ -195,30 +245,21 @@ async def serve_http(
     stateless: bool,
     token: str | None,
     sessions_per_client: int = 64,
+    rate_limiter: RateLimiter | None = None,
     json_response: bool = False,
 ) -> None:
-    """Serve HTTP until cancelled, with the change watcher beside it."""
+    """Serve HTTP until cancelled, with the change watcher beside it; tokens and rate limits in front."""
     check_exposure(host, token)
-    asgi: Any = (
-        sse_app(app, host=host, token=token)
-        if transport == "sse"
-        else streamable_http_app(app, host=host, stateless=stateless, token=token, json_response=json_response)
-    )
-    if transport == "http" and not stateless:
-        asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
-    if token:
-        asgi = BearerTokenMiddleware(asgi, token)
-    asgi = BodyDeadline(asgi)
-    config = uvicorn.Config(
-        asgi,
+    asgi = http_asgi(
+        app,
+        transport=transport,
         host=host,
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        access_log=False,
-        limit_concurrency=MAX_OPEN_CONNECTIONS,
-        ws="none",  # no WebSocket routes: importing a WebSocket library would only slow the start
+        stateless=stateless,
+        token=token,
+        sessions_per_client=sessions_per_client,
+        rate_limiter=rate_limiter,
+        json_response=json_response,
     )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port)))
     async with app.notifier.watching():
         await server.serve()

@@ -1,0 +1,113 @@
+"""Export the store in another tool's format (imports: ``importing``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..errors import PbaError
+from ..files import inside, write_whole
+from ..importers.report import Progress
+from ..paging import iter_templates
+from ..service import TemplateService
+from ..templates.spec import ParsedTemplate
+from .dotprompt import export_dotprompt, export_partial
+from .importing import ForeignImportReport as ForeignImportReport
+from .importing import import_foreign as import_foreign
+from .importing import refuse_lossy
+from .langfuse import export_langfuse
+from .losses import ExportedFile, Loss
+from .native import safe_relative
+from .prompty import export_prompty
+
+ExportFormat = Literal["prompty", "dotprompt", "langfuse"]
+
+
+@dataclass
+class ForeignExportReport:
+    """What an export in another format wrote, refused, and could not carry over."""
+
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    losses: list[Loss] = field(default_factory=list)
+
+
+async def _parsed_versions(
+    service: TemplateService, name: str, every: bool
+) -> tuple[list[tuple[ParsedTemplate, int]], dict[int, list[str]]]:
+    """The versions to export (every one, or the current), parsed, and the store's labels by version."""
+    stored = await service.get(name)
+    history = await service.history(name) if every else []
+    numbers = [v.version for v in history] if every else [stored.version]
+    labels = {v.version: v.labels for v in history if v.labels}
+    versions = []
+    for number in numbers:
+        old = stored if number == stored.version else await service.get(name, number)
+        try:
+            parsed = service.parse(old.source, default_name=name, default_category=old.category)
+        except PbaError:
+            continue  # an old version that no longer validates (a partial it used is gone)
+        versions.append((parsed, number))
+    return versions, labels
+
+
+async def render_files(service: TemplateService, file_format: ExportFormat) -> list[ExportedFile]:
+    """Every live template (every version for Langfuse) and, for Dotprompt, every partial, as files."""
+    files: list[ExportedFile] = []
+    partials = (await service.sources("partial")).get
+    if file_format == "dotprompt":
+        async for summary in iter_templates(service, kind="partial", include_internal=True):
+            files.append(export_partial(summary.name, (await service.get(summary.name)).source))
+    async for summary in iter_templates(service, kind="prompt", include_internal=True):
+        versions, labels = await _parsed_versions(service, summary.name, file_format == "langfuse")
+        if not versions:
+            continue
+        parsed, _number = versions[-1]
+        if file_format == "langfuse":
+            files.append(export_langfuse(versions, summary.category, partials, labels))
+        elif file_format == "prompty":
+            files.append(export_prompty(parsed, summary.category, partials))
+        else:
+            files.append(export_dotprompt(parsed, summary.category))
+    return files
+
+
+async def export_foreign(
+    service: TemplateService,
+    directory: Path,
+    file_format: ExportFormat,
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ForeignExportReport:
+    """Write the store under ``directory`` in ``file_format``; with ``strict``, only when nothing is lost."""
+    files = await render_files(service, file_format)
+    report = ForeignExportReport()
+    for file in files:
+        report.losses.extend(file.losses)
+    if strict:
+        refuse_lossy(report.losses, "export")
+    directory.mkdir(parents=True, exist_ok=True)
+    root = directory.resolve()
+    taken: dict[str, str] = {}
+    for done, file in enumerate(files, start=1):
+        target = directory / file.relative
+        try:
+            relative = safe_relative(file.relative)
+            if relative.lower() in taken:
+                raise PbaError(f"{taken[relative.lower()]} is already written to {relative}")
+            taken[relative.lower()] = file.template
+            if not inside(target.parent, root) or not inside(target, root):
+                raise PbaError(f"a symbolic link leading outside {directory}: not written through")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_whole(target, file.text)
+        except PbaError as exc:
+            report.failed.append((str(target), exc.message))
+        except OSError as exc:
+            report.failed.append((str(target), f"cannot write the file: {exc.strerror}"))
+        else:
+            report.written.append(target)
+        if progress is not None:
+            progress(done, len(files))
+    return report
