@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         "--suite",
         choices=["all", "stdio", "search", "store", "stats", "http", "pg-search"],
         default="all",
-        help="default: all (stdio, search, store and stats); pg-search starts a throwaway PostgreSQL server",
+        help="default: all (stdio, search, store, stats and http); pg-search starts a throwaway PostgreSQL server",
     )
     parser.add_argument("--pg-url", default=None, help="pg-search: a PostgreSQL database to fill instead")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
