@@ -31,6 +31,7 @@ MAX_OPEN_CONNECTIONS = 4096
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 OPEN_PATHS = {"/healthz"}
+MCP_PATHS = {"/mcp", "/sse", "/healthz"}  # and everything under /mcp/ and /messages; the web page has the rest
 
 
 def is_loopback(host: str) -> bool:
@@ -113,6 +114,21 @@ class BodyDeadline:
             return {"type": "http.disconnect"}
 
         await self.app(scope, bounded_receive, send)
+
+
+class WithWebPage:
+    """MCP paths (and lifespan) to the MCP app, every other path to the web page, which guards itself."""
+
+    def __init__(self, mcp: ASGIApp, web: ASGIApp) -> None:
+        self.mcp = mcp
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in MCP_PATHS or path.startswith(("/mcp/", "/messages")):
+            await self.mcp(scope, receive, send)
+        else:
+            await self.web(scope, receive, send)
 
 
 def bearer_matches(headers: dict[bytes, bytes], token: bytes) -> bool:
@@ -206,7 +222,10 @@ async def serve_http(
         asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
     if token:
         asgi = BearerTokenMiddleware(asgi, token)
-    asgi = BodyDeadline(asgi)
+    from ..web import web_app
+
+    page = web_app(app.slot.get, security=rebinding_protection(host), token=token, after_write=app.notifier.check)
+    asgi = BodyDeadline(WithWebPage(asgi, page))
     config = uvicorn.Config(
         asgi,
         host=host,

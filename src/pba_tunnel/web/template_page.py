@@ -1,0 +1,65 @@
+"""The template page: what a template is and asks for, and a form that previews its rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..errors import NotFoundError, PbaError
+from .context import error_page, page, read_form, service_of
+from .forms import argument_fields, copies, submitted_arguments
+
+WEB_CLIENT = "web"  # how renders from the page are recorded in usage statistics
+
+
+async def _show(request: Request, name: str, **extra: Any) -> Response:
+    service = await service_of(request)
+    try:
+        stored, parsed = await service.current(name)
+    except NotFoundError as exc:
+        if not exc.deleted:
+            raise
+        stored = await service.get(name, include_deleted=True)
+        return page(request, "template.html", stored=stored, spec=None, fields=[], deleted=True, **extra)
+    given = extra.pop("given", None)
+    fields = argument_fields(list(parsed.spec.arguments), given)
+    return page(request, "template.html", stored=stored, spec=parsed.spec, fields=fields, deleted=False, **extra)
+
+
+async def template_view(request: Request) -> Response:
+    """``GET /t/{name}``."""
+    try:
+        return await _show(request, request.path_params["name"])
+    except PbaError as exc:
+        return error_page(request, exc)
+
+
+async def template_preview(request: Request) -> Response:
+    """``POST /t/{name}/preview``: the rendered messages (a fragment for the page's script, else the page)."""
+    name = request.path_params["name"]
+    form = await read_form(request)
+    fragment = form.get("fragment") == "1"
+    try:
+        service = await service_of(request)
+        _stored, parsed = await service.current(name)
+        given = submitted_arguments(form, list(parsed.spec.arguments))
+        result = await service.render(name, given, client=WEB_CLIENT)
+    except PbaError as exc:
+        if fragment:
+            return error_page(request, exc, fragment=True)
+        try:
+            return await _show(request, name, given=form_values(form), preview_error=exc)
+        except PbaError as again:
+            return error_page(request, again)
+    as_json, as_text = copies(result)
+    preview: dict[str, Any] = {"result": result, "copy_json": as_json, "copy_text": as_text}
+    if fragment:
+        return page(request, "preview.html", **preview)
+    return await _show(request, name, given=form_values(form), **preview)
+
+
+def form_values(form: dict[str, Any]) -> dict[str, str]:
+    """The argument fields as submitted, to fill the form again."""
+    return {k.removeprefix("arg-"): v for k, v in form.items() if k.startswith("arg-") and isinstance(v, str)}

@@ -1,0 +1,395 @@
+"""The web page in a real Chromium: what a user does, from searching the library to rolling back a version.
+
+One browser serves the whole module (a second one for the conflict test); each test leaves a screenshot in
+tests/web/screenshots/<test name>.png (git-ignored).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from pages import STORE
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import Select
+from web_support import Browser, WebServer, prepare_store, require_chromium, screenshot
+
+TOKEN = "web-test-token-0123456789"
+MINUS = "\u2212"  # how the diff marks a removed line
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebServer, WebServer]]:
+    """``pba-tunnel ui`` over the test store, and ``serve --transport http --auth-token`` beside it."""
+    home = tmp_path_factory.mktemp("web-home")
+    prepare_store(home, STORE)
+    started = [WebServer(home, command="ui"), WebServer(home, "--auth-token", TOKEN)]
+    try:
+        for server in started:
+            server.wait_ready()
+        yield started[0], started[1]
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(servers: tuple[WebServer, WebServer]) -> WebServer:
+    return servers[0]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    require_chromium()
+    opened = Browser()
+    try:
+        yield opened
+    finally:
+        opened.quit()
+
+
+@pytest.fixture(scope="module")
+def second_browser() -> Iterator[Browser]:
+    require_chromium()
+    opened = Browser()
+    try:
+        yield opened
+    finally:
+        opened.quit()
+
+
+@pytest.fixture
+def browser_test(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Browser]:
+    """The module's browser at desktop size; a screenshot of what it shows is saved after the test."""
+    browser.driver.set_window_size(1280, 900)
+    yield browser
+    screenshot(browser.driver, request.node.name)
+
+
+def go(browser: Browser, server: WebServer, path: str) -> None:
+    browser.driver.get(server.base + path)
+
+
+def text_of(browser: Browser, css: str) -> str:
+    return str(browser.driver.find_element(By.CSS_SELECTOR, css).text)
+
+
+def test_search_as_you_type_and_open_a_template(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/")
+    browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, ".card")))
+    box = browser.driver.find_element(By.ID, "q")
+    box.send_keys("web form")
+    browser.wait().until(lambda d: d.find_element(By.ID, "results").get_attribute("data-query") == "q=web+form")
+    titles = [e.text for e in browser.driver.find_elements(By.CSS_SELECTOR, "#results .template-link")]
+    assert titles[0] == "Web form probe"
+    assert browser.driver.current_url.endswith("/?q=web+form")  # the search can be bookmarked
+    screenshot(browser.driver, "library")
+    browser.driver.find_element(By.LINK_TEXT, "Web form probe").click()
+    browser.wait().until(ready.title_contains("Web form probe"))
+    assert text_of(browser, "#description") == "Checks code in one language; every kind of argument."
+
+
+def test_the_form_follows_the_arguments_and_previews_with_roles(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/t/web-form-probe")
+    driver = browser.driver
+    language = driver.find_element(By.ID, "arg-language")
+    assert language.get_attribute("required") == "true"
+    assert "(required)" in driver.find_element(By.CSS_SELECTOR, "label[for=arg-language]").get_attribute("textContent")
+    focus = Select(driver.find_element(By.ID, "arg-focus"))
+    assert [o.text for o in focus.options] == ["correctness", "security", "style"]
+    assert focus.first_selected_option.text == "correctness"  # the default
+    max_issues = driver.find_element(By.ID, "arg-max_issues")
+    assert (max_issues.get_attribute("type"), max_issues.get_attribute("value")) == ("number", "5")
+    strict = driver.find_element(By.ID, "arg-strict")
+    assert strict.get_attribute("type") == "checkbox"
+    assert not strict.is_selected()
+
+    language.send_keys("Rust")
+    focus.select_by_visible_text("security")
+    max_issues.clear()
+    max_issues.send_keys("3")
+    strict.click()
+    driver.find_element(By.CSS_SELECTOR, "#preview-form button[type=submit]").click()
+    browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "#preview .message")))
+    roles = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#preview .message .role")]
+    contents = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#preview .message .content")]
+    assert [r.lower() for r in roles] == ["system", "user"]
+    assert contents == ["You review Rust code.", "Find at most 3 issues, security first, nitpicks included."]
+    assert driver.find_element(By.CSS_SELECTOR, "button[data-copy=copy-text]").is_displayed()
+    assert driver.find_element(By.ID, "copy-text").get_attribute("value") == "\n\n".join(contents)
+
+
+def test_a_missing_required_argument_is_said_in_words(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/t/web-form-probe")
+    driver = browser.driver
+    driver.execute_script("document.getElementById('arg-language').removeAttribute('required')")
+    driver.find_element(By.CSS_SELECTOR, "#preview-form button[type=submit]").click()
+    browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "#preview .error")))
+    assert "needs argument(s) language: fill in language" in text_of(browser, "#preview .error")
+
+
+def replace_source(browser: Browser, text: str) -> None:
+    area = browser.driver.find_element(By.ID, "source")
+    area.send_keys(Keys.CONTROL, "a")
+    area.send_keys(Keys.DELETE)
+    area.send_keys(text)
+
+
+def test_an_error_shows_on_its_line_as_you_type_then_the_fix_saves(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/t/greet-edit/edit")
+    driver = browser.driver
+    browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "#live-preview .message")))
+    broken = (
+        "---\ndescription: Greets someone for the editor test.\narguments:\n  - name: who\n"
+        "    description: Who to greet\n---\nuser:\nHello {{ who !\n"
+    )
+    replace_source(browser, broken)
+    marked = browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "#gutter span.gutter-error")))
+    assert marked.get_attribute("data-line") == "8"
+    assert "hl-line error-line" in driver.find_element(By.CSS_SELECTOR, "#highlight [data-line='8']").get_attribute(
+        "class"
+    )
+    assert text_of(browser, "#problems .problem") == "Line 8: body: Jinja syntax error: unexpected char '!' at 13"
+    screenshot(driver, "editor-error")
+
+    replace_source(browser, broken.replace("{{ who !", "Hello, dear {{ who }}!"))
+    browser.wait().until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#gutter span.gutter-error"))
+    browser.wait().until(lambda d: "Hello, dear example who!" in d.find_element(By.ID, "live-preview").text)
+    driver.find_element(By.ID, "save").click()
+    browser.wait().until(ready.url_contains("/t/greet-edit?saved=2"))
+    assert "version 2" in text_of(browser, ".meta")
+
+
+def test_a_newer_save_from_another_browser_is_shown_as_a_diff_never_overwritten(
+    browser_test: Browser, second_browser: Browser, server: WebServer
+) -> None:
+    mine, theirs = browser_test, second_browser
+    go(mine, server, "/t/greet-conflict/edit")
+    go(theirs, server, "/t/greet-conflict/edit")
+    source = mine.driver.find_element(By.ID, "source").get_attribute("value")
+    replace_source(theirs, source.replace("Hello {{ who }}!", "Their greeting, {{ who }}."))
+    theirs.driver.find_element(By.ID, "save").click()
+    theirs.wait().until(ready.url_contains("saved=2"))
+
+    replace_source(mine, source.replace("Hello {{ who }}!", "My greeting, {{ who }}."))
+    mine.driver.find_element(By.ID, "save").click()
+    conflict = mine.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, ".conflict")))
+    assert "Someone else saved version 2" in conflict.text
+    changed_rows = mine.driver.find_elements(By.CSS_SELECTOR, ".conflict .diff tr.changed")
+    assert [
+        (r.find_element(By.CSS_SELECTOR, ".old").text, r.find_element(By.CSS_SELECTOR, ".new").text)
+        for r in changed_rows
+    ] == [(MINUS + "Their greeting, {{ who }}.", "+My greeting, {{ who }}.")]
+    assert "My greeting" in mine.driver.find_element(By.ID, "source").get_attribute("value")  # nothing lost
+    saved = httpx2.get(f"{server.base}/t/greet-conflict", timeout=5).text
+    assert "version 2" in saved  # their version stands
+    screenshot(mine.driver, "conflict")
+
+    mine.driver.find_element(By.ID, "save").click()  # after reading the diff, saving again follows version 2
+    mine.wait().until(ready.url_contains("saved=3"))
+
+
+def test_diff_two_versions_side_by_side_then_roll_back(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/t/history-demo/history")
+    driver = browser.driver
+    versions = [
+        row.get_attribute("data-version") for row in driver.find_elements(By.CSS_SELECTOR, ".versions tbody tr")
+    ]
+    assert versions == ["3", "2", "1"]
+    Select(driver.find_element(By.ID, "from")).select_by_value("1")
+    Select(driver.find_element(By.ID, "to")).select_by_value("3")
+    driver.find_element(By.ID, "compare").click()
+    browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "table.diff")))
+    rows = {
+        (r.find_element(By.CSS_SELECTOR, ".old").text, r.find_element(By.CSS_SELECTOR, ".new").text)
+        for r in driver.find_elements(By.CSS_SELECTOR, "table.diff tr.changed")
+    }
+    assert rows == {
+        (MINUS + "description: History demo, first wording.", "+description: History demo, third wording."),
+        (MINUS + "Hello {{ who }}!", "+Good morning, {{ who }}. Welcome back!"),
+    }
+    screenshot(driver, "diff")
+
+    go(browser, server, "/t/history-demo/history")
+    driver.find_element(By.CSS_SELECTOR, "button[aria-label='Roll back to version 1']").click()
+    browser.wait().until(ready.url_contains("rolled=4"))
+    current = driver.find_element(By.CSS_SELECTOR, ".versions tr.current")
+    assert current.get_attribute("data-version") == "4"
+    assert "rollback to version 1" in current.text
+    go(browser, server, "/t/history-demo")
+    assert text_of(browser, "#description") == "History demo, first wording."
+
+
+def test_delete_then_restore(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/t/delete-demo/edit")
+    browser.driver.find_element(By.ID, "delete").click()
+    restore = browser.wait().until(ready.presence_of_element_located((By.ID, "restore")))
+    assert "This template is deleted" in browser.driver.find_element(By.CSS_SELECTOR, ".notice").text
+    restore.click()
+    browser.wait().until(ready.presence_of_element_located((By.ID, "preview-form")))
+    assert text_of(browser, "#description") == "Deleted and restored by a test."
+
+
+def test_a_new_template_is_created_from_the_editor(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/new")
+    browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "#live-preview .message")))
+    source = browser.driver.find_element(By.ID, "source").get_attribute("value")
+    replace_source(browser, source.replace("name: my-template", "name: made-in-browser"))
+    browser.driver.find_element(By.ID, "save").click()
+    browser.wait().until(ready.url_contains("/t/made-in-browser?saved=1"))
+
+
+def test_hostile_names_descriptions_and_bodies_execute_nothing(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    driver = browser.driver
+    pages = [
+        "/?q=pwned",
+        "/",
+        "/t/xss-probe",
+        "/t/xss-probe/edit",
+        "/t/xss-probe/history",
+        "/t/xss-probe/diff?from=1&to=1",
+        "/t/%3Cimg%20src=x%20onerror=window.__pwned=1%3E",
+        "/?q=%3Cscript%3Ewindow.__pwned%3D1%3C%2Fscript%3E",
+    ]
+    for path in pages:
+        go(browser, server, path)
+        browser.wait().until(lambda d: d.execute_script("return document.readyState") == "complete")
+        assert driver.execute_script("return window.__pwned === undefined"), path
+        assert driver.execute_script("return document.querySelectorAll('[onerror], [onload]').length") == 0, path
+        assert driver.execute_script("return document.querySelectorAll('a[href^=\"javascript:\"]').length") == 0
+        assert driver.execute_script("return [...document.scripts].every(s => s.src.endsWith('/static/app.js'))")
+    go(browser, server, "/t/xss-probe")
+    assert text_of(browser, "h1") == "<script>window.__pwned = 'title'</script>"  # shown as text
+    driver.find_element(By.CSS_SELECTOR, "#preview-form button[type=submit]").click()
+    browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "#preview .message")))
+    assert "<script>window.__pwned = 'body'</script>" in text_of(browser, "#preview .content")
+    assert driver.execute_script("return window.__pwned === undefined")
+
+
+def test_readable_at_360_pixels(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    browser.driver.set_window_size(360, 800)
+    for path in ("/", "/t/web-form-probe", "/t/history-demo/diff?from=1&to=3", "/t/greet-edit/edit"):
+        go(browser, server, path)
+        overflow = browser.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow} px at 360 px"
+    go(browser, server, "/")
+    screenshot(browser.driver, "library-360")
+
+
+def test_the_page_is_usable_by_keyboard(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/")
+    body = browser.driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    assert browser.driver.switch_to.active_element.text == "Skip to content"
+    for element in browser.driver.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select, textarea"):
+        labelled = browser.driver.execute_script("return arguments[0].labels.length", element)
+        assert labelled, element.get_attribute("id")
+
+
+def test_screenshots_are_saved(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/")
+    for name in ("library", "diff"):
+        assert (Path(__file__).parent / "screenshots" / f"{name}.png").stat().st_size > 1000
+
+
+# -- over plain HTTP ------------------------------------------------------------------------------------
+
+
+def csrf_of(client: httpx2.Client, path: str) -> str:
+    page = client.get(path)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+    assert match, page.text[:500]
+    return match.group(1)
+
+
+def test_pages_carry_a_strict_content_security_policy(servers: tuple[WebServer, WebServer]) -> None:
+    server, _ = servers
+    for path in ("/", "/t/delete-demo", "/static/app.js", "/t/no-such-template"):
+        response = httpx2.get(server.base + path, timeout=5)
+        policy = response.headers["content-security-policy"]
+        assert policy.startswith("default-src 'none'; script-src 'self'; style-src 'self';"), path
+        assert "unsafe-inline" not in policy
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert httpx2.get(server.base + "/t/no-such-template", timeout=5).status_code == 404
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(servers: tuple[WebServer, WebServer]) -> None:
+    server, _ = servers
+    with httpx2.Client(base_url=server.base, timeout=5) as client:
+        token = csrf_of(client, "/t/delete-demo")
+        refused = client.post("/t/delete-demo/delete", data={})
+        assert refused.status_code == 403
+        assert "no valid security token" in refused.text
+        forged = client.post("/t/delete-demo/delete", data={"csrf_token": "guessed"})
+        assert forged.status_code == 403
+        other_site = client.post(
+            "/t/delete-demo/delete", data={"csrf_token": token}, headers={"Origin": "http://evil.example"}
+        )
+        assert other_site.status_code == 403
+        assert "Restore" not in client.get("/t/delete-demo").text  # still there
+        accepted = client.post("/t/delete-demo/delete", data={"csrf_token": token})
+        assert accepted.status_code == 303
+        assert client.post("/t/delete-demo/restore", data={"csrf_token": token}).status_code == 303
+
+
+def test_foreign_hosts_are_refused_as_on_mcp(servers: tuple[WebServer, WebServer]) -> None:
+    server, _ = servers
+    response = httpx2.get(server.base + "/", headers={"Host": "evil.example.com"}, timeout=5)
+    assert response.status_code == 421
+    assert httpx2.get(server.base + "/", headers={"Host": f"localhost:{server.port}"}, timeout=5).status_code == 200
+
+
+def test_with_a_token_the_page_asks_to_sign_in_and_sets_an_http_only_strict_cookie(
+    servers: tuple[WebServer, WebServer],
+) -> None:
+    _, server = servers
+    with httpx2.Client(base_url=server.base, timeout=5) as client:
+        first = client.get("/t/delete-demo")
+        assert (first.status_code, first.headers["location"]) == (303, "/login")
+        token = csrf_of(client, "/login")
+        wrong = client.post("/login", data={"csrf_token": token, "token": "not-it"})
+        assert wrong.status_code == 401
+        assert "not this server's token" in wrong.text
+        signed = client.post("/login", data={"csrf_token": token, "token": TOKEN})
+        assert signed.status_code == 303
+        cookie = signed.headers["set-cookie"]
+        assert "HttpOnly" in cookie
+        assert "SameSite=strict" in cookie
+        assert client.get("/t/delete-demo").status_code == 200
+        client.post("/logout", data={"csrf_token": token})
+        assert client.get("/t/delete-demo").status_code == 303
+    bearer = httpx2.get(server.base + "/", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    assert bearer.status_code == 200
+    mcp = httpx2.post(server.base + "/mcp", json={}, timeout=5)
+    assert mcp.status_code == 401  # the MCP endpoint still wants the bearer header; a cookie is no way in
+
+
+def test_ui_serves_the_page_and_mcp_on_loopback(servers: tuple[WebServer, WebServer]) -> None:
+    server, _ = servers
+    page = httpx2.get(server.base + "/", timeout=5)
+    assert page.status_code == 200
+    assert "<h1>Library</h1>" in page.text
+    assert f"web page at http://127.0.0.1:{server.port}/" in server.log()
+    mcp = httpx2.post(
+        server.base + "/mcp", json={}, headers={"Accept": "application/json, text/event-stream"}, timeout=5
+    )
+    assert mcp.status_code == 400  # the MCP endpoint answers beside the page (a bad request, said in JSON-RPC)

@@ -1,0 +1,155 @@
+"""What the web page tests share: a server in a subprocess, Chromium driven by Selenium, screenshots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import cli_env, make_settings
+from pba_tunnel import startup
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+WAIT_SECONDS = 15  # an upper bound for things that take milliseconds; never a timing assertion
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
+]
+
+
+def require_chromium() -> None:
+    """Skip (fail under CI) when Debian's chromium and chromium-driver are not installed."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        message = f"web page tests need Debian's chromium and chromium-driver ({', '.join(missing)} missing)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; .ci/run installs them")
+        pytest.skip(message + ": apt-get install chromium chromium-driver")
+
+
+class Browser:
+    """One Chromium with a fresh profile, driven by Selenium (never downloads anything: the driver is given)."""
+
+    def __init__(self) -> None:
+        self.profile = tempfile.mkdtemp(prefix="pba-chromium-")
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={self.profile}"]:
+            options.add_argument(flag)
+        self.driver: WebDriver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        self.driver.set_page_load_timeout(WAIT_SECONDS * 2)
+
+    def wait(self) -> WebDriverWait[WebDriver]:
+        """A wait bounded by WAIT_SECONDS."""
+        return WebDriverWait(self.driver, WAIT_SECONDS)
+
+    def quit(self) -> None:
+        """Close the browser and drop its profile."""
+        try:
+            self.driver.quit()
+        finally:
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class WebServer:
+    """``pba-tunnel serve --transport http`` (or ``ui``) on 127.0.0.1 in a subprocess."""
+
+    def __init__(self, home: Path, *args: str, command: str = "serve", env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = home / f"web-{self.port}.log"
+        self._log = self.log_path.open("wb")
+        options = ["--transport", "http", "--host", "127.0.0.1"] if command == "serve" else ["--no-browser"]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pba_tunnel", command, *options, "--port", str(self.port), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+            env=cli_env(home, PBA_TUNNEL_SEED="0", PBA_TUNNEL_LOG_LEVEL="warning", **(env or {})),
+        )
+
+    def wait_ready(self) -> None:
+        """Wait until ``/healthz`` answers."""
+        deadline = time.monotonic() + WAIT_SECONDS * 2
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the server exited with {self.process.returncode}: {self.log()}")
+            try:
+                httpx2.get(f"{self.base}/healthz", timeout=1)
+                return
+            except httpx2.TransportError:
+                time.sleep(0.05)
+        raise AssertionError(f"the server did not answer /healthz: {self.log()}")
+
+    def stop(self) -> None:
+        """Terminate the server (kill if it does not stop)."""
+        try:
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=WAIT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+        finally:
+            self._log.close()
+
+    def log(self) -> str:
+        """What the server printed so far."""
+        self._log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def prepare_store(home: Path, versions: dict[str, list[str]]) -> None:
+    """A store under ``home`` holding each template with its versions (name -> sources, oldest first)."""
+
+    async def fill() -> None:
+        service = await startup.open_service(make_settings(home))
+        try:
+            for name, sources in versions.items():
+                await service.create(sources[0], name=name)
+                for source in sources[1:]:
+                    await service.update(name, source)
+        finally:
+            await service.close()
+
+    anyio.run(fill)
+
+
+def screenshot(driver: WebDriver, name: str) -> Path:
+    """Save what the browser shows as ``tests/web/screenshots/<name>.png``."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
