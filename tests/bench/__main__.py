@@ -8,6 +8,7 @@ import sys
 from .report import Figure, figures_json, format_report
 from .search_suite import run_search
 from .stdio_suite import run_stdio
+from .web_suite import run_web
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -15,7 +16,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m tests.bench",
         description="Measure pba-tunnel against baselines run on this machine in the same run (reported as ratios).",
     )
-    parser.add_argument("--suite", choices=["all", "stdio", "search"], default="all", help="default: all")
+    parser.add_argument("--suite", choices=["all", "stdio", "search", "web"], default="all", help="default: all")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--calls", type=int, default=5000, help="sequential calls per latency figure (5000)")
@@ -23,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-templates", type=int, default=100_000, help="store for prompts/list (100000)")
     parser.add_argument("--cold-starts", type=int, default=7, help="cold starts of each server (7)")
     parser.add_argument("--search-templates", type=int, default=100_000, help="search corpus (100000)")
+    parser.add_argument(
+        "--web-templates", default="10000,100000", help="store sizes for the library page (10000,100000)"
+    )
     return parser
 
 
@@ -57,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
             writes=50 if args.quick else 500,
             log=log,
         )
+    if args.suite in ("all", "web"):
+        sizes = [300, 1000] if args.quick else [int(n) for n in args.web_templates.split(",")]
+        figures += run_web(sizes=sizes, repeats=20 if args.quick else 200, log=log)
     print(figures_json(figures) if args.json else format_report(figures))
     return 0
 

@@ -55,7 +55,15 @@ user:
 <a href="javascript:window.__pwned = 'link'">click</a> {{ who }}
 """
 
+ENHANCED = (
+    "---\ndescription: Greets someone by name in one friendly sentence.\narguments:\n"
+    "  - name: who\n    description: The name of the person to greet, e.g. Ada\n---\n"
+    "system:\nYou write short greetings.\n\nuser:\nGreet {{ who }} in one friendly sentence.\n"
+)
+ENHANCE_ANSWER = f"```markdown\n{ENHANCED}```\n\n- Added a role and an explicit length.\n"
+
 STORE = {
+    "enhance-demo": [simple("Greets someone.", "Hello {{ who }}!")],
     "web-form-probe": [FORM_SOURCE],
     "greet-edit": [simple("Greets someone for the editor test.", "Hello {{ who }}!")],
     "greet-conflict": [simple("Greets someone for the conflict test.", "Hello {{ who }}!")],

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from pages import STORE
+from pages import ENHANCE_ANSWER, STORE
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select
-from web_support import Browser, WebServer, prepare_store, require_chromium, screenshot
+from web_support import Browser, ChatServer, WebServer, prepare_store, require_chromium, screenshot
+
+pytestmark = pytest.mark.slow  # servers and a browser start once for the module: ~30 s on a busy machine
 
 TOKEN = "web-test-token-0123456789"
 MINUS = "\u2212"  # how the diff marks a removed line
@@ -28,7 +30,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebServe
     """``pba-tunnel ui`` over the test store, and ``serve --transport http --auth-token`` beside it."""
     home = tmp_path_factory.mktemp("web-home")
     prepare_store(home, STORE)
-    started = [WebServer(home, command="ui"), WebServer(home, "--auth-token", TOKEN)]
+    chat = ChatServer(ENHANCE_ANSWER)
+    env = {"OPENAI_BASE_URL": f"{chat.url}/v1", "OPENAI_API_KEY": "test-key", "PBA_TUNNEL_PROVIDER_RETRIES": "0"}
+    started = [WebServer(home, command="ui", env=env), WebServer(home, "--auth-token", TOKEN)]
     try:
         for server in started:
             server.wait_ready()
@@ -36,6 +40,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebServe
     finally:
         for server in started:
             server.stop()
+        chat.stop()
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +171,7 @@ def test_an_error_shows_on_its_line_as_you_type_then_the_fix_saves(browser_test:
     browser.wait().until(lambda d: "Hello, dear example who!" in d.find_element(By.ID, "live-preview").text)
     driver.find_element(By.ID, "save").click()
     browser.wait().until(ready.url_contains("/t/greet-edit?saved=2"))
-    assert "version 2" in text_of(browser, ".meta")
+    assert text_of(browser, "#note") == "Saved as version 2."
 
 
 def test_a_newer_save_from_another_browser_is_shown_as_a_diff_never_overwritten(
@@ -277,6 +282,24 @@ def test_hostile_names_descriptions_and_bodies_execute_nothing(browser_test: Bro
     browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "#preview .message")))
     assert "<script>window.__pwned = 'body'</script>" in text_of(browser, "#preview .content")
     assert driver.execute_script("return window.__pwned === undefined")
+
+
+def test_enhance_shows_the_proposal_as_a_diff_and_accepting_saves_it(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/t/enhance-demo/enhance")
+    driver = browser.driver
+    Select(driver.find_element(By.ID, "goal")).select_by_value("clarity")
+    Select(driver.find_element(By.ID, "provider")).select_by_value("openai")
+    driver.find_element(By.ID, "ask").click()
+    browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "table.diff")))
+    added = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "table.diff tr td.new")]
+    assert "+Greet {{ who }} in one friendly sentence." in added
+    assert "Hello {{ who }}!" in httpx2.get(f"{server.base}/t/enhance-demo/edit", timeout=5).text  # not saved yet
+    screenshot(driver, "enhance")
+    driver.find_element(By.ID, "accept").click()
+    browser.wait().until(ready.url_contains("/t/enhance-demo?saved=2"))
+    assert text_of(browser, "#note") == "Saved as version 2."
+    assert text_of(browser, "#description") == "Greets someone by name in one friendly sentence."
 
 
 def test_readable_at_360_pixels(browser_test: Browser, server: WebServer) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
@@ -101,7 +105,7 @@ class WebServer:
 
     def wait_ready(self) -> None:
         """Wait until ``/healthz`` answers."""
-        deadline = time.monotonic() + WAIT_SECONDS * 2
+        deadline = time.monotonic() + WAIT_SECONDS * 4  # a loaded machine starts slowly
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"the server exited with {self.process.returncode}: {self.log()}")
@@ -132,10 +136,10 @@ class WebServer:
 
 
 def prepare_store(home: Path, versions: dict[str, list[str]]) -> None:
-    """A store under ``home`` holding each template with its versions (name -> sources, oldest first)."""
+    """A store under ``home`` seeded with the starter library, plus each template with its versions."""
 
     async def fill() -> None:
-        service = await startup.open_service(make_settings(home))
+        service = await startup.open_service(make_settings(home, seed=True))
         try:
             for name, sources in versions.items():
                 await service.create(sources[0], name=name)
@@ -145,6 +149,43 @@ def prepare_store(home: Path, versions: dict[str, list[str]]) -> None:
             await service.close()
 
     anyio.run(fill)
+
+
+class ChatServer:
+    """An OpenAI-compatible ``POST /v1/chat/completions`` on 127.0.0.1 that always gives ``answer``."""
+
+    def __init__(self, answer: str) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                data = json.dumps(
+                    {
+                        "id": "chatcmpl-1",
+                        "object": "chat.completion",
+                        "model": body["model"],
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}}],
+                        "usage": {"prompt_tokens": 321, "completion_tokens": 87},
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:

@@ -29,8 +29,16 @@ async def history_view(request: Request) -> Response:
     newest_first = list(reversed(versions))
     to_version = newest_first[0].version if newest_first else None
     from_version = newest_first[1].version if len(newest_first) > 1 else to_version
+    rolled = request.query_params.get("rolled", "")
+    note = f"Rolled back: version {rolled} is current." if rolled.isdigit() else None
     return page(
-        request, "history.html", name=name, versions=newest_first, from_version=from_version, to_version=to_version
+        request,
+        "history.html",
+        name=name,
+        versions=newest_first,
+        from_version=from_version,
+        to_version=to_version,
+        note=note,
     )
 
 

@@ -14,7 +14,8 @@ from .forms import argument_fields, copies, submitted_arguments
 WEB_CLIENT = "web"  # how renders from the page are recorded in usage statistics
 
 
-async def _show(request: Request, name: str, **extra: Any) -> Response:
+async def _show(request: Request, name: str, note: str | None = None, **extra: Any) -> Response:
+    extra["note"] = note
     service = await service_of(request)
     try:
         stored, parsed = await service.current(name)
@@ -30,8 +31,16 @@ async def _show(request: Request, name: str, **extra: Any) -> Response:
 
 async def template_view(request: Request) -> Response:
     """``GET /t/{name}``."""
+    params = request.query_params
+    saved = params.get("saved", "")
+    unchanged = params.get("unchanged", "")
+    note = None
+    if saved.isdigit():
+        note = f"Saved as version {saved}."
+    elif unchanged.isdigit():
+        note = f"Nothing changed: version {unchanged} stays current."
     try:
-        return await _show(request, request.path_params["name"])
+        return await _show(request, request.path_params["name"], note=note)
     except PbaError as exc:
         return error_page(request, exc)
 
