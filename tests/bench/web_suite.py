@@ -3,7 +3,9 @@
 A real ``pba-tunnel serve --transport http`` over a filled store; one keep-alive client asks in turn for
 ``/healthz`` (the cheapest answer of the same process: routing, middleware, one count) and for the library
 page (its first page, a page deep in the cursor walk, and a search). Each figure is the median time to
-the last byte, reported as a ratio to ``/healthz`` measured in the same run.
+the last byte, reported as a ratio to ``/healthz`` measured in the same run. ``/healthz`` counts the templates,
+so it slows down as the store grows: the script file (``/static/app.js``, no store at all) is timed too, as a
+baseline that does not.
 """
 
 from __future__ import annotations
@@ -84,10 +86,21 @@ def _measure(home: Path, count: int, repeats: int, log: Callable[[str], None]) -
                     time.sleep(0.1)
             deep = f"/?cursor={quote(_cursor_near_end(count))}"
             paths = {"first page": "/", "a page near the end": deep, "search 'incident'": "/?q=incident"}
-            for path in ["/healthz", *paths.values()]:
+            for path in ["/healthz", "/static/app.js", *paths.values()]:
                 _median_seconds(client, path, 5)  # warm caches and connections
             health = _median_seconds(client, "/healthz", repeats)
-            figures = []
+            asset = _median_seconds(client, "/static/app.js", repeats)
+            figures = [
+                versus(
+                    f"web_static_{count}",
+                    f"the page's script file (no store), {count:,} templates (p50)",
+                    asset * 1000,
+                    "ms",
+                    "GET /healthz",
+                    health * 1000,
+                    None,
+                )
+            ]
             for label, path in paths.items():
                 value = _median_seconds(client, path, repeats)
                 log(f"web {count:,}: {label} {value * 1000:.1f} ms vs /healthz {health * 1000:.1f} ms")
