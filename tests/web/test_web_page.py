@@ -7,6 +7,7 @@ tests/web/screenshots/<test name>.png (git-ignored).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select
-from web_support import Browser, ChatServer, WebServer, prepare_store, require_chromium, screenshot
+from web_support import Browser, ChatServer, WebServer, browser_recorder, prepare_store, require_chromium, screenshot
 
 pytestmark = pytest.mark.slow  # servers and a browser start once for the module: ~30 s on a busy machine
 
@@ -31,7 +32,13 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebServe
     home = tmp_path_factory.mktemp("web-home")
     prepare_store(home, STORE)
     chat = ChatServer(ENHANCE_ANSWER)
-    env = {"OPENAI_BASE_URL": f"{chat.url}/v1", "OPENAI_API_KEY": "test-key", "PBA_TUNNEL_PROVIDER_RETRIES": "0"}
+    browser_command, _record = browser_recorder(home)
+    env = {
+        "OPENAI_BASE_URL": f"{chat.url}/v1",
+        "OPENAI_API_KEY": "test-key",
+        "PBA_TUNNEL_PROVIDER_RETRIES": "0",
+        "BROWSER": browser_command,  # `ui` opens the page with it: the test reads which address it was given
+    }
     started = [WebServer(home, command="ui", env=env), WebServer(home, "--auth-token", TOKEN)]
     try:
         for server in started:
@@ -406,8 +413,13 @@ def test_with_a_token_the_page_asks_to_sign_in_and_sets_an_http_only_strict_cook
     assert mcp.status_code == 401  # the MCP endpoint still wants the bearer header; a cookie is no way in
 
 
-def test_ui_serves_the_page_and_mcp_on_loopback(servers: tuple[WebServer, WebServer]) -> None:
+def test_ui_serves_the_page_and_mcp_on_loopback_and_opens_the_browser(servers: tuple[WebServer, WebServer]) -> None:
     server, _ = servers
+    record = server.log_path.parent / "opened-url.txt"
+    deadline = time.monotonic() + 30
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert record.read_text() == f"http://127.0.0.1:{server.port}/"
     page = httpx2.get(server.base + "/", timeout=5)
     assert page.status_code == 200
     assert "<h1>Library</h1>" in page.text

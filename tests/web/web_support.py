@@ -90,11 +90,12 @@ class WebServer:
     """``pba-tunnel serve --transport http`` (or ``ui``) on 127.0.0.1 in a subprocess."""
 
     def __init__(self, home: Path, *args: str, command: str = "serve", env: dict[str, str] | None = None) -> None:
+        """Start it; ``command`` is ``serve`` (HTTP on 127.0.0.1) or ``ui`` (which opens $BROWSER)."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = home / f"web-{self.port}.log"
         self._log = self.log_path.open("wb")
-        options = ["--transport", "http", "--host", "127.0.0.1"] if command == "serve" else ["--no-browser"]
+        options = ["--transport", "http", "--host", "127.0.0.1"] if command == "serve" else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pba_tunnel", command, *options, "--port", str(self.port), *args],
             stdin=subprocess.DEVNULL,
@@ -186,6 +187,14 @@ class ChatServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
+
+
+def browser_recorder(folder: Path) -> tuple[str, Path]:
+    """A ``BROWSER`` command (as Python's webbrowser runs it) that writes the URL it is given to a file."""
+    script = folder / "record_url.py"
+    record = folder / "opened-url.txt"
+    script.write_text(f"import sys, pathlib\npathlib.Path({str(record)!r}).write_text(sys.argv[1])\n")
+    return f"{sys.executable} {script} %s", record
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:
