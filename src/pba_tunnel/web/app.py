@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from . import editing, enhancing, history, library, signing_in, template_page
 from .context import CsrfRefused, WebContext
 from .security import WebGuard
+from .viewers import Access, SingleToken
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -35,10 +36,14 @@ def web_app(
     get_service: Callable[[], Awaitable[TemplateService]],
     *,
     security: TransportSecuritySettings | None,
-    token: str | None,
+    token: str | None = None,
+    access: Access | None = None,
     after_write: Callable[[], Awaitable[None]] | None = None,
 ) -> ASGIApp:
-    """The web page over the service ``get_service`` returns (Host checks as ``security``; sign-in with ``token``)."""
+    """The web page over the service ``get_service`` returns (Host checks as ``security``).
+
+    Sign-in checks tokens through ``access``; without it, through the single ``token`` (none: no sign-in).
+    """
     name = "/t/{name:str}"
     routes = [
         Route("/", library.library, methods=["GET"]),
@@ -64,5 +69,7 @@ def web_app(
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={CsrfRefused: _csrf_refused})
-    app.state.web = WebContext(get_service, after_write, needs_sign_in=token is not None)
-    return WebGuard(RequestBodyLimitMiddleware(app, MAX_FORM_BYTES), security=security, token=token)
+    app.state.web = WebContext(get_service, after_write)
+    return WebGuard(
+        RequestBodyLimitMiddleware(app, MAX_FORM_BYTES), security=security, access=access or SingleToken(token)
+    )

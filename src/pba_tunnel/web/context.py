@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse
 
 from ..errors import PbaError
 from .errors import describe, status_of
-from .security import CSRF_FIELD, CSRF_HEADER, csrf_token, csrf_valid
+from .security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_token, csrf_valid, viewer_of
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -34,7 +34,6 @@ class WebContext:
 
     get_service: Callable[[], Awaitable[TemplateService]]
     after_write: Callable[[], Awaitable[None]] | None = None
-    needs_sign_in: bool = False
 
 
 class CsrfRefused(Exception):
@@ -65,7 +64,8 @@ def page(request: Request, template: str, /, *, status: int = 200, **context: An
     html = ENVIRONMENT.get_template(template).render(
         csrf=csrf_token(request),
         csrf_field=CSRF_FIELD,
-        sign_out=web(request).needs_sign_in,
+        viewer=viewer_of(request),
+        sign_out=request.cookies.get(SESSION_COOKIE) is not None,
         path=request.url.path,
         **context,
     )

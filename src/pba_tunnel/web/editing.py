@@ -77,7 +77,8 @@ async def validate(request: Request) -> Response:
         parsed = await _parse(request, str(form.get("source", "")), form.get("name") or None)
     except PbaError as exc:
         return JSONResponse({"ok": False, "problems": [_problem(exc)], "warnings": [], "sample": None})
-    sample = sample_arguments(list(parsed.spec.arguments))
+    # YAML defaults may be dates or other values JSON lacks: they are offered as their text.
+    sample = json.loads(json.dumps(sample_arguments(list(parsed.spec.arguments)), default=str))
     return JSONResponse({"ok": True, "problems": [], "warnings": list(parsed.warnings), "sample": sample})
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -14,13 +12,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .viewers import LOCAL, Access, Sessions, Viewer
+
 SESSION_COOKIE = "pba_session"
 CSRF_COOKIE = "pba_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-SESSION_SECONDS = 12 * 3600
-MAX_SESSIONS = 10_000  # sign-ins kept; the oldest is forgotten beyond (its browser signs in again)
 SAFE_METHODS = {"GET", "HEAD"}
+READ_POSTS = {"/login", "/logout", "/validate", "/preview"}
 OPEN_PATHS = {"/login", "/static/style.css", "/static/app.js"}  # reachable before signing in
 
 # No inline script or style anywhere: template text is hostile, and this keeps a slip in escaping harmless.
@@ -37,40 +36,15 @@ SECURITY_HEADERS = {
 }
 
 
-def bearer_sent(headers: Headers, token: str) -> bool:
-    """True when ``Authorization: Bearer <token>`` was sent (constant-time comparison)."""
+def bearer(headers: Headers) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, else None."""
     scheme, _, sent = headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode())
+    return sent.strip() if scheme.lower() == "bearer" and sent.strip() else None
 
 
-class Sessions:
-    """Signed-in browsers: a random id per sign-in, kept in memory (a restart signs everyone out)."""
-
-    def __init__(self) -> None:
-        self._expiry: OrderedDict[str, float] = OrderedDict()
-
-    def start(self) -> str:
-        """A new session id, valid for ``SESSION_SECONDS``."""
-        session = secrets.token_urlsafe(32)
-        self._expiry[session] = time.monotonic() + SESSION_SECONDS
-        while len(self._expiry) > MAX_SESSIONS:
-            self._expiry.popitem(last=False)
-        return session
-
-    def valid(self, session: str | None) -> bool:
-        """True for a session that was started and has not expired or ended."""
-        if not session:
-            return False
-        expiry = self._expiry.get(session)
-        if expiry is None or expiry < time.monotonic():
-            self._expiry.pop(session, None)
-            return False
-        return True
-
-    def end(self, session: str | None) -> None:
-        """Sign a session out."""
-        if session:
-            self._expiry.pop(session, None)
+def reads_only(method: str, path: str) -> bool:
+    """True for requests that change nothing (a preview or a check posts a form but writes no template)."""
+    return method in SAFE_METHODS or path in READ_POSTS or (path.startswith("/t/") and path.endswith("/preview"))
 
 
 def csrf_token(request: Request) -> str:
@@ -93,20 +67,27 @@ def same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
-class WebGuard:
-    """Refuse foreign Hosts/Origins, ask for sign-in when a token is set, add security headers to answers."""
+def viewer_of(request: Request) -> Viewer:
+    """Who makes this request (set by :class:`WebGuard`)."""
+    viewer: Viewer = request.scope["state"]["viewer"]
+    return viewer
 
-    def __init__(self, app: ASGIApp, *, security: TransportSecuritySettings | None, token: str | None) -> None:
+
+class WebGuard:
+    """Refuse foreign Hosts/Origins, ask for sign-in when tokens are needed, add security headers to answers."""
+
+    def __init__(self, app: ASGIApp, *, security: TransportSecuritySettings | None, access: Access) -> None:
         self.app = app
         self.hosts = TransportSecurityMiddleware(security)
-        self.token = token
+        self.access = access
         self.sessions = Sessions()
 
-    def signed_in(self, request: Request) -> bool:
-        """True when no token is needed, or the browser signed in, or the request carries the token."""
-        if self.token is None:
-            return True
-        return self.sessions.valid(request.cookies.get(SESSION_COOKIE)) or bearer_sent(request.headers, self.token)
+    async def viewer(self, request: Request) -> Viewer | None:
+        """Who is asking: anyone when no token is needed, else the holder of the session's or the header's token."""
+        if not await self.access.required():
+            return LOCAL
+        token = self.sessions.token(request.cookies.get(SESSION_COOKIE)) or bearer(request.headers)
+        return None if token is None else await self.access.verify(token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,12 +97,23 @@ class WebGuard:
         refusal = await self.hosts.validate_request(request, is_post=False)
         if refusal is None and request.method not in SAFE_METHODS and not same_origin(request):
             refusal = PlainTextResponse("This form was sent from another site.", status_code=403)
-        if refusal is None and scope["path"] not in OPEN_PATHS and not self.signed_in(request):
+        viewer = await self.viewer(request) if refusal is None else None
+        if refusal is None and viewer is None and scope["path"] not in OPEN_PATHS:
             refusal = RedirectResponse("/login", status_code=303)
+        if (
+            refusal is None
+            and viewer is not None
+            and not viewer.can_write
+            and not reads_only(request.method, scope["path"])
+        ):
+            refusal = PlainTextResponse(
+                "Your token may only read templates: this change needs a write token.", status_code=403
+            )
         fresh_csrf = None if request.cookies.get(CSRF_COOKIE) else secrets.token_urlsafe(32)
         scope.setdefault("state", {})
         scope["state"]["csrf"] = fresh_csrf or request.cookies.get(CSRF_COOKIE)
         scope["state"]["guard"] = self
+        scope["state"]["viewer"] = viewer or Viewer("", "none")
         secure = scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
-
 import anyio
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .context import page, read_form
-from .security import SESSION_COOKIE, SESSION_SECONDS, WebGuard
+from .security import SESSION_COOKIE, WebGuard
+from .viewers import SESSION_SECONDS
 
 FAILED_SIGN_IN_DELAY = 0.5  # seconds; slows down guessing
 
@@ -21,7 +20,7 @@ def _guard(request: Request) -> WebGuard:
 
 async def login_view(request: Request) -> Response:
     """``GET /login``: the sign-in form (or the library when no token is needed)."""
-    if _guard(request).token is None:
+    if not await _guard(request).access.required():
         return RedirectResponse("/", status_code=303)
     return page(request, "login.html")
 
@@ -30,16 +29,16 @@ async def login(request: Request) -> Response:
     """``POST /login``: a correct token starts a session; a wrong one shows the form again."""
     guard = _guard(request)
     form = await read_form(request)
-    if guard.token is None:
+    if not await guard.access.required():
         return RedirectResponse("/", status_code=303)
     sent = str(form.get("token", "")).strip()
-    if not hmac.compare_digest(sent.encode(), guard.token.encode()):
+    if not sent or await guard.access.verify(sent) is None:
         await anyio.sleep(FAILED_SIGN_IN_DELAY)
         return page(request, "login.html", status=401, failed=True)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        guard.sessions.start(),
+        guard.sessions.start(sent),
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="strict",
