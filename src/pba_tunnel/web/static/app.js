@@ -70,6 +70,17 @@
     });
   }
 
+  /* -- long requests: say that the page is working --------------------------------------------- */
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-busy]"), function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type=submit]");
+      if (button) {
+        button.textContent = form.getAttribute("data-busy");
+        button.setAttribute("aria-disabled", "true");
+      }
+    });
+  });
+
   /* -- copy buttons -------------------------------------------------------------------------------- */
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest(".copy-button") : null;
