@@ -30,6 +30,10 @@ EXPECTED = {
     "search_rare": SCAN,
     "search_mid": SCAN,
     "search_common": SCAN,
+    "import_300": None,
+    "reimport_300": None,
+    "bytes_per_template_300": "the template's own source",
+    "first_get_vs_cached": "the same server's cached prompts/get",
 }
 # Measured too once `serve` offers a choice of stdio transport.
 PORTABLE = {

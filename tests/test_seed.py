@@ -28,8 +28,8 @@ async def all_names(service: TemplateService, *, include_deleted: bool = False) 
     return [t.name for t in page.items]
 
 
-async def test_first_start_seeds_the_starter_library(home: Path) -> None:
-    service = await open_service(make_settings(home, seed=True))
+async def test_first_start_seeds_the_starter_library(home: Path, backend_env: dict[str, str]) -> None:
+    service = await open_service(make_settings(home, seed=True, **backend_env))
     try:
         names = await all_names(service)
         assert len(names) >= 30
@@ -49,8 +49,10 @@ async def test_first_start_seeds_the_starter_library(home: Path) -> None:
         await service.close()
 
 
-async def test_seeding_happens_once_even_after_every_template_is_deleted(home: Path) -> None:
-    settings = make_settings(home, seed=True)
+async def test_seeding_happens_once_even_after_every_template_is_deleted(
+    home: Path, backend_env: dict[str, str]
+) -> None:
+    settings = make_settings(home, seed=True, **backend_env)
     service = await open_service(settings)
     try:
         for name in await all_names(service):

@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from conftest import STARTER, make_settings, template_source
+from pba_tunnel.config import Settings
 from pba_tunnel.errors import NotFoundError
 from pba_tunnel.service import TemplateService
 from pba_tunnel.sync import export_to, import_path
@@ -28,6 +29,12 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             target.write_text(content, encoding="utf-8")
     return root
+
+
+@pytest.fixture
+def settings(home: Path, backend_env: dict[str, str]) -> Settings:
+    """An unseeded store on each backend (import and export behave the same on both)."""
+    return make_settings(home, **backend_env)
 
 
 def tree(root: Path) -> dict[str, bytes]:

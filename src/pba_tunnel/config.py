@@ -7,16 +7,17 @@ pydantic-settings class in ``providers/settings.py``).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import platformdirs
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
 
@@ -41,7 +42,15 @@ class Limits:
 
 _LIMITS = Limits()
 _LIMIT_NAMES = tuple(f.name for f in fields(Limits))
-_FLOAT_FIELDS = frozenset({"max_render_seconds", "enhance_deadline_seconds"})
+_FLOAT_FIELDS = frozenset(
+    {
+        "max_render_seconds",
+        "enhance_deadline_seconds",
+        "database_timeout",
+        "database_query_timeout",
+        "change_check_seconds",
+    }
+)
 
 
 def default_home() -> Path:
@@ -88,8 +97,19 @@ class Settings(EnvironmentSettings):
     # Empty means the SQLite file ``pba-tunnel.db`` under ``home``.
     database_url: str = ""
     seed: bool = True
+    # Server databases (PostgreSQL): longest wait to connect, and for one statement (or a free pooled connection);
+    # a request fails with "template store unavailable" rather than hang while the database is down.
+    database_timeout: float = 5.0
+    database_query_timeout: float = 30.0
+    # How often each instance reads the change counter in case a notification was missed (PostgreSQL).
+    change_check_seconds: float = 2.0
     # Render events (statistics, completion values) older than this many days are pruned.
     render_event_days: int = 90
+    # Usage statistics (renders per template, version, label, client and day); daily rows are kept this many days.
+    usage_stats: bool = True
+    usage_days: int = 90
+    # Labels only the admin scope may move or remove (comma-separated in the environment).
+    protected_labels: Annotated[tuple[str, ...], NoDecode] = ("production",)
     # Completion offers values other clients used too, not only the caller's own.
     share_argument_values: bool = False
     # prompts/list and resources/list page size: many clients never follow nextCursor, so a page holds a
@@ -132,10 +152,14 @@ class Settings(EnvironmentSettings):
     @field_validator(
         *_LIMIT_NAMES,
         "render_event_days",
+        "usage_days",
         "page_size",
         "http_sessions_per_client",
         "enhance_deadline_seconds",
         "provider_max_response_bytes",
+        "database_timeout",
+        "database_query_timeout",
+        "change_check_seconds",
         mode="before",
     )
     @classmethod
@@ -162,7 +186,14 @@ class Settings(EnvironmentSettings):
     def _empty_as_unset(cls, raw: Any) -> Any:
         return None if raw == "" else raw
 
-    @field_validator("seed", "share_argument_values", mode="before")
+    @field_validator("protected_labels", mode="before")
+    @classmethod
+    def _names(cls, raw: Any) -> Any:
+        if isinstance(raw, str):
+            return tuple(name.strip() for name in raw.split(",") if name.strip())
+        return raw
+
+    @field_validator("seed", "share_argument_values", "usage_stats", mode="before")
     @classmethod
     def _boolean(cls, raw: Any, info: ValidationInfo) -> Any:
         if not isinstance(raw, str):
@@ -198,7 +229,10 @@ def _number(name: str, raw: Any, kind: type[int] | type[float]) -> Any:
         raise ConfigError(f"{name}={raw!r} is not {noun}") from None
 
 
-KNOWN_VARIABLES = frozenset(env_name(name) for name in Settings.model_fields)
+# How ``serve --workers N`` hands its settings to the worker processes uvicorn spawns (they import our app
+# factory afresh and inherit only the environment). Not a setting: written by the parent, read by the workers.
+WORKER_OPTIONS_VARIABLE = f"{ENV_PREFIX}WORKER_OPTIONS"
+KNOWN_VARIABLES = frozenset({*(env_name(name) for name in Settings.model_fields), WORKER_OPTIONS_VARIABLE})
 SettingsT = TypeVar("SettingsT", bound=EnvironmentSettings)
 
 
@@ -249,3 +283,18 @@ def load_settings(
     if database_url:
         options["database_url"] = database_url
     return settings_from(Settings, environ, **options)
+
+
+def export_worker_options(settings: Settings, **options: Any) -> None:
+    """Put ``settings`` and serve ``options`` in this process's environment for the worker processes it starts."""
+    payload = {"settings": settings.model_dump(mode="json"), "options": options}
+    os.environ[WORKER_OPTIONS_VARIABLE] = json.dumps(payload)
+
+
+def worker_options() -> tuple[Settings, dict[str, Any]]:
+    """In a worker process: the settings and serve options its parent exported."""
+    raw = os.environ.get(WORKER_OPTIONS_VARIABLE)
+    if not raw:
+        raise ConfigError(f"{WORKER_OPTIONS_VARIABLE} is not set: worker processes are started by 'serve --workers'")
+    payload = json.loads(raw)
+    return settings_from(Settings, {}, **payload["settings"]), dict(payload["options"])

@@ -34,6 +34,37 @@ class NotFoundError(PbaError):
         self.deleted = deleted
 
 
+class LabelNotFoundError(NotFoundError):
+    """A template has no such label (to a client that sees only that label, the template does not exist)."""
+
+    code = "label_not_found"
+
+    def __init__(self, message: str, *, name: str, label: str) -> None:
+        super().__init__(message, name=name)
+        self.label = label
+
+
+class InvalidLabelError(PbaError):
+    """A label name that is not a slug, or ``latest`` (which always means the newest version)."""
+
+    code = "invalid_label"
+
+    def __init__(self, message: str, *, label: str) -> None:
+        super().__init__(message)
+        self.label = label
+
+
+class AdminRequiredError(PbaError):
+    """A change only the ``admin`` scope may make, such as moving a protected label."""
+
+    code = "admin_required"
+
+    def __init__(self, message: str, *, label: str | None = None) -> None:
+        super().__init__(message)
+        self.scope = "admin"
+        self.label = label
+
+
 class InvalidTemplateError(PbaError):
     """A template source does not parse or does not validate."""
 
@@ -235,3 +266,29 @@ class EnhanceRequestError(EnhanceError):
     """An enhancement request is inconsistent (e.g. both a name and a source, or save without a name)."""
 
     code = "invalid_enhance_request"
+
+
+class ConversionError(PbaError):
+    """A file of another tool's format (Prompty, Dotprompt, Langfuse) cannot be converted."""
+
+    code = "conversion_failed"
+
+
+class LossyConversionError(ConversionError):
+    """``--strict`` was asked and a conversion would lose or approximate something; ``count`` says how much."""
+
+    code = "lossy_conversion"
+
+    def __init__(self, message: str, *, count: int) -> None:
+        super().__init__(message)
+        self.count = count
+
+
+class UnsafeExportPathError(PbaError):
+    """An export would write outside its folder (``..``, an absolute path, a hidden name)."""
+
+    code = "unsafe_export_path"
+
+    def __init__(self, relative: str) -> None:
+        super().__init__(f"refusing to write '{relative}': an export writes only plain relative paths in its folder")
+        self.relative = relative

@@ -54,6 +54,8 @@ async def seed_if_new(service: TemplateService) -> bool:
     items, failed = starter_items(service)
     # The library and the mark in one transaction: a store that could not be seeded (a full disk) holds
     # nothing, and the next start seeds it again.
-    await service.save_all(items, origin="seed", message="starter library", facts={SEEDED_KEY: seeded_at})
+    await service.save_all(
+        items, origin="seed", author="seed", message="starter library", facts={SEEDED_KEY: seeded_at}
+    )
     log.info("seeded store", added=[i.name for i in items], failed=failed)
     return True

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -11,9 +13,11 @@ import anyio
 
 from .changes import ChangeWatch
 from .config import Settings
-from .errors import InvalidTemplateError, NotFoundError
+from .errors import InvalidTemplateError, LabelNotFoundError, NotFoundError, PbaError, StoreError
+from .labels import LATEST, LabelOps, LabelView
 from .rendering import Renderer, RenderResult
 from .store import (
+    BatchItem,
     EnhancementEvent,
     FullTextHit,
     Page,
@@ -22,54 +26,31 @@ from .store import (
     StoredTemplate,
     TemplateSummary,
     TemplateWrite,
+    UsageStat,
     VersionInfo,
     WriteResult,
 )
+from .store.following import ServerDatabaseOptions, StoreHealth
+from .store.listener import ListenerState
+from .store.matching import TextMatch
 from .store.records import Kind
+from .store.usage import UsageGroup
+from .stored import partial_write as partial_write
+from .stored import prompt_only as prompt_only
+from .stored import template_write as template_write
 
 if TYPE_CHECKING:
     from .search.engine import Searcher
     from .search.models import SearchResult
-from .templates.parsing import check_source_size, content_hash, parse_template
+from .templates.facts import facts_json, parsed_from_facts
+from .templates.parsing import check_source_size, parse_template
 from .templates.spec import ParsedTemplate
 from .templates.variables import PartialLookup, parse_body
 from .usage import RenderLog
 
+# Who a write is by when the caller does not say: the command line. The MCP layer always passes its caller's author.
+CLI_AUTHOR = "cli"
 _CACHE_LIMIT = 20_000  # parsed templates kept in memory; far above any real library
-
-
-def partial_write(name: str, source: str) -> TemplateWrite:
-    """A partial as the store keeps it (no front matter, no arguments)."""
-    return TemplateWrite(
-        name=name,
-        kind="partial",
-        description=f"partial {name}",
-        source=source,
-        content_hash=content_hash(source, None),
-    )
-
-
-def prompt_only(stored: StoredTemplate) -> StoredTemplate:
-    """``stored`` when it is a prompt; a partial is no prompt (checked before its source is parsed as one)."""
-    if stored.kind != "prompt":
-        raise NotFoundError(f"'{stored.name}' is a partial: it can only be included by templates")
-    return stored
-
-
-def template_write(parsed: ParsedTemplate) -> TemplateWrite:
-    """A parsed template as the store keeps it."""
-    spec = parsed.spec
-    return TemplateWrite(
-        name=spec.name,
-        category=spec.category,
-        title=spec.title,
-        description=spec.description,
-        tags=list(spec.tags),
-        arguments=list(spec.arguments),
-        internal=spec.internal,
-        source=parsed.source,
-        content_hash=parsed.content_hash,
-    )
 
 
 async def upgrade_store(database_url: str) -> bool:
@@ -81,8 +62,8 @@ async def upgrade_store(database_url: str) -> bool:
         await store.close()
 
 
-class TemplateService:
-    """Create, read, version, render and delete templates; one instance per store."""
+class TemplateService(LabelOps):
+    """Create, read, version, label, render and delete templates; one instance per store."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self._store = store  # only the service holds the store: callers go through its methods
@@ -93,15 +74,22 @@ class TemplateService:
         self._parsed: dict[str, ParsedTemplate] = {}
         # Current versions by name, trusted until the store's generation moves (any process's write).
         self._current: dict[str, tuple[StoredTemplate, ParsedTemplate]] = {}
+        # The same for labelled versions, by (name, label); None: the template has no such label.
+        self._labelled: dict[tuple[str, str], tuple[StoredTemplate, ParsedTemplate] | None] = {}
         self._changes = ChangeWatch(store, self._reload)
         self._reloads = 0
         self._renders = RenderLog(store, settings)
+        # Facts of versions stored before they were kept (name, version, JSON), written with the render events.
+        self._unfilled: list[tuple[str, int, str]] = []
         self._searcher: Searcher | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> TemplateService:
         """Open the store (creating and migrating it) and load partials; never seeds (``startup`` does)."""
-        store = await Store.open(settings.database_url)
+        options = ServerDatabaseOptions(
+            settings.database_timeout, settings.database_query_timeout, settings.change_check_seconds
+        )
+        store = await Store.open(settings.database_url, server_options=options)
         service = cls(store, settings)
         try:
             await service.sync_changes()  # loads partials and notes the generation the service opened at
@@ -126,10 +114,27 @@ class TemplateService:
         """Forget cached templates if any process changed the store since the last look; True when it did."""
         return await self._changes.sync()
 
+    async def follow_changes(self) -> None:
+        """Hear of other processes' writes as they commit (PostgreSQL) until cancelled; returns at once elsewhere."""
+        await self._store.follow_changes()
+
+    def change_signal(self) -> anyio.Event | None:
+        """Set when another process's write was heard of (None when the store tells no one)."""
+        return self._store.change_signal()
+
+    async def health(self) -> StoreHealth:
+        """The store's kind, round-trip latency, pool and listener; StoreError when it cannot be reached."""
+        return await self._store.health()
+
+    def store_listener_state(self) -> ListenerState | None:
+        """The change listener's state without touching the database (None where the store has none)."""
+        return self._store.listener_state()
+
     async def _reload(self) -> None:
         partials = await self._store.sources("partial")
         # One assignment swaps the set: a render or parse in a worker thread sees the old set or the new one.
         self._current.clear()
+        self._labelled.clear()
         self._partials = dict(partials)
         self._reloads += 1
 
@@ -143,8 +148,8 @@ class TemplateService:
         entry = self._current.get(name)
         if entry is None:
             reloads = self._reloads
-            stored = prompt_only(await self._store.get(name))
-            entry = (stored, await self._parsed_version(stored))
+            stored, facts = await self._store.get_with_facts(name)
+            entry = (prompt_only(stored), await self._parsed_version(stored, facts))
             if len(self._current) >= _CACHE_LIMIT:
                 self._current.clear()
             if reloads == self._reloads:  # a reload while we read could make this row stale
@@ -168,8 +173,12 @@ class TemplateService:
         return await self._store.enhancement_events(name, limit=limit)
 
     async def flush_events(self) -> None:
-        """Write the render events gathered since the last flush (one transaction)."""
+        """Write the render events gathered since the last flush (one transaction), and parse facts found since."""
         await self._renders.flush()
+        unfilled, self._unfilled = self._unfilled, []
+        if unfilled:
+            with contextlib.suppress(StoreError):  # only a saving for the next first read: never worth a failure
+                await self._store.fill_facts(unfilled)
 
     # -- parsing -----------------------------------------------------------------------------------
 
@@ -198,15 +207,23 @@ class TemplateService:
         parse_body(source, path=path or name, line=1)
         return partial_write(name, source)
 
-    async def _parsed_version(self, stored: StoredTemplate) -> ParsedTemplate:
+    async def _parsed_version(self, stored: StoredTemplate, facts: str | None = None) -> ParsedTemplate:
+        """The parsed form of a stored version: from memory, else from its stored facts, else parsed."""
         parsed = self._parsed.get(stored.content_hash)
+        if parsed is not None:
+            return parsed
+        if facts is not None:
+            parsed = parsed_from_facts(stored.source, stored.content_hash, facts)
         if parsed is None:
             parsed = await self._parse_off_loop(
                 stored.source, default_name=stored.name, default_category=stored.category
             )
-            if len(self._parsed) >= _CACHE_LIMIT:
-                self._parsed.clear()
-            self._parsed[stored.content_hash] = parsed
+            found = facts_json(parsed) if stored.version == stored.current_version else None
+            if found is not None and len(self._unfilled) < _CACHE_LIMIT:
+                self._unfilled.append((stored.name, stored.version, found))
+        if len(self._parsed) >= _CACHE_LIMIT:
+            self._parsed.clear()
+        self._parsed[stored.content_hash] = parsed
         return parsed
 
     async def _parse_off_loop(
@@ -223,6 +240,7 @@ class TemplateService:
         item: TemplateWrite,
         *,
         origin: str,
+        author: str = CLI_AUTHOR,
         message: str | None = None,
         expected_version: int | None = None,
         allow_create: bool = True,
@@ -233,6 +251,7 @@ class TemplateService:
         result = await self._store.write(
             item,
             origin=origin,
+            author=author,
             message=message,
             expected_version=expected_version,
             allow_create=allow_create,
@@ -243,11 +262,32 @@ class TemplateService:
             self._partials = {**self._partials, item.name: item.source}
         return result
 
+    async def save_batch(
+        self, items: Sequence[BatchItem], *, origin: str, author: str = CLI_AUTHOR, restore_deleted: bool = False
+    ) -> list[WriteResult | PbaError]:
+        """Store many validated templates and partials in one transaction, each as ``save`` would; for each, its
+        result or the error that left it out (the bulk path of imports and store copies)."""
+        results = await self._store.write_batch(items, origin=origin, author=author, restore_deleted=restore_deleted)
+        saved = {
+            i.write.name: i.write.source
+            for i, r in zip(items, results, strict=True)
+            if i.write.kind == "partial" and isinstance(r, WriteResult) and r.changed
+        }
+        if saved:
+            self._partials = {**self._partials, **saved}
+        return results
+
     async def save_all(
-        self, items: Sequence[TemplateWrite], *, origin: str, message: str | None = None, facts: Mapping[str, str]
+        self,
+        items: Sequence[TemplateWrite],
+        *,
+        origin: str,
+        author: str = CLI_AUTHOR,
+        message: str | None = None,
+        facts: Mapping[str, str],
     ) -> list[WriteResult]:
         """Store validated templates and partials, and store-wide facts, in one transaction (all or nothing)."""
-        results = await self._store.write_many(items, origin=origin, message=message, facts=facts)
+        results = await self._store.write_many(items, origin=origin, author=author, message=message, facts=facts)
         self._partials = {**self._partials, **{i.name: i.source for i in items if i.kind == "partial"}}
         return results
 
@@ -258,13 +298,16 @@ class TemplateService:
         name: str | None = None,
         category: str | None = None,
         origin: str = "cli",
+        author: str = CLI_AUTHOR,
         message: str | None = None,
     ) -> WriteResult:
         """Create a new template from its source; ConflictError when the name is taken."""
         parsed = await self._parse_off_loop(source, default_name=name, default_category=category)
         if name is not None and parsed.name != name:
             raise InvalidTemplateError(f"the source is named '{parsed.name}', not '{name}'", field="name")
-        return await self.save(template_write(parsed), origin=origin, message=message or "created", allow_update=False)
+        return await self.save(
+            template_write(parsed), origin=origin, author=author, message=message or "created", allow_update=False
+        )
 
     async def update(
         self,
@@ -273,6 +316,7 @@ class TemplateService:
         *,
         expected_version: int | None = None,
         origin: str = "cli",
+        author: str = CLI_AUTHOR,
         message: str | None = None,
     ) -> WriteResult:
         """Store a new version of an existing template."""
@@ -287,30 +331,59 @@ class TemplateService:
         return await self.save(
             template_write(parsed),
             origin=origin,
+            author=author,
             message=message,
             expected_version=expected_version,
             allow_create=False,
         )
 
-    async def rollback(self, name: str, version: int, *, origin: str = "cli") -> WriteResult:
+    async def rollback(self, name: str, version: int, *, origin: str = "cli", author: str = CLI_AUTHOR) -> WriteResult:
         """Make an earlier version current again, as a new version (history keeps everything)."""
-        old = await self._store.get(name, version)
-        item = TemplateWrite(**{**template_write(await self._parsed_version(old)).model_dump(), "kind": old.kind})
-        return await self.save(item, origin=origin, message=f"rollback to version {version}", allow_create=False)
+        old, facts = await self._store.get_with_facts(name, version)
+        item = TemplateWrite(
+            **{**template_write(await self._parsed_version(old, facts)).model_dump(), "kind": old.kind}
+        )
+        return await self.save(
+            item, origin=origin, author=author, message=f"rollback to version {version}", allow_create=False
+        )
 
-    async def delete(self, name: str) -> bool:
-        """Soft-delete; False when it was already deleted."""
-        return await self._store.set_deleted(name, True)
+    async def delete(self, name: str, *, author: str = CLI_AUTHOR) -> bool:
+        """Soft-delete (recorded with its author); False when it was already deleted."""
+        return await self._store.set_deleted(name, True, author=author)
 
-    async def restore(self, name: str) -> bool:
-        """Undo a delete; False when it was not deleted."""
-        return await self._store.set_deleted(name, False)
+    async def restore(self, name: str, *, author: str = CLI_AUTHOR) -> bool:
+        """Undo a delete (recorded with its author); False when it was not deleted."""
+        return await self._store.set_deleted(name, False, author=author)
 
     # -- reads -------------------------------------------------------------------------------------
 
-    async def get(self, name: str, version: int | None = None, *, include_deleted: bool = False) -> StoredTemplate:
-        """The current (or a given) version of a template with its source; a deleted one only when asked."""
-        return await self._store.get(name, version, include_deleted=include_deleted)
+    async def get(
+        self,
+        name: str,
+        version: int | None = None,
+        *,
+        include_deleted: bool = False,
+        label: str | None = None,
+        view: LabelView | None = None,
+    ) -> StoredTemplate:
+        """The current (or a given, or a labelled) version of a template with its source; a deleted one only when
+        asked. Through ``view`` only the version its label shows exists."""
+        if view is not None:
+            stored = await self._viewed(name, view)
+            if (version is not None and version != stored.version) or (label not in (None, view.label, LATEST)):
+                raise NotFoundError(f"template '{name}' shows only its '{view.label}' version here", name=name)
+            return stored
+        if label == LATEST:
+            label = None
+        return await self._store.get(name, version, include_deleted=include_deleted, label=label)
+
+    async def _viewed(self, name: str, view: LabelView) -> StoredTemplate:
+        try:
+            return await self._store.get(name, label=view.label)
+        except LabelNotFoundError:
+            if not view.fallback_latest:
+                raise
+        return await self._store.get(name)
 
     async def list_templates(
         self,
@@ -342,9 +415,16 @@ class TemplateService:
         """The current source of every live template of one kind, by name."""
         return await self._store.sources(kind)
 
-    async def prompt_rows(self, *, cursor: str | None = None, limit: int = 100) -> tuple[list[PromptRow], str | None]:
-        """One page of listed prompts (not internal ones) as bare rows, for listing them fast."""
-        return await self._store.prompt_rows(cursor=cursor, limit=max(1, min(limit, 1000)))
+    async def prompt_rows(
+        self, *, cursor: str | None = None, limit: int = 100, view: LabelView | None = None
+    ) -> tuple[list[PromptRow], str | None]:
+        """One page of listed prompts (not internal ones) as bare rows, as a client with ``view`` sees them."""
+        limit = max(1, min(limit, 1000))
+        if view is None:
+            return await self._store.prompt_rows(cursor=cursor, limit=limit)
+        return await self._store.labelled_prompt_rows(
+            view.label, fallback=view.fallback_latest, cursor=cursor, limit=limit
+        )
 
     async def search(
         self, query: str, *, category: str | None = None, tags: list[str] | None = None, limit: int = 10
@@ -362,10 +442,15 @@ class TemplateService:
         return self._store.dialect.fulltext is not None
 
     async def full_text(
-        self, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
+        self, match: TextMatch, *, categories: Sequence[str], tags: Sequence[str], limit: int
     ) -> list[FullTextHit]:
-        """Live prompts matching a full-text expression, best first."""
+        """Live prompts matching a parsed full-text query, best first."""
         return await self._store.full_text(match, categories=categories, tags=tags, limit=limit)
+
+    async def similar_names(self, words: str, limit: int) -> list[tuple[str, str | None]] | None:
+        """(name, title) of prompts whose name or title looks like ``words``, from the database's trigram index;
+        None where there is none (search then compares names in memory)."""
+        return await self._store.similar_names(words, limit)
 
     async def search_candidates(
         self, terms: Sequence[str], *, category: str | None, tags: Sequence[str], limit: int
@@ -378,8 +463,18 @@ class TemplateService:
         return await self._store.reindex()
 
     async def history(self, name: str) -> list[VersionInfo]:
-        """Every version of a template, oldest first."""
+        """Every version of a template (with its author and labels), oldest first."""
         return await self._store.history(name)
+
+    async def usage(self, *, since: date, name: str | None = None, by: UsageGroup = "template") -> list[UsageStat]:
+        """Renders since ``since`` per template (or per template and client, label or version), most used first."""
+        await self.flush_events()
+        return await self._store.usage(since=since, name=name, by=by)
+
+    async def unused(self, *, since: date) -> list[tuple[str, datetime | None]]:
+        """Templates nobody rendered since ``since``, with when they last were (None: not within the kept days)."""
+        await self.flush_events()
+        return await self._store.unused(since=since)
 
     async def diff(self, name: str, from_version: int, to_version: int) -> str:
         """A unified diff between two versions of a template."""
@@ -400,26 +495,34 @@ class TemplateService:
         *,
         version: int | None = None,
         client: str | None = None,
+        view: LabelView | None = None,
     ) -> RenderResult:
-        """Render a stored template; every render is recorded (in batches) for statistics."""
-        if version is None:
-            stored, parsed = await self.current(name)
-        else:
-            stored = prompt_only(await self._store.get(name, version))
-            parsed = await self._parsed_version(stored)
-        # Off the event loop: a render may take up to its time limit, and other clients must be answered meanwhile.
-        result = await anyio.to_thread.run_sync(
-            partial(self.renderer.render, parsed, arguments, version=stored.version)
-        )
-        if self._renders.add(stored.name, stored.version, result.duration_ms, client, arguments):
+        """Render a stored template (the version ``view`` shows); every render, failed or not, is counted."""
+        stored, parsed, label = await self._to_render(name, version, view)
+        try:
+            # Off the event loop: a render may take up to its time limit, and other clients are answered meanwhile.
+            result = await anyio.to_thread.run_sync(
+                partial(self.renderer.render, parsed, arguments, version=stored.version)
+            )
+        except PbaError as exc:
+            self._renders.add(stored.name, stored.version, 0.0, client, {}, label=label, error=exc.code)
+            raise
+        if self._renders.add(stored.name, stored.version, result.duration_ms, client, arguments, label=label):
             await self.flush_events()
         return result
 
     async def complete_argument(
-        self, name: str, argument: str, prefix: str = "", *, limit: int = 100, client: str | None = None
+        self,
+        name: str,
+        argument: str,
+        prefix: str = "",
+        *,
+        limit: int = 100,
+        client: str | None = None,
+        view: LabelView | None = None,
     ) -> list[str]:
         """Values for an argument: enum values, the default, then values ``client`` used before; by prefix."""
-        _stored, parsed = await self.current(name)
+        _stored, parsed, _label = await self._to_render(name, None, view)
         spec = parsed.spec.argument(argument)
         if spec is None:
             return []

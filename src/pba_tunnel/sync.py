@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NotFoundError, PbaError
+from .files import inside, write_whole
+from .formats.detect import detect_foreign
+from .formats.transfer import import_foreign
 from .importers import ImportFormat, detect_format
 from .importers.loader import import_prompts_chat
-from .importers.report import ImportReport, Progress
+from .importers.report import IMPORT_BATCH, ImportReport, Progress, record
 from .paging import iter_templates
 from .service import TemplateService, template_write
-from .store import TemplateWrite
+from .store import BatchItem, TemplateWrite
 from .templates.partials import PARTIALS_PREFIX
 from .templates.variables import PartialLookup
 
@@ -31,6 +33,7 @@ class TemplateFile:
     category: str | None
     alone: bool = False  # imported by itself: its folder is only a guess at its category
     root: Path | None = None  # the folder it was found in: it is read only if it resolves inside it
+    resolved_root: Path | None = None  # ``root`` resolved when the folder was listed (once, not once per file)
 
     @property
     def is_partial(self) -> bool:
@@ -62,24 +65,20 @@ def find_template_files(path: Path) -> list[TemplateFile]:
         found = [here / f for f in folders if (here / f).is_symlink()]
         found += [here / n for n in names if n.endswith(TEMPLATE_SUFFIX) and not n.startswith(".")]
         for file in found:
-            escapes = file.is_symlink() and not _inside(file, root)
+            escapes = file.is_symlink() and not inside(file, root)
             if not escapes and not file.is_file():
                 continue  # a linked folder inside, a dangling link, a socket named *.md
             relative = file.relative_to(path)
             folder = relative.parent.as_posix()
-            files.append(TemplateFile(file, relative.as_posix(), None if folder == "." else folder, root=path))
+            category = None if folder == "." else folder
+            files.append(TemplateFile(file, relative.as_posix(), category, root=path, resolved_root=root))
     files.sort(key=lambda f: (not f.is_partial, f.relative))
     return files
 
 
-def _inside(path: Path, root: Path) -> bool:
-    """Whether ``path``, with every symbolic link resolved, is ``root`` (already resolved) or under it."""
-    return path.resolve().is_relative_to(root)
-
-
 def read_template_file(file: TemplateFile) -> str:
     """The text of ``file``; PbaError if it is a link leading outside its folder, unreadable or not UTF-8."""
-    if file.root is not None and not _inside(file.path, file.root.resolve()):
+    if file.root is not None and not inside(file.path, file.resolved_root or file.root.resolve()):
         raise PbaError(f"a symbolic link leading outside {file.root}: not followed")
     try:
         return file.path.read_text(encoding="utf-8")
@@ -96,17 +95,35 @@ async def import_path(
     origin: str = "import",
     progress: Progress | None = None,
     file_format: ImportFormat | None = None,
+    strict: bool = False,
 ) -> ImportReport:
-    """Import every template under ``path``; each file is its own transaction; bad files are skipped.
+    """Import every template under ``path``, in transactions of ``IMPORT_BATCH`` files; bad files are skipped.
 
-    ``file_format`` None detects it (:func:`detect_format`): a prompts.chat CSV is imported row by row.
+    A file that does not validate, or whose write the store refuses, is reported and left out; the others of
+    its batch are written. ``file_format`` None detects it (:func:`detect_format`): a prompts.chat CSV is
+    imported row by row; Prompty, Dotprompt and Langfuse files are converted (``strict``: only when nothing
+    would be lost).
     """
-    if (file_format or detect_format(path)) == "prompts-chat":
+    if file_format is None:
+        file_format = detect_foreign(path, service.limits.max_source_bytes) or detect_format(path)
+    if file_format in ("prompty", "dotprompt", "langfuse"):
+        return await import_foreign(service, path, file_format, strict=strict, origin=origin, progress=progress)
+    if file_format == "prompts-chat":
         return await import_prompts_chat(service, path, origin=origin, progress=progress)
     report = ImportReport()
     files = find_template_files(path)
     seen: dict[str, str] = {}
+    batch: list[tuple[TemplateFile, BatchItem]] = []
+
+    async def flush() -> None:
+        results = await service.save_batch([item for _, item in batch], origin=origin, restore_deleted=True)
+        for (file, _), result in zip(batch, results, strict=True):
+            record(report, str(file.path), result)
+        batch.clear()
+
     for done, file in enumerate(files, start=1):
+        if batch and batch[-1][0].is_partial and not file.is_partial:
+            await flush()  # templates are validated against the partials: store those first
         try:
             item = prepare_file(service, file, file.category)
             if file.alone:
@@ -118,16 +135,16 @@ async def import_path(
             if item.name in seen:
                 raise PbaError(f"the name '{item.name}' is already used by {seen[item.name]} in this import")
             seen[item.name] = file.relative
-            result = await service.save(
-                item, origin=origin, message=f"imported from {file.relative}", restore_deleted=True
-            )
         except PbaError as exc:
             report.failed.append((str(file.path), exc.message))
         else:
-            bucket = report.added if result.created else report.updated if result.changed else report.unchanged
-            bucket.append(result.name)
+            batch.append((file, BatchItem(item, f"imported from {file.relative}")))
+            if len(batch) >= IMPORT_BATCH:
+                await flush()
         if progress is not None:
             progress(done, len(files))
+    if batch:
+        await flush()
     return report
 
 
@@ -186,10 +203,10 @@ async def export_to(service: TemplateService, directory: Path, *, progress: Prog
         target = directory / export_path(stored.name, stored.category, stored.kind)
         try:
             # Checked before mkdir, which would create folders through a linked sub-folder.
-            if not _inside(target.parent, root) or not _inside(target, root):
+            if not inside(target.parent, root) or not inside(target, root):
                 raise PbaError(f"a symbolic link leading outside {directory}: not written through")
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write_whole(target, stored.source)
+            write_whole(target, stored.source)
         except PbaError as exc:
             report.failed.append((str(target), exc.message))
         except OSError as exc:
@@ -199,18 +216,3 @@ async def export_to(service: TemplateService, directory: Path, *, progress: Prog
         if progress is not None:
             progress(done, len(names))
     return report
-
-
-def _write_whole(target: Path, text: str) -> None:
-    """Write ``text`` to a new hidden file beside ``target``, then rename it over ``target`` (replacing any link)."""
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    # O_EXCL: never opens an existing file or link; O_BINARY (Windows only): newlines are translated once, below.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(temporary, flags, 0o666)  # the umask applies, as for any new file
-    try:
-        with open(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

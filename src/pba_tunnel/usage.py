@@ -1,4 +1,9 @@
-"""Render events: gathered in memory, written in batches, pruned after the kept period, offered back."""
+"""Render events: gathered in memory, written in batches, pruned after the kept period, offered back.
+
+Each batch also feeds the daily usage statistics (store/usage.py), in the same transaction. A server flushes every
+0.2 s (its change watcher), so a process killed with SIGKILL loses at most the renders of its last 0.2 s; the
+CLI writes its one render before it exits.
+"""
 
 from __future__ import annotations
 
@@ -30,11 +35,20 @@ class RenderLog:
         self._flushing = anyio.Lock()
 
     def add(
-        self, name: str, version: int, duration_ms: float, client: str | None, arguments: Mapping[str, Any]
+        self,
+        name: str,
+        version: int,
+        duration_ms: float,
+        client: str | None,
+        arguments: Mapping[str, Any],
+        *,
+        label: str | None = None,
+        error: str | None = None,
     ) -> bool:
-        """Note one render; True when the batch is full and should be flushed."""
+        """Note one render (``error``: the code of a failed one); True when the batch is full and should be flushed."""
         remembered = {k: v for k, v in arguments.items() if isinstance(v, str) and len(v) <= _REMEMBERED_VALUE_CHARS}
-        self._events.append(RenderEvent(name, version, duration_ms, client, remembered or None, utcnow()))
+        event = RenderEvent(name, version, duration_ms, client, remembered or None, utcnow(), label, error)
+        self._events.append(event)
         return len(self._events) >= BATCH
 
     async def flush(self) -> None:
@@ -43,11 +57,17 @@ class RenderLog:
             events, self._events = self._events, []
             if not events:
                 return
-            prune_before = None
+            prune_before = prune_usage_before = None
             if time.monotonic() >= self._next_prune:
                 self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
                 prune_before = utcnow() - timedelta(days=self._settings.render_event_days)
-            await self._store.record_renders(events, prune_before=prune_before)
+                prune_usage_before = utcnow().date() - timedelta(days=self._settings.usage_days - 1)
+            await self._store.record_renders(
+                events,
+                prune_before=prune_before,
+                usage=self._settings.usage_stats,
+                prune_usage_before=prune_usage_before,
+            )
 
     async def values(self, name: str, argument: str, client: str | None) -> list[str]:
         """Values used before for an argument: by ``client`` only, unless the settings share them."""

@@ -65,7 +65,7 @@ class FolderWatcher:
         try:
             item = prepare_file(self.service, file, file.category)
             result = await self.service.save(
-                item, origin="watch", message=f"changed on disk: {file.relative}", restore_deleted=True
+                item, origin="watch", author="watch", message=f"changed on disk: {file.relative}", restore_deleted=True
             )
         except PbaError as exc:
             log.warning(
@@ -81,7 +81,7 @@ class FolderWatcher:
         if name is None or name in self.names.values():
             return  # never applied, or another file now holds that name
         try:
-            if await self.service.delete(name):
+            if await self.service.delete(name, author="watch"):
                 log.info("template file deleted; template soft-deleted", path=str(path), name=name)
         except NotFoundError:
             pass

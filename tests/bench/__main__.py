@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .pg_search_suite import run_pg_search
 from .report import Figure, figures_json, format_report
 from .search_suite import run_search
+from .stats_suite import run_stats
 from .stdio_suite import run_stdio
+from .store_suite import run_store
 from .web_suite import run_web
 
 
@@ -16,7 +19,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m tests.bench",
         description="Measure pba-tunnel against baselines run on this machine in the same run (reported as ratios).",
     )
-    parser.add_argument("--suite", choices=["all", "stdio", "search", "web"], default="all", help="default: all")
+    parser.add_argument(
+        "--suite",
+        choices=["all", "stdio", "search", "store", "stats", "web", "pg-search"],
+        default="all",
+        help="default: all (stdio, search, store, stats and web); pg-search starts a throwaway PostgreSQL server",
+    )
+    parser.add_argument("--pg-url", default=None, help="pg-search: a PostgreSQL database to fill instead")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--calls", type=int, default=5000, help="sequential calls per latency figure (5000)")
@@ -24,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-templates", type=int, default=100_000, help="store for prompts/list (100000)")
     parser.add_argument("--cold-starts", type=int, default=7, help="cold starts of each server (7)")
     parser.add_argument("--search-templates", type=int, default=100_000, help="search corpus (100000)")
+    parser.add_argument("--import-templates", type=int, default=10_000, help="files per import, first gets (10000)")
+    parser.add_argument("--import-large", type=int, default=100_000, help="files of the large import (100000; 0: none)")
     parser.add_argument(
         "--web-templates", default="10000,100000", help="store sizes for the library page (10000,100000)"
     )
@@ -41,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             1,
             2000,
         )
+        args.import_templates, args.import_large = 300, 0
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -61,6 +73,15 @@ def main(argv: list[str] | None = None) -> int:
             writes=50 if args.quick else 500,
             log=log,
         )
+    if args.suite == "pg-search":
+        figures += run_pg_search(
+            templates=args.search_templates, repeats=20 if args.quick else 100, log=log, url=args.pg_url
+        )
+    if args.suite in ("all", "store"):
+        calls = min(args.calls, 1000)
+        figures += run_store(templates=args.import_templates, large=args.import_large, calls=calls, log=log)
+    if args.suite in ("all", "stats"):
+        figures += run_stats(calls=args.calls, templates=args.templates, log=log)
     if args.suite in ("all", "web"):
         sizes = [300, 1000] if args.quick else [int(n) for n in args.web_templates.split(",")]
         figures += run_web(sizes=sizes, repeats=20 if args.quick else 200, log=log)

@@ -1,13 +1,12 @@
-"""Fill a store with many generated templates fast: SQLAlchemy Core inserts over the store's table models.
+"""Fill a store with many generated templates through the product's bulk path (``TemplateService.save_batch``).
 
-Bench-only: the product writes one template at a time through the service. Here the rows are written
-straight into a store the service created (so its schema is current), then ``pba-tunnel db reindex``
-builds the full-text index the way a user would after a bulk load. Nothing else may have the store open.
+The rows are written the way ``pba-tunnel import`` writes them (versions, tags, full-text index, in batches),
+without parsing each one: the generators know every field already, and may pass the parse facts along.
+Nothing else may have the store open.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -16,15 +15,14 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from pba_tunnel.config import Settings, load_settings
+from pba_tunnel.errors import PbaError
 from pba_tunnel.service import TemplateService
-from pba_tunnel.store.models import TagRow, TemplateRow, VersionRow, utcnow
+from pba_tunnel.store import BatchItem, TemplateWrite
 from pba_tunnel.templates.parsing import content_hash
+from pba_tunnel.templates.spec import ArgumentSpec
 
-BATCH = 5000
+BATCH = 2000
 
 
 @dataclass
@@ -37,11 +35,13 @@ class Row:
     title: str | None = None
     tags: list[str] = field(default_factory=list)
     arguments: list[dict[str, object]] = field(default_factory=list)
+    facts_json: str | None = None  # what parsing the source would find (templates/facts.py), when known
 
 
-def bench_settings(home: Path) -> Settings:
-    """Settings for an unseeded store under ``home``."""
-    return load_settings({"PBA_TUNNEL_HOME": str(home), "PBA_TUNNEL_SEED": "0"})
+def bench_settings(home: Path, database_url: str | None = None) -> Settings:
+    """Settings for an unseeded store under ``home`` (or at ``database_url``)."""
+    env = {"PBA_TUNNEL_HOME": str(home), "PBA_TUNNEL_SEED": "0"}
+    return load_settings(env | ({"PBA_TUNNEL_DATABASE_URL": database_url} if database_url else {}))
 
 
 def cli_env(home: Path) -> dict[str, str]:
@@ -66,68 +66,38 @@ def _batches(rows: Iterable[Row]) -> Iterator[list[Row]]:
         yield batch
 
 
-async def insert_rows(home: Path, rows: Iterable[Row], *, origin: str = "bench") -> int:
-    """Create the store under ``home`` (unindexed rows are added after it); returns how many were written."""
-    settings = bench_settings(home)
-    service = await TemplateService.open(settings)  # creates the file and applies every migration
-    await service.close()
-    engine = create_async_engine(settings.database_url)
-    templates, versions = TemplateRow.__table__, VersionRow.__table__  # type: ignore[attr-defined]
+async def insert_rows(
+    home: Path, rows: Iterable[Row], *, origin: str = "bench", database_url: str | None = None
+) -> int:
+    """Create the store under ``home`` or at ``database_url`` and write ``rows`` to it in batches; returns how
+    many were written."""
+    service = await TemplateService.open(bench_settings(home, database_url))  # applies every migration
     count = 0
     try:
         for batch in _batches(rows):
-            now = utcnow()
-            async with engine.begin() as connection:
-                await connection.execute(
-                    insert(templates),
-                    [
-                        {
-                            "name": r.name,
-                            "kind": "prompt",
-                            "title": r.title,
-                            "description": r.description,
-                            "tags_json": json.dumps(r.tags),
-                            "arguments_json": json.dumps(r.arguments),
-                            "current_version": 1,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for r in batch
-                    ],
-                )
-                names = [r.name for r in batch]
-                ids: dict[str, int] = {}
-                for start in range(0, len(names), 900):  # stay under SQLite's bound-parameter limit
-                    found = await connection.execute(
-                        select(templates.c.name, templates.c.id).where(templates.c.name.in_(names[start : start + 900]))
-                    )
-                    ids.update({row.name: row.id for row in found})
-                await connection.execute(
-                    insert(versions),
-                    [
-                        {
-                            "template_id": ids[r.name],
-                            "version": 1,
-                            "source": r.source,
-                            "content_hash": content_hash(r.source, None),
-                            "message": "bench fill",
-                            "origin": origin,
-                            "created_at": now,
-                        }
-                        for r in batch
-                    ],
-                )
-                tags = [{"template_id": ids[r.name], "tag": t} for r in batch for t in sorted(set(r.tags))]
-                if tags:
-                    await connection.execute(insert(TagRow.__table__), tags)  # type: ignore[attr-defined]
+            items = [BatchItem(_write(row), "bench fill") for row in batch]
+            refused = [r for r in await service.save_batch(items, origin=origin) if isinstance(r, PbaError)]
+            if refused:
+                raise RuntimeError(f"the bench fill was refused: {refused[0].message}")
             count += len(batch)
     finally:
-        await engine.dispose()
+        await service.close()
     return count
+
+
+def _write(row: Row) -> TemplateWrite:
+    return TemplateWrite(
+        name=row.name,
+        title=row.title,
+        description=row.description,
+        tags=row.tags,
+        arguments=[ArgumentSpec.model_validate(a) for a in row.arguments],
+        source=row.source,
+        content_hash=content_hash(row.source, None),
+        facts_json=row.facts_json,
+    )
 
 
 async def fill_store(home: Path, rows: Iterable[Row]) -> int:
     """A store under ``home`` holding ``rows``, full-text indexed; returns how many were written."""
-    count = await insert_rows(home, rows)
-    run_cli(home, "db", "reindex")
-    return count
+    return await insert_rows(home, rows)

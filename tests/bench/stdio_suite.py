@@ -49,25 +49,29 @@ GET_VS_STOCK, GET_VS_NODE, COLD_VS_STOCK = 0.4, 3.0, 1.15
 
 
 def bench_rows(count: int) -> Iterator[Row]:
-    """``count`` generated 3-argument templates named bench-000000, bench-000001, ..."""
+    """``count`` generated 3-argument templates named bench-000000, bench-000001, ..., with their parse facts."""
     from pba_tunnel.service import template_write
+    from pba_tunnel.templates.facts import facts_json
     from pba_tunnel.templates.parsing import parse_template
+    from pba_tunnel.templates.spec import ParsedTemplate
 
-    arguments: dict[str, list[dict[str, object]]] = {}
+    parsed: dict[str, ParsedTemplate] = {}
     for index in range(count):
         topic = TOPICS[index % len(TOPICS)]
         name = f"bench-{index:06d}"
         source = BENCH_TEMPLATE.format(name=name, index=index, topic=topic)
-        if topic not in arguments:  # every template of a topic has the same arguments: parse one
-            parsed = template_write(parse_template(source))
-            arguments[topic] = [a.model_dump(exclude_none=True) for a in parsed.arguments]
+        if topic not in parsed:  # every template of a topic differs only in name and title: parse one
+            parsed[topic] = parse_template(source)
+        spec = parsed[topic].spec.model_copy(update={"name": name, "title": f"Summary {index}"})
+        this = parsed[topic].model_copy(update={"spec": spec, "source": source})
         yield Row(
             name=name,
             source=source,
             title=f"Summary {index}",
             description=f"Summarise a text about {topic} for a chosen audience in a given number of words.",
             tags=["bench", topic],
-            arguments=arguments[topic],
+            arguments=[a.model_dump(exclude_none=True) for a in template_write(this).arguments],
+            facts_json=facts_json(this),
         )
 
 

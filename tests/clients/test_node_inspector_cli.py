@@ -29,6 +29,9 @@ TOOL_NAMES = {
     "rollback_template",
     "diff_template",
     "enhance_template",
+    "set_label",
+    "remove_label",
+    "template_stats",
 }
 STARTERS = {"code-review", "commit-message", "debug-error", "sql-query", "summarize", "write-tests"}
 CODE = "def add(a, b):\n    return a - b  # marker-7f3a"
@@ -102,11 +105,11 @@ def test_prompts_get_of_an_unknown_prompt_is_a_json_rpc_error(node_clients: Node
     assert "no-such-template" in error["message"]
 
 
-def test_tools_list_has_twelve_described_tools(node_clients: NodeClients, big_home: Path) -> None:
+def test_tools_list_has_every_described_tool(node_clients: NodeClients, big_home: Path) -> None:
     done = node_clients.inspector(big_home, "--method", "tools/list")
     assert done.returncode == 0, done.describe()
     tools = done.json()["result"]["tools"]
-    assert len(tools) == 12
+    assert len(tools) == len(TOOL_NAMES)
     assert {t["name"] for t in tools} == TOOL_NAMES
     for tool in tools:
         assert tool["description"].strip(), tool["name"]

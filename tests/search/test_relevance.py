@@ -16,8 +16,9 @@ PROMPTS_CHAT = REPO / "tests" / "data" / "prompts-chat.csv"
 
 
 @pytest.mark.anyio
-async def test_hit_at_1_and_hit_at_3(home: Path) -> None:
-    service = await open_service(make_settings(home, seed=True))
+@pytest.mark.slow
+async def test_hit_at_1_and_hit_at_3(home: Path, backend: str, backend_env: dict[str, str]) -> None:
+    service = await open_service(make_settings(home, seed=True, **backend_env))
     try:
         report = await import_path(service, PROMPTS_CHAT)
         assert report.failed == []
@@ -31,7 +32,7 @@ async def test_hit_at_1_and_hit_at_3(home: Path) -> None:
         await service.close()
     hit_at_1 = first / len(RELEVANCE)
     hit_at_3 = (len(RELEVANCE) - len(misses)) / len(RELEVANCE)
-    print(f"\nrelevance over {len(RELEVANCE)} queries: hit@1 = {hit_at_1:.3f}, hit@3 = {hit_at_3:.3f}")
+    print(f"\nrelevance on {backend} over {len(RELEVANCE)} queries: hit@1 = {hit_at_1:.3f}, hit@3 = {hit_at_3:.3f}")
     print("\n".join(misses))
     assert len(RELEVANCE) >= 40
     assert (hit_at_1 >= 0.8, hit_at_3 >= 0.95) == (True, True), misses

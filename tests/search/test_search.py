@@ -1,4 +1,4 @@
-"""Search through the service over a real SQLite store with the starter library."""
+"""Search through the service over a real store with the starter library: SQLite (FTS5) and PostgreSQL (tsvector)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import contextlib
 import json
 from pathlib import Path
 
+import anyio
 import pytest
 
 from conftest import make_settings, template_source
+from pba_tunnel.config import Settings
 from pba_tunnel.search.query import QueryError
 from pba_tunnel.service import TemplateService
 from pba_tunnel.startup import open_service
@@ -49,8 +51,29 @@ HOSTILE = [
 
 
 @pytest.fixture
-async def seeded(home: Path) -> TemplateService:  # type: ignore[misc]
-    service = await open_service(make_settings(home, seed=True))
+def settings(home: Path, backend_env: dict[str, str]) -> Settings:
+    """An unseeded store on each backend."""
+    return make_settings(home, **backend_env)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def seeded_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """One store seeded with the starter library per backend, shared by this module's read-only tests."""
+    env = {}
+    if request.param == "postgresql":
+        env["PBA_TUNNEL_DATABASE_URL"] = request.getfixturevalue("postgres_server").create_database("seeded")
+    settings = make_settings(tmp_path_factory.mktemp("seeded"), seed=True, **env)
+
+    async def seed() -> None:
+        await (await open_service(settings)).close()
+
+    anyio.run(seed)
+    return settings
+
+
+@pytest.fixture
+async def seeded(seeded_store: Settings) -> TemplateService:  # type: ignore[misc]
+    service = await open_service(seeded_store)
     try:
         yield service
     finally:
@@ -115,9 +138,9 @@ async def test_nothing_found_is_an_empty_result(seeded: TemplateService) -> None
     assert (found.mode, found.results) == ("all", [])
 
 
-async def test_hostile_queries_never_reach_sqlite_as_syntax(seeded: TemplateService) -> None:
+async def test_hostile_queries_never_reach_the_database_as_syntax(seeded: TemplateService) -> None:
     for query in HOSTILE:
-        with contextlib.suppress(QueryError):  # a clear error is fine; an SQLite error or a traceback is not
+        with contextlib.suppress(QueryError):  # a clear error is fine; a database error or a traceback is not
             await seeded.search(query, limit=5)
     assert (await seeded.search("code review")).results  # and the store is still fine
 

@@ -50,7 +50,7 @@ async def read(client: Client, uri: str) -> str:
 async def test_an_internal_template_is_listed_nowhere(client: Client) -> None:
     assert [p.name for p in (await client.list_prompts()).prompts] == ["greet"]
     resources = (await client.list_resources()).resources
-    assert [r.uri for r in resources] == ["templates://index", "template://greet"]
+    assert [r.uri for r in resources] == ["templates://index", "stats://templates", "template://greet"]
     index = json.loads(await read(client, "templates://index"))
     assert [t["name"] for t in index["templates"]] == ["greet"]
     listed = await tool(client, "list_templates", {})

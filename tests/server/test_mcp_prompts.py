@@ -281,3 +281,24 @@ async def test_completion_of_a_template_name_in_a_resource_uri(client: Client, s
     )
 
     assert result.completion.values == ["greet", "greet-twice"]
+
+
+async def test_a_listed_prompt_shows_its_change_at_once_and_shared_arguments_stay_apart(
+    client: Client, service: TemplateService
+) -> None:
+    await service.create(template_source(description="Greets someone."), name="hello")
+    await service.create(template_source(description="Greets someone else."), name="hi")  # the same arguments
+    assert [dump(p) for p in (await client.list_prompts()).prompts] == [
+        {
+            "name": name,
+            "description": description,
+            "arguments": [{"name": "who", "description": "Who to greet", "required": True}],
+        }
+        for name, description in (("hello", "Greets someone."), ("hi", "Greets someone else."))
+    ]
+    optional = "  - name: who\n    description: Who to greet\n    default: world\n"
+    await service.update("hello", template_source(description="Greets anyone.", arguments=optional))
+    listed = {p.name: dump(p) for p in (await client.list_prompts()).prompts}
+    assert listed["hello"]["description"] == "Greets anyone."
+    assert listed["hello"]["arguments"] == [{"name": "who", "description": "Who to greet", "required": False}]
+    assert listed["hi"]["arguments"] == [{"name": "who", "description": "Who to greet", "required": True}]

@@ -60,6 +60,13 @@ async def test_resources_list_shows_the_index_and_every_template(client: Client)
             "description": "Every template: name, title, description, category, tags, arguments and version",
         },
         {
+            "uri": "stats://templates",
+            "name": "template-stats",
+            "title": "Template usage",
+            "mimeType": "application/json",
+            "description": "Renders, errors, last use and render times of each template over 30 days",
+        },
+        {
             "uri": "template://code-review",
             "name": "code-review",
             "title": "Code review",
@@ -91,7 +98,8 @@ async def test_resource_templates_offer_the_current_and_a_given_version(client: 
             "uriTemplate": "template://{name}@{version}",
             "name": "template-version-source",
             "mimeType": "text/markdown",
-            "description": "The source of one version of a template",
+            "description": "The source of one version of a template: a version number, or a label such as "
+            "production (the version it points at)",
         },
     ]
 
@@ -211,13 +219,21 @@ async def test_the_index_is_json_describing_every_template(client: Client) -> No
             id="unknown-version",
         ),
         pytest.param(
-            "template://greet@latest",
-            "Resource not found: template://greet@latest ('latest' is not a version number; use template://NAME@VERSION)",
+            "template://greet@Latest!",
+            "Resource not found: template://greet@Latest! ('Latest!' is neither a version number nor a label; "
+            "use template://NAME@VERSION or @LABEL)",
             id="version-not-a-number",
         ),
         pytest.param(
+            "template://greet@production",
+            "Resource not found: template://greet@production: template 'greet' has no label 'production'; "
+            "call resources/list to find the URIs",
+            id="unknown-label",
+        ),
+        pytest.param(
             "prompts://greet",
-            "Resource not found: prompts://greet (use templates://index or template://NAME[@VERSION])",
+            "Resource not found: prompts://greet (use templates://index, stats://templates or "
+            "template://NAME[@VERSION|@LABEL])",
             id="unknown-scheme",
         ),
     ],

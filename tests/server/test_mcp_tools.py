@@ -35,6 +35,9 @@ HINTS = {
     "restore_template": (False, False, True),
     "template_history": (True, False, True),
     "rollback_template": (False, False, False),
+    "set_label": (False, False, True),
+    "remove_label": (False, True, True),
+    "template_stats": (True, False, True),
     "diff_template": (True, False, True),
     "enhance_template": (False, False, False),  # save=true writes a version; its own tests cover its results
 }
@@ -189,6 +192,8 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
             | {"type": "string"}
         ],
         "origin": "mcp",
+        "author": "stdio",  # the in-process app is configured as stdio serves
+        "labels": {},
     }
     assert shown(await call("get_template", {"name": "greet"}), StoredTemplate) == greet_detail | {
         "version": 2,
@@ -259,14 +264,18 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
             "content_hash": content_hash(GREET_SOURCE, None),
             "message": "first",
             "origin": "mcp",
+            "author": "stdio",
             "current": False,
+            "labels": [],
         },
         {
             "version": 2,
             "content_hash": content_hash(hi, None),
             "message": "shorter",
             "origin": "mcp",
+            "author": "stdio",
             "current": True,
+            "labels": [],
         },
     ]
 
@@ -293,6 +302,16 @@ async def test_each_tool_returns_structured_content_matching_its_output_schema(
         "messages": [{"role": "user", "content": "Hello Bo!"}],
         "text": "Hello Bo!",
     }
+
+    moved = {"name": "greet", "label": "staging", "from_version": None, "to_version": 2, "changed": True}
+    assert await call("set_label", {"name": "greet", "label": "staging", "version": 2}) == moved
+    assert await call("remove_label", {"name": "greet", "label": "staging"}) == moved | {
+        "from_version": 2,
+        "to_version": None,
+    }
+    stats = await call("template_stats", {"name": "greet", "by": "version"})
+    assert [(row["group"], row["renders"]) for row in stats["stats"]] == [("1", 1), ("3", 1)]
+    assert stats["unused"] == []
 
     assert used == set(HINTS) - {"enhance_template"}  # that one needs a model (sampling or a provider)
 

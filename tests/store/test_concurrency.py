@@ -1,5 +1,5 @@
-"""Two real processes writing the same template in one SQLite file: no version is lost, and a writer whose
-expected version went stale gets the conflict error."""
+"""Two real processes writing the same template in one store (an SQLite file, a PostgreSQL database): no version
+is lost, and a writer whose expected version went stale gets the conflict error."""
 
 from __future__ import annotations
 
@@ -64,17 +64,18 @@ anyio.run(main)
 """
 
 
-def run_writers(home: Path, tmp_path: Path, mode: str, count: int) -> dict[str, list[list[object]]]:
+def run_writers(
+    home: Path, tmp_path: Path, mode: str, count: int, env: dict[str, str]
+) -> dict[str, list[list[object]]]:
     """Start two writer processes, open the gate once both are ready, and collect their results."""
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     gate = tmp_path / "gate"
     gate.mkdir()
-    env = cli_env(home, PBA_TUNNEL_SEED="0")
     writers = {
         me: subprocess.Popen(
             [sys.executable, str(script), str(gate), me, mode, str(count)],
-            env=env,
+            env=cli_env(home, PBA_TUNNEL_SEED="0", **env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -100,16 +101,16 @@ def run_writers(home: Path, tmp_path: Path, mode: str, count: int) -> dict[str, 
     return {me: json.loads(stdout) for me, (stdout, _stderr) in outputs.items()}
 
 
-async def prepare(home: Path) -> None:
-    service = await TemplateService.open(make_settings(home))
+async def prepare(home: Path, env: dict[str, str]) -> None:
+    service = await TemplateService.open(make_settings(home, **env))
     try:
         await service.create(template_source(), name="shared")
     finally:
         await service.close()
 
 
-async def history(home: Path) -> list[tuple[int, str, str]]:
-    service = await TemplateService.open(make_settings(home))
+async def history(home: Path, env: dict[str, str]) -> list[tuple[int, str, str]]:
+    service = await TemplateService.open(make_settings(home, **env))
     try:
         versions = await service.history("shared")
         return [(v.version, v.origin, (await service.get("shared", v.version)).source) for v in versions]
@@ -118,9 +119,9 @@ async def history(home: Path) -> list[tuple[int, str, str]]:
 
 
 @pytest.mark.slow
-def test_the_stale_writer_gets_the_conflict_error(home: Path, tmp_path: Path) -> None:
-    anyio.run(prepare, home)
-    results = run_writers(home, tmp_path, mode="expect", count=1)
+def test_the_stale_writer_gets_the_conflict_error(home: Path, tmp_path: Path, backend_env: dict[str, str]) -> None:
+    anyio.run(prepare, home, backend_env)
+    results = run_writers(home, tmp_path, mode="expect", count=1, env=backend_env)
 
     outcomes = {me: result for me, [result] in results.items()}
     winners = [me for me, outcome in outcomes.items() if outcome[0] == "ok"]
@@ -133,20 +134,20 @@ def test_the_stale_writer_gets_the_conflict_error(home: Path, tmp_path: Path) ->
         "template 'shared' is at version 2, not 1: someone changed it meanwhile; "
         "get the current version and apply your change again",
     ]
-    assert anyio.run(history, home) == [(1, "cli", template_source()), (2, winner, outcomes[winner][2])]
+    assert anyio.run(history, home, backend_env) == [(1, "cli", template_source()), (2, winner, outcomes[winner][2])]
 
 
 @pytest.mark.slow
-def test_two_processes_updating_lose_no_version(home: Path, tmp_path: Path) -> None:
-    anyio.run(prepare, home)
+def test_two_processes_updating_lose_no_version(home: Path, tmp_path: Path, backend_env: dict[str, str]) -> None:
+    anyio.run(prepare, home, backend_env)
     count = 15
-    results = run_writers(home, tmp_path, mode="latest", count=count)
+    results = run_writers(home, tmp_path, mode="latest", count=count, env=backend_env)
 
     written = {(me, result[1], result[2]) for me, runs in results.items() for result in runs}
     assert all(result[0] == "ok" for runs in results.values() for result in runs), results
     for runs in results.values():
         versions = [result[1] for result in runs]
         assert versions == sorted(versions)  # each writer sees its own versions increase
-    stored = anyio.run(history, home)
+    stored = anyio.run(history, home, backend_env)
     assert [version for version, _origin, _source in stored] == list(range(1, 2 * count + 2))
     assert {(origin, version, source) for version, origin, source in stored[1:]} == written

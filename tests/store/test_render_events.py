@@ -70,8 +70,8 @@ async def test_prune_keeps_what_is_within_the_period(settings: Settings) -> None
     assert _event_years(settings) == []
 
 
-async def test_completion_offers_only_the_values_this_client_used(settings: Settings) -> None:
-    service = await TemplateService.open(settings)
+async def test_completion_offers_only_the_values_this_client_used(home: Path, backend_env: dict[str, str]) -> None:
+    service = await TemplateService.open(make_settings(home, **backend_env))
     try:
         await service.create(template_source(), name="greet")
         await service.render("greet", {"who": "alice-secret"}, client="client-a")

@@ -1,5 +1,6 @@
 """The versioned store through the service API: versions, conflicts, listing, history, diff, rollback,
-soft delete, and the schema that Alembic creates (real SQLite files in temporary folders)."""
+soft delete, and the schema that Alembic creates (real SQLite files in temporary folders, and each test again on
+a fresh PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from conftest import template_source
+from conftest import make_settings, query_rows, template_source
 from pba_tunnel.config import Settings
 from pba_tunnel.errors import ConflictError, InvalidTemplateError, NotFoundError
 from pba_tunnel.service import TemplateService, upgrade_store
@@ -22,18 +23,24 @@ V2 = template_source(body="user:\nHello there, {{ who }}!")
 V3 = template_source(body="user:\nGood morning, {{ who }}.")
 
 
+@pytest.fixture
+def settings(home: Path, backend_env: dict[str, str]) -> Settings:
+    """An unseeded store on each backend."""
+    return make_settings(home, **backend_env)
+
+
 def database(settings: Settings) -> Path:
     assert settings.sqlite_path is not None
     return settings.sqlite_path
 
 
-def version_rows(settings: Settings) -> list[tuple[str, int, str]]:
-    """Every stored version, read straight from the SQLite file."""
-    with sqlite3.connect(database(settings)) as connection:
-        return connection.execute(
-            "SELECT t.name, v.version, v.source FROM template_versions v JOIN templates t ON t.id = v.template_id "
-            "ORDER BY t.name, v.version"
-        ).fetchall()
+async def version_rows(settings: Settings) -> list[tuple[object, ...]]:
+    """Every stored version, read straight from the database."""
+    return await query_rows(
+        settings.database_url,
+        "SELECT t.name, v.version, v.source FROM template_versions v JOIN templates t ON t.id = v.template_id "
+        "ORDER BY t.name, v.version",
+    )
 
 
 # -- create and update --------------------------------------------------------------------------------
@@ -175,6 +182,7 @@ async def test_tag_filters_follow_the_current_version(service: TemplateService) 
     assert [t.name for t in (await service.list_templates(tag="new")).items] == ["greet"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # 250 writes; paging on PostgreSQL is the next test's
 async def test_list_walks_250_templates_page_by_page(service: TemplateService) -> None:
     names = [f"t{i:03d}" for i in range(250)]
     for name in reversed(names):
@@ -251,7 +259,7 @@ async def test_rollback_adds_a_version_equal_to_the_old_one(service: TemplateSer
     assert history[2].message == "rollback to version 1"
     assert (await service.get("greet")).source == V1
     assert (await service.render("greet", {"who": "Ada"})).text == "Hello Ada!"
-    assert version_rows(settings) == [("greet", 1, V1), ("greet", 2, V2), ("greet", 3, V1)]
+    assert await version_rows(settings) == [("greet", 1, V1), ("greet", 2, V2), ("greet", 3, V1)]
 
 
 async def test_rollback_to_the_current_content_adds_nothing(service: TemplateService) -> None:
@@ -295,7 +303,7 @@ async def test_delete_is_soft_and_restore_brings_everything_back(service: Templa
     restored = await service.get("greet")
     assert (restored.version, restored.source, restored.deleted) == (2, V2, False)
     assert (await service.render("greet", {"who": "Ada"})).text == "Hello there, Ada!"
-    assert version_rows(settings) == [("greet", 1, V1), ("greet", 2, V2), ("other", 1, V1)]
+    assert await version_rows(settings) == [("greet", 1, V1), ("greet", 2, V2), ("other", 1, V1)]
 
 
 async def test_delete_of_an_unknown_template_is_not_found(service: TemplateService) -> None:
@@ -314,7 +322,7 @@ async def test_no_operation_ever_removes_a_version(service: TemplateService, set
     await service.restore("greet")
     await service.update("greet", V3)
     await service.delete("greet")
-    assert version_rows(settings) == [("greet", 1, V1), ("greet", 2, V2), ("greet", 3, V1), ("greet", 4, V3)]
+    assert await version_rows(settings) == [("greet", 1, V1), ("greet", 2, V2), ("greet", 3, V1), ("greet", 4, V3)]
 
 
 # -- schema ---------------------------------------------------------------------------------------------
@@ -326,16 +334,23 @@ def test_head_revision_matches_the_alembic_head() -> None:
     assert script.get_heads() == [HEAD_REVISION]
 
 
+TABLES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+    "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+}
+
+
 @pytest.mark.usefixtures("service")  # it creates the store
-async def test_the_schema_is_created_by_the_alembic_migrations(settings: Settings) -> None:
+async def test_the_schema_is_created_by_the_alembic_migrations(settings: Settings, backend: str) -> None:
     assert await upgrade_store(settings.database_url) is False  # already at head
-    with sqlite3.connect(database(settings)) as connection:
-        revision = connection.execute("SELECT version_num FROM alembic_version").fetchall()
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    revision = await query_rows(settings.database_url, "SELECT version_num FROM alembic_version")
+    tables = {row[0] for row in await query_rows(settings.database_url, TABLES[backend])}
     assert revision == [(HEAD_REVISION,)]
-    assert {"templates", "template_versions", "template_tags", "render_events", "store_meta"} <= tables
+    search_index = {"sqlite": "templates_fts", "postgresql": "template_search"}[backend]
+    assert {"templates", "template_versions", "template_tags", "render_events", "store_meta", search_index} <= tables
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_the_sqlite_file_is_in_wal_mode(service: TemplateService, settings: Settings) -> None:
     await service.create(V1, name="greet")
     with sqlite3.connect(database(settings)) as connection:

@@ -1,4 +1,4 @@
-"""Store administration (``db upgrade``, ``db path``) and ``serve``."""
+"""Store administration (``db upgrade``, ``db path``, ``db copy``) and ``serve``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import anyio
 import click
 
-from ..errors import PbaError
+from ..errors import ConfigError, PbaError
 from .app import State, cli, fail, run
 from .errors import describe
 
@@ -55,6 +55,33 @@ def path() -> None:
     click.echo(str(sqlite_path) if sqlite_path else settings.database_url.split("@")[-1])
 
 
+@db.command()
+@click.option("--to", "to_url", metavar="URL", help="Copy the configured store into the store at URL.")
+@click.option("--from", "from_url", metavar="URL", help="Copy the store at URL into the configured store.")
+@click.option("--force", is_flag=True, help="Replace what the target store holds (else a non-empty target is refused).")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Rows per batch.")
+def copy(to_url: str | None, from_url: str | None, force: bool, batch_size: int) -> None:
+    """Copy a whole store (templates, every version, events) between databases, e.g. SQLite to PostgreSQL."""
+    from ..store.copying import TargetNotEmptyError, copy_store, summarize
+
+    state = click.get_current_context().find_object(State)
+    assert state is not None
+    if (to_url is None) == (from_url is None):
+        fail("pass either --to URL (copy the configured store there) or --from URL (copy from there)", code=2)
+    try:
+        configured = state.settings().database_url
+        source, target = (configured, to_url) if to_url is not None else (str(from_url), configured)
+        report = anyio.run(lambda: copy_store(source, target, replace=force, batch_size=batch_size))
+    except TargetNotEmptyError as exc:
+        fail(f"{exc.message}; pass --force to replace its contents")
+    except PbaError as exc:
+        fail(describe(exc))
+    click.echo(
+        f"copied {summarize(report.rows) or 'an empty store'} from {report.source} to {report.target} "
+        f"(row counts checked; {report.indexed} prompts indexed for search)"
+    )
+
+
 @cli.command()
 @click.option(
     "--transport",
@@ -66,6 +93,13 @@ def path() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (http, sse).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (http, sse).")
 @click.option("--stateless", is_flag=True, help="Streamable HTTP without sessions (for load-balanced replicas).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Processes serving one port (needs --transport http --stateless).",
+)
 @click.option(
     "--auth-token",
     default=None,
@@ -86,22 +120,55 @@ def path() -> None:
     show_default=True,
     help="auto: on Unix, read stdin pipes on the event loop; portable: the MCP SDK's thread-based transport.",
 )
+@click.option(
+    "--label",
+    default=None,
+    metavar="LABEL",
+    help="Clients see each template's LABEL version (e.g. production); templates without it are hidden. Over HTTP "
+    "/mcp/LABEL chooses a label per client.",
+)
+@click.option(
+    "--fallback",
+    type=click.Choice(["latest"]),
+    default=None,
+    help="latest: a template without the label is shown at its newest version instead of hidden.",
+)
 def serve(
     transport: str,
     host: str,
     port: int,
     stateless: bool,
+    workers: int,
     auth_token: str | None,
     watch: tuple[Path, ...],
     stdio_transport: str,
+    label: str | None,
+    fallback: str | None,
 ) -> None:
     """Serve the templates over MCP (stdio by default)."""
-    from ..server.serve import serve_forever
+    from ..server.serve import check_workers, serve_forever
 
     state = click.get_current_context().find_object(State)
     assert state is not None
     try:
         settings = state.settings()
+        token = settings.auth_token if auth_token is None else auth_token
+        check_workers(workers, transport=transport, stateless=stateless)
+        if workers > 1:
+            if watch:
+                raise ConfigError("--watch works with one process only: drop --watch or --workers")
+            from ..server.workers import serve_workers
+
+            serve_workers(
+                settings,
+                host=host,
+                port=port,
+                token=token,
+                workers=workers,
+                label=label,
+                fallback_latest=fallback == "latest",
+            )
+            return
         anyio.run(
             lambda: serve_forever(
                 settings,
@@ -109,9 +176,11 @@ def serve(
                 host=host,
                 port=port,
                 stateless=stateless,
-                token=settings.auth_token if auth_token is None else auth_token,
+                token=token,
                 watch=watch,
                 stdio_transport="portable" if stdio_transport == "portable" else "auto",
+                label=label,
+                fallback_latest=fallback == "latest",
             )
         )
     except PbaError as exc:

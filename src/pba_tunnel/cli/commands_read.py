@@ -15,7 +15,7 @@ from .app import VERSION, State, cli, echo_json, fail, run, run_plain
 
 if TYPE_CHECKING:
     from ..service import TemplateService
-    from ..store import TemplateSummary
+    from ..store import ChangeInfo, TemplateSummary, VersionInfo
 
 
 @cli.command("list")
@@ -70,11 +70,14 @@ def list_command(
 @cli.command()
 @click.argument("name")
 @click.option("--version", "version", type=VERSION, help="Show this version instead of the current one.")
+@click.option("--label", "label", default=None, help="Show the version this label points at.")
 @click.option("--source", is_flag=True, help="Print only the template source.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def show(name: str, version: int | None, source: bool, as_json: bool) -> None:
-    """Show a template: its description, arguments and source."""
-    stored = run(lambda service: service.get(name, version))
+def show(name: str, version: int | None, label: str | None, source: bool, as_json: bool) -> None:
+    """Show a template: its description, labels, arguments and source."""
+    if version is not None and label is not None:
+        fail("give --version or --label, not both")
+    stored = run(lambda service: service.get(name, version, label=label))
     if as_json:
         echo_json(stored)
     elif source:
@@ -84,6 +87,8 @@ def show(name: str, version: int | None, source: bool, as_json: bool) -> None:
             f"{stored.name}  version {stored.version} of {stored.current_version}"
             f"  category {stored.category or '-'}  tags {', '.join(stored.tags) or '-'}"
         )
+        if stored.labels:
+            click.echo("labels: " + ", ".join(f"{label} -> v{version}" for label, version in stored.labels.items()))
         click.echo(stored.title or stored.name)
         click.echo(stored.description)
         if stored.arguments:
@@ -147,13 +152,17 @@ def _read_value(key: str, target: str, limit: int) -> str:
     help="An argument; repeat for more. KEY=@file reads the value from a file, KEY=@- from stdin.",
 )
 @click.option("--version", "version", type=VERSION, help="Render this version instead of the current one.")
+@click.option("--label", "label", default=None, help="Render the version this label points at.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (messages with roles, text, version).")
-def render(name: str, pairs: tuple[str, ...], version: int | None, as_json: bool) -> None:
+def render(name: str, pairs: tuple[str, ...], version: int | None, label: str | None, as_json: bool) -> None:
     """Render a template with arguments and print its messages."""
+    from ..labels import LabelView
+
     state: State = click.get_current_context().find_object(State)  # type: ignore[assignment]
     limit = state.settings().max_argument_bytes
     arguments = run_plain(lambda: parse_assignments(pairs, limit))
-    result = run(lambda service: service.render(name, arguments, version=version, client="cli"))
+    view = run_plain(lambda: LabelView.of(label))
+    result = run(lambda service: service.render(name, arguments, version=version, client="cli", view=view))
     if as_json:
         echo_json(result)
         return
@@ -169,16 +178,39 @@ def render(name: str, pairs: tuple[str, ...], version: int | None, as_json: bool
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def history(name: str, as_json: bool) -> None:
     """List every version of a template, oldest first."""
-    versions = run(lambda service: service.history(name))
+
+    async def work(service: TemplateService) -> tuple[list[VersionInfo], list[ChangeInfo]]:
+        return await service.history(name), await service.changes(name)
+
+    versions, changes = run(work)
     if as_json:
-        echo_json(versions)
+        echo_json(versions)  # each with its author and labels; the label moves are in the text and the MCP tool
         return
     for entry in versions:
         mark = "*" if entry.current else " "
         when = entry.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        marks = f"  [{', '.join(entry.labels)}]" if entry.labels else ""
         click.echo(
-            f"{mark} v{entry.version:<4} {when}  {entry.origin:<8} {entry.content_hash[:10]}  {entry.message or ''}"
+            f"{mark} v{entry.version:<4} {when}  {entry.origin:<8} {entry.author or '-':<12} "
+            f"{entry.content_hash[:10]}  {entry.message or ''}{marks}"
         )
+    for change in changes:
+        when = change.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"  {describe_change(change)}  {when}  by {change.author}")
+
+
+def describe_change(change: ChangeInfo) -> str:
+    """One line for a change that made no version."""
+    if change.action == "label":
+        where = (
+            f"version {change.from_version} -> {change.to_version}"
+            if change.from_version
+            else f"-> {change.to_version}"
+        )
+        return f"label {change.label}: {where}"
+    if change.action == "unlabel":
+        return f"label {change.label} removed (was version {change.from_version})"
+    return "deleted" if change.action == "delete" else "restored"
 
 
 @cli.command()

@@ -7,7 +7,9 @@ here (``-a``, ``--provider``, ``pba-tunnel list``) exist only on the command lin
 from __future__ import annotations
 
 from ..errors import (
+    AdminRequiredError,
     InstructionMissingError,
+    LabelNotFoundError,
     MissingArgumentsError,
     NotFoundError,
     PbaError,
@@ -20,6 +22,10 @@ def describe(error: PbaError) -> str:
     message = error.message
     if isinstance(error, MissingArgumentsError) and error.missing:
         return f"{message}: pass them, e.g. -a {error.missing[0]}=..."
+    if isinstance(error, LabelNotFoundError):
+        return f"{message}: `pba-tunnel history {error.name}` shows its labels"
+    if isinstance(error, AdminRequiredError):
+        return f"{message}: run the command on the server's machine, or use a token with the admin scope"
     if isinstance(error, NotFoundError) and error.name is not None:
         if error.deleted:
             return f"{message}: `pba-tunnel restore {error.name}` brings it back"

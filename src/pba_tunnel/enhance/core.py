@@ -234,6 +234,7 @@ async def _enhance(
             parsed.source,
             expected_version=original.version,
             origin="enhance",
+            author=request.author,
             message=f"enhanced by {result_provider}/{result_model} ({request.goal})",
         )
         saved_version = written.version if written.changed else None

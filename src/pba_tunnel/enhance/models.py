@@ -29,6 +29,7 @@ class EnhanceRequest(BaseModel):
     )
     allow_argument_changes: bool = Field(default=False, description="Let the model add, rename or drop arguments.")
     save: bool = Field(default=False, description="Store the result as a new version (only with name).")
+    author: str = Field(default="cli", description="Who saves it, as the template's history records it.")
 
     def check(self, *, comparing: bool = False) -> None:
         """Raise EnhanceRequestError when the request is inconsistent, saying what to change."""

@@ -9,7 +9,7 @@ from typing import Literal, get_args
 from ..errors import PbaError
 from .prompts_chat import REQUIRED_COLUMNS
 
-ImportFormat = Literal["templates", "prompts-chat"]
+ImportFormat = Literal["templates", "prompts-chat", "prompty", "dotprompt", "langfuse"]
 FORMATS: tuple[ImportFormat, ...] = get_args(ImportFormat)
 
 

@@ -1,4 +1,4 @@
-"""Import a prompts.chat CSV into the store: one transaction per row, failures reported per row."""
+"""Import a prompts.chat CSV into the store: rows written in batches, failures reported per row."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import yaml
 from ..errors import InvalidTemplateError, PbaError
 from ..paging import iter_templates
 from ..service import TemplateService, template_write
-from ..store import WriteResult
+from ..store import BatchItem
 from ..templates.bounded_yaml import load_bounded
 from ..templates.parsing import split_front_matter
 from ..templates.spec import ParsedTemplate
 from .prompts_chat import SOURCE, assign_names, read_rows, template_source
-from .report import ImportReport, Progress
+from .report import IMPORT_BATCH, ImportReport, Progress, record
 
 MESSAGE = "imported from prompts.chat"
 
@@ -47,6 +47,14 @@ async def import_prompts_chat(
     names = assign_names(row.act for row in rows)
     existing = await _Existing.load(service)
     report = ImportReport()
+    batch: list[tuple[str, BatchItem]] = []
+
+    async def flush() -> None:
+        results = await service.save_batch([item for _, item in batch], origin=origin, restore_deleted=True)
+        for (where, _), result in zip(batch, results, strict=True):
+            record(report, where, result)
+        batch.clear()
+
     for done, (row, name) in enumerate(zip(rows, names, strict=True), start=1):
         where = f"{path}:{row.number}"
         try:
@@ -55,20 +63,19 @@ async def import_prompts_chat(
                 # Same source, so same content hash: the store would find nothing to write.
                 report.unchanged.append(name)
             else:
-                _record(report, await _save(service, existing, source, origin))
+                batch.append((where, await _prepare(service, existing, source)))
         except PbaError as exc:
             report.failed.append((where, exc.message))
+        if len(batch) >= IMPORT_BATCH:
+            await flush()
         if progress is not None:
             progress(done, len(rows))
+    if batch:
+        await flush()
     return report
 
 
-def _record(report: ImportReport, result: WriteResult) -> None:
-    bucket = report.added if result.created else report.updated if result.changed else report.unchanged
-    bucket.append(result.name)
-
-
-async def _save(service: TemplateService, existing: _Existing, source: str, origin: str) -> WriteResult:
+async def _prepare(service: TemplateService, existing: _Existing, source: str) -> BatchItem:
     parsed = _parse(service, source)
     name = parsed.name
     live = existing.live.get(name)
@@ -80,9 +87,7 @@ async def _save(service: TemplateService, existing: _Existing, source: str, orig
             raise PbaError(f"the name '{name}' is taken by a {stored.kind} not imported from prompts.chat")
     # A name that was free at the start must still be free: never overwrite a template created meanwhile.
     known = live is not None or name in existing.others
-    return await service.save(
-        template_write(parsed), origin=origin, message=MESSAGE, allow_update=known, restore_deleted=True
-    )
+    return BatchItem(template_write(parsed), MESSAGE, allow_update=known)
 
 
 def _parse(service: TemplateService, source: str) -> ParsedTemplate:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from ..paging import PromptRowListing, TemplateListing, iter_prompt_rows
-from .fuzzy import NameIndex, build_index
+from .fuzzy import SHORTLIST, NameIndex, build_index
 from .models import Mode, SearchHit, SearchResult
 from .plain import Candidates
 from .plain import search as plain_search
@@ -15,6 +15,7 @@ from .query import Query, parse_query
 
 if TYPE_CHECKING:
     from ..store import FullTextHit, StoredTemplate, TemplateSummary
+    from ..store.matching import TextMatch
 
 FUZZY_BELOW = 3  # fewer full-text hits than this and the fuzzy fallback adds candidates
 RERANK_POOL = 30  # full-text candidates reranked by how well their name and title cover the query
@@ -84,13 +85,17 @@ class SearchSource(TemplateListing, PromptRowListing, Candidates, Protocol):
         ...
 
     async def full_text(
-        self, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
+        self, match: TextMatch, *, categories: Sequence[str], tags: Sequence[str], limit: int
     ) -> list[FullTextHit]:
-        """Live prompts matching a full-text expression, best first."""
+        """Live prompts matching a parsed full-text query, best first."""
         ...
 
     async def get(self, name: str) -> StoredTemplate:
         """The current version of a template."""
+        ...
+
+    async def similar_names(self, words: str, limit: int) -> list[tuple[str, str | None]] | None:
+        """(name, title) of prompts whose label looks like ``words``; None: no trigram index, compare in memory."""
         ...
 
 
@@ -120,12 +125,10 @@ class Searcher:
         mode: Mode = "all"
         notice = None
         pool = max(limit, RERANK_POOL)
-        hits = await self.service.full_text(
-            query.match_expression(), categories=categories, tags=wanted_tags, limit=pool
-        )
+        hits = await self.service.full_text(query.text_match(), categories=categories, tags=wanted_tags, limit=pool)
         if not hits and len(query.included) > 1:
             hits = await self.service.full_text(
-                query.match_expression(any_word=True), categories=categories, tags=wanted_tags, limit=pool
+                query.text_match(any_word=True), categories=categories, tags=wanted_tags, limit=pool
             )
             if hits:
                 mode = "any"
@@ -158,9 +161,13 @@ class Searcher:
     async def _fuzzy(
         self, query: Query, categories: list[str], tags: list[str], limit: int, exclude: set[str]
     ) -> list[SearchHit]:
-        index = await self._names_index()
+        words = query.plain_text()
+        shortlist = await self.service.similar_names(words, SHORTLIST + len(exclude))
+        # A database with a trigram index shortlists similar labels itself; the same word-by-word rescoring
+        # decides on both databases.
+        index = await self._names_index() if shortlist is None else build_index(self.service.generation, shortlist)
         hits = []
-        for name, similarity in index.closest(query.plain_text(), limit * 4, exclude):
+        for name, similarity in index.closest(words, limit * 4, exclude):
             try:
                 summary = await self.service.get(name)
             except Exception:  # deleted since the index was built

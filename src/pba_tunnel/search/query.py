@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import QueryError
+from ..store.matching import MatchTerm, TextMatch, fts5_expression
 
 __all__ = ["Query", "QueryError", "Term", "parse_query"]
 
@@ -71,10 +72,9 @@ class Term:
     prefix: bool = False
     excluded: bool = False
 
-    def fts(self) -> str:
-        """The term as an FTS5 string: quoted (so no FTS5 syntax gets through), prefix-starred."""
-        quoted = '"' + " ".join(self.words).replace('"', '""') + '"'
-        return f"{quoted} *" if self.prefix else quoted
+    def match_term(self) -> MatchTerm:
+        """The term as the store takes it."""
+        return MatchTerm(self.words, self.prefix)
 
     @property
     def text(self) -> str:
@@ -100,15 +100,14 @@ class Query:
         """Terms that must not match."""
         return [t for t in self.terms if t.excluded]
 
+    def text_match(self, *, any_word: bool = False) -> TextMatch:
+        """Every included term (or any, in the fallback), minus the excluded, as the store takes them."""
+        included = tuple(t.match_term() for t in self.included)
+        return TextMatch(included, tuple(t.match_term() for t in self.excluded), any_word)
+
     def match_expression(self, *, any_word: bool = False) -> str:
-        """The FTS5 MATCH expression: every included term (or any, in the fallback), minus the excluded."""
-        joiner = " OR " if any_word else " AND "
-        expression = joiner.join(t.fts() for t in self.included)
-        if any_word and len(self.included) > 1:
-            expression = f"({expression})"
-        for term in self.excluded:
-            expression += f" NOT {term.fts()}"
-        return expression
+        """The FTS5 MATCH expression of :meth:`text_match` (quoted, so no FTS5 syntax gets through)."""
+        return fts5_expression(self.text_match(any_word=any_word))
 
     def plain_text(self) -> str:
         """The included words as one string, for fuzzy matching of names and titles."""

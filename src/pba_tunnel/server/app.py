@@ -14,8 +14,9 @@ from mcp.server.models import InitializationOptions
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 
 from ..errors import PbaError
+from .caller import CallerDefaults, caller_of
 from .errors import tool_failure
-from .handlers import DEFAULT_PAGE_SIZE, Handlers, client_of
+from .handlers import DEFAULT_PAGE_SIZE, Handlers
 from .notify import ChangeNotifier
 from .slot import ServiceSlot
 
@@ -75,8 +76,16 @@ class McpApp:
     then promised no notifications and no resource subscriptions, since none could reach them.
     """
 
-    def __init__(self, slot: ServiceSlot, *, stateless: bool = False, page_size: int = DEFAULT_PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        slot: ServiceSlot,
+        *,
+        stateless: bool = False,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        callers: CallerDefaults | None = None,
+    ) -> None:
         self.slot = slot
+        self.callers = callers or CallerDefaults()
         self.handlers = Handlers(slot, page_size=page_size)
         self.notifier = ChangeNotifier(slot, deliver=not stateless)
         self._enhancer: EnhanceTool | None = None
@@ -94,7 +103,7 @@ class McpApp:
             from .enhance_tool import EnhanceTool
 
             self._enhancer = EnhanceTool()
-        return await self._enhancer.call(ctx, service, p)
+        return await self._enhancer.call(ctx, service, p, author=caller_of(ctx, self.callers).author)
 
     def initialization_options(self) -> InitializationOptions:
         """Capabilities as advertised on handshake-era connections."""
@@ -114,7 +123,7 @@ class McpApp:
                 service = await self.slot.get()
             except PbaError as exc:
                 return tool_failure(p.name, exc)
-            result = await call_tool(service, p.name, p.arguments, client=client_of(ctx.session))
+            result = await call_tool(service, p.name, p.arguments, caller=caller_of(ctx, self.callers))
         if not result.is_error and p.name not in READ_ONLY_TOOLS:
             try:
                 await self.notifier.check()  # a write: tell every client now rather than at the next poll
@@ -126,12 +135,12 @@ class McpApp:
         h = self.handlers
 
         async def list_prompts(
-            _ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None
+            ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None
         ) -> types.ListPromptsResult:
-            return await h.list_prompts(p.cursor if p else None)
+            return await h.list_prompts(p.cursor if p else None, caller_of(ctx, self.callers))
 
         async def get_prompt(ctx: ServerRequestContext[Any], p: types.GetPromptRequestParams) -> types.GetPromptResult:
-            return await h.get_prompt(p.name, p.arguments, client=client_of(ctx.session))
+            return await h.get_prompt(p.name, p.arguments, caller_of(ctx, self.callers))
 
         async def list_tools(
             _ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None
@@ -151,12 +160,12 @@ class McpApp:
             return await h.list_resource_templates()
 
         async def read_resource(
-            _ctx: ServerRequestContext[Any], p: types.ReadResourceRequestParams
+            ctx: ServerRequestContext[Any], p: types.ReadResourceRequestParams
         ) -> types.ReadResourceResult:
-            return await h.read_resource(str(p.uri))
+            return await h.read_resource(str(p.uri), caller_of(ctx, self.callers))
 
         async def complete(ctx: ServerRequestContext[Any], p: types.CompleteRequestParams) -> types.CompleteResult:
-            return await h.complete(p.ref, p.argument.name, p.argument.value, client=client_of(ctx.session))
+            return await h.complete(p.ref, p.argument.name, p.argument.value, caller_of(ctx, self.callers))
 
         async def set_level(_ctx: ServerRequestContext[Any], _p: types.SetLevelRequestParams) -> types.EmptyResult:
             return types.EmptyResult()  # our logs go to stderr; accepting the level keeps clients that set one happy

@@ -188,9 +188,15 @@ class EnhanceTool:
         self.provider_factory = provider_factory
 
     async def call(
-        self, ctx: ServerRequestContext[Any], service: TemplateService, params: types.CallToolRequestParams
+        self,
+        ctx: ServerRequestContext[Any],
+        service: TemplateService,
+        params: types.CallToolRequestParams,
+        *,
+        author: str,
     ) -> types.CallToolResult | types.InputRequiredResult:
-        """A tool result (``isError`` on failure) or, on 2026-07-28, an input-required result."""
+        """A tool result (``isError`` on failure) or, on 2026-07-28, an input-required result; ``author`` is
+        recorded on a saved version."""
         args = parse_arguments(TOOLS[ENHANCE_TOOL], params.arguments)
         if isinstance(args, types.CallToolResult):
             return args
@@ -216,6 +222,7 @@ class EnhanceTool:
                 instruction=args.instruction,
                 allow_argument_changes=args.allow_argument_changes,
                 save=args.save,  # with compare, EnhanceRequest.check says why that cannot be
+                author=author,
             )
         except (ValidationError, PbaError, ValueError) as exc:
             return tool_error(f"{ENHANCE_TOOL} failed: {getattr(exc, 'message', exc)}")

@@ -12,6 +12,7 @@ import mcp.types as types
 from mcp import MCPError
 
 from ..errors import (
+    AdminRequiredError,
     ArgumentError,
     ArgumentTooLargeError,
     MissingArgumentsError,
@@ -34,6 +35,8 @@ def remedy(exc: PbaError) -> str:
         return f"pass them in arguments, e.g. {example}"
     if isinstance(exc, NotFoundError) and exc.name is not None:
         return "the restore_template tool brings it back" if exc.deleted else FIND_NAMES
+    if isinstance(exc, AdminRequiredError):
+        return f"connect with a token that has the {exc.scope} scope, or ask someone who has it"
     return ""
 
 

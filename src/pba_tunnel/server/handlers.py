@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import mcp.types as types
 from mcp import MCPError
-from mcp.server.session import ServerSession
 
 from ..errors import NotFoundError, PbaError
+from ..labels import LABEL_PATTERN
+from .caller import Caller
 from .errors import FIND_NAMES, INVALID_PARAMS, RESOURCE_NOT_FOUND, explain, protocol_error
 from .slot import ServiceSlot
 
@@ -21,21 +23,52 @@ if TYPE_CHECKING:
 # library of normal size whole for them, and still lists in a few milliseconds.
 DEFAULT_PAGE_SIZE = 1000
 INDEX_URI = "templates://index"
+STATS_URI = "stats://templates"
+STATS_DAYS = 30  # the period stats://templates covers
 TEMPLATE_URI = "template://"
 MAX_COMPLETIONS = 100
 
 
-def prompt_from_row(row: PromptRow) -> types.Prompt:
-    """A template as ``prompts/list`` shows it: arguments with description and required flag as declared."""
-    arguments = [
-        types.PromptArgument(
-            name=a["name"],
-            description=a["description"],
-            required=a["required"] if a.get("required") is not None else a.get("default") is None,
-        )
-        for a in json.loads(row.arguments_json)
-    ]
-    return types.Prompt(name=row.name, title=row.title or None, description=row.description, arguments=arguments)
+class PromptModels:
+    """``prompts/list`` entries built from store rows, remembered: building the models is most of a page's cost.
+
+    A row is a plain tuple of what the entry shows, so an entry is reused only while its row is the same;
+    argument lists are shared by every template that declares the same arguments.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._prompts: dict[PromptRow, types.Prompt] = {}
+        self._arguments: dict[str, list[types.PromptArgument]] = {}
+
+    def prompt(self, row: PromptRow) -> types.Prompt:
+        """A template as ``prompts/list`` shows it: arguments with description and required flag as declared."""
+        prompt = self._prompts.get(row)
+        if prompt is None:
+            if len(self._prompts) >= self._limit:
+                self._prompts.clear()
+            prompt = self._prompts[row] = types.Prompt(
+                name=row.name,
+                title=row.title or None,
+                description=row.description,
+                arguments=self._argument_list(row.arguments_json),
+            )
+        return prompt
+
+    def _argument_list(self, arguments_json: str) -> list[types.PromptArgument]:
+        arguments = self._arguments.get(arguments_json)
+        if arguments is None:
+            if len(self._arguments) >= self._limit:
+                self._arguments.clear()
+            arguments = self._arguments[arguments_json] = [
+                types.PromptArgument(
+                    name=a["name"],
+                    description=a["description"],
+                    required=a["required"] if a.get("required") is not None else a.get("default") is None,
+                )
+                for a in json.loads(arguments_json)
+            ]
+        return arguments
 
 
 def prompt_messages(result: RenderResult) -> list[types.PromptMessage]:
@@ -51,36 +84,31 @@ def prompt_messages(result: RenderResult) -> list[types.PromptMessage]:
     return [types.PromptMessage(role=role, content=types.TextContent(type="text", text=text)) for role, text in others]
 
 
-def client_of(session: ServerSession) -> str:
-    """Who is asking, as render events record it: the client's name from the handshake, else just MCP.
-
-    Values used before are offered for completion only to the client that used them.
-    """
-    params = session.client_params
-    return f"mcp:{params.client_info.name}" if params is not None and params.client_info.name else "mcp"
-
-
 def template_uri(name: str) -> str:
     """The resource URI of a template's current source."""
     return f"{TEMPLATE_URI}{name}"
 
 
-def parse_template_uri(uri: str) -> tuple[str, int | None] | None:
-    """``(name, version)`` of a ``template://NAME[@VERSION]`` URI; None for any other URI."""
+def parse_template_uri(uri: str) -> tuple[str, int | str | None] | None:
+    """``(name, version or label)`` of a ``template://NAME[@VERSION|@LABEL]`` URI; None for any other URI."""
     if not uri.startswith(TEMPLATE_URI):
         return None
     name, _, version = uri.removeprefix(TEMPLATE_URI).partition("@")
-    if not name or (version and not (version.isdigit() and len(version) <= 10)):
+    if not name:
         return None
-    return name, int(version) if version else None
+    if version.isdigit():
+        return (name, int(version)) if len(version) <= 10 else None
+    if version:
+        return (name, version) if LABEL_PATTERN.match(version) else None
+    return name, None
 
 
 def unreadable(uri: str) -> str:
     """Why ``uri`` names no resource of ours, and which URIs do."""
     version = uri.partition("@")[2]
-    if uri.startswith(TEMPLATE_URI) and version and not version.isdigit():
-        return f"'{version}' is not a version number; use {TEMPLATE_URI}NAME@VERSION"
-    return f"use {INDEX_URI} or {TEMPLATE_URI}NAME[@VERSION]"
+    if uri.startswith(TEMPLATE_URI) and version:
+        return f"'{version}' is neither a version number nor a label; use {TEMPLATE_URI}NAME@VERSION or @LABEL"
+    return f"use {INDEX_URI}, {STATS_URI} or {TEMPLATE_URI}NAME[@VERSION|@LABEL]"
 
 
 class Handlers:
@@ -89,17 +117,21 @@ class Handlers:
     def __init__(self, slot: ServiceSlot, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
         self.slot = slot
         self.page_size = page_size
+        self._prompt_models = PromptModels()
 
-    async def list_prompts(self, cursor: str | None) -> types.ListPromptsResult:
+    async def list_prompts(self, cursor: str | None, caller: Caller) -> types.ListPromptsResult:
         try:
-            rows, next_cursor = await (await self.slot.get()).prompt_rows(cursor=cursor, limit=self.page_size)
+            service = await self.slot.get()
+            rows, next_cursor = await service.prompt_rows(cursor=cursor, limit=self.page_size, view=caller.view)
         except PbaError as exc:
             raise protocol_error(exc) from None
-        return types.ListPromptsResult(prompts=[prompt_from_row(row) for row in rows], next_cursor=next_cursor)
+        prompts = [self._prompt_models.prompt(row) for row in rows]
+        return types.ListPromptsResult(prompts=prompts, next_cursor=next_cursor)
 
-    async def get_prompt(self, name: str, arguments: dict[str, str] | None, *, client: str) -> types.GetPromptResult:
+    async def get_prompt(self, name: str, arguments: dict[str, str] | None, caller: Caller) -> types.GetPromptResult:
         try:
-            result = await (await self.slot.get()).render(name, arguments or {}, client=client)
+            service = await self.slot.get()
+            result = await service.render(name, arguments or {}, client=caller.client, view=caller.view)
         except NotFoundError as exc:
             raise MCPError(
                 code=INVALID_PARAMS,
@@ -125,7 +157,14 @@ class Handlers:
                     title="Template index",
                     mime_type="application/json",
                     description="Every template: name, title, description, category, tags, arguments and version",
-                )
+                ),
+                types.Resource(
+                    uri=STATS_URI,
+                    name="template-stats",
+                    title="Template usage",
+                    mime_type="application/json",
+                    description=f"Renders, errors, last use and render times of each template over {STATS_DAYS} days",
+                ),
             ]
         )
         resources += [
@@ -153,18 +192,24 @@ class Handlers:
                     uri_template=f"{TEMPLATE_URI}{{name}}@{{version}}",
                     name="template-version-source",
                     mime_type="text/markdown",
-                    description="The source of one version of a template",
+                    description="The source of one version of a template: a version number, or a label such as "
+                    "production (the version it points at)",
                 ),
             ]
         )
 
-    async def read_resource(self, uri: str) -> types.ReadResourceResult:
+    async def read_resource(self, uri: str, caller: Caller) -> types.ReadResourceResult:
         target = parse_template_uri(uri)
         try:
             if uri == INDEX_URI:
                 text, mime_type = await self._index(), "application/json"
+            elif uri == STATS_URI:
+                text, mime_type = await self._stats(), "application/json"
             elif target is not None:
-                text, mime_type = (await (await self.slot.get()).get(*target)).source, "text/markdown"
+                name, which = target
+                version, label = (which, None) if isinstance(which, int) else (None, which)
+                stored = await (await self.slot.get()).get(name, version, label=label, view=caller.view)
+                text, mime_type = stored.source, "text/markdown"
             else:
                 raise MCPError(
                     code=RESOURCE_NOT_FOUND,
@@ -189,14 +234,30 @@ class Handlers:
         entries = [item.model_dump(mode="json", exclude={"kind", "deleted"}) async for item in iter_templates(service)]
         return json.dumps({"templates": entries}, ensure_ascii=False)
 
+    async def _stats(self) -> str:
+        service = await self.slot.get()
+        since = (datetime.now(UTC) - timedelta(days=STATS_DAYS - 1)).date()
+        stats = await service.usage(since=since)
+        return json.dumps(
+            {"since": since.isoformat(), "templates": [s.model_dump(mode="json", exclude={"group"}) for s in stats]},
+            ensure_ascii=False,
+        )
+
     async def complete(
-        self, ref: types.PromptReference | types.ResourceTemplateReference, argument: str, value: str, *, client: str
+        self,
+        ref: types.PromptReference | types.ResourceTemplateReference,
+        argument: str,
+        value: str,
+        caller: Caller,
     ) -> types.CompleteResult:
         """Values for a prompt argument (enum, default, used before) or a template name in a resource URI."""
         values: list[str] = []
         try:
             if isinstance(ref, types.PromptReference):
-                values = await (await self.slot.get()).complete_argument(ref.name, argument, value, client=client)
+                service = await self.slot.get()
+                values = await service.complete_argument(
+                    ref.name, argument, value, client=caller.client, view=caller.view
+                )
             elif argument == "name":
                 page = await (await self.slot.get()).list_templates(limit=1000)
                 values = [i.name for i in page.items if i.name.startswith(value)]

@@ -1,7 +1,8 @@
-"""Streamable HTTP and SSE: DNS-rebinding checks on loopback, a bearer token elsewhere, and ``/healthz``."""
+"""Streamable HTTP and SSE: DNS-rebinding checks on loopback, a bearer token elsewhere, ``/healthz`` and ``/readyz``."""
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import ipaddress
 from typing import Any
@@ -20,6 +21,7 @@ from ..errors import ConfigError, PbaError
 from .app import McpApp
 from .batches import BatchLayer
 from .event_store import MemoryEventStore, SessionScope
+from .label_paths import LabelPaths
 from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
@@ -30,8 +32,8 @@ BODY_SECONDS = 30.0  # longest a client may take to send a request body
 MAX_OPEN_CONNECTIONS = 4096
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-OPEN_PATHS = {"/healthz"}
-MCP_PATHS = {"/mcp", "/sse", "/healthz"}  # and everything under /mcp/ and /messages; the web page has the rest
+OPEN_PATHS = {"/healthz", "/readyz"}
+MCP_PATHS = {"/mcp", "/sse", *OPEN_PATHS}  # and everything under /mcp/ and /messages; the web page has the rest
 
 
 def is_loopback(host: str) -> bool:
@@ -67,7 +69,7 @@ def rebinding_protection(host: str) -> TransportSecuritySettings | None:
 
 
 class BearerTokenMiddleware:
-    """401 for every request but ``/healthz`` that lacks ``Authorization: Bearer <token>``."""
+    """401 for every request but ``/healthz`` and ``/readyz`` that lacks ``Authorization: Bearer <token>``."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -140,22 +142,51 @@ def bearer_matches(headers: dict[bytes, bytes], token: bytes) -> bool:
 def health_route(app: McpApp, token: str | None = None) -> Route:
     """``GET /healthz``: 200 when the store answers, 503 otherwise.
 
-    Anyone may ask whether the server lives; the details (template count, why the store fails) go only to a
-    caller with the token when one is set. No answer names a path: the log has that.
+    Anyone may ask whether the server lives; the details (store kind, latency, pool, change listener, template
+    count, why the store fails) go only to a caller with the token when one is set. No answer names a path or a
+    host: the log has those.
     """
 
     async def healthz(request: Request) -> Response:
         detailed = token is None or bearer_matches(dict(request.scope["headers"]), token.encode())
         try:
-            count = await (await app.slot.get()).count()
+            service = await app.slot.get()
+            health = await service.health()
+            count = await service.count()
         except PbaError as exc:
-            body = {"status": "error", "store": "unreachable", "error": exc.code} if detailed else {"status": "error"}
+            body: dict[str, Any] = {"status": "error"}
+            if detailed:
+                body.update(store="unreachable", error=exc.code)
+                opened = app.slot.opened
+                listener = opened.store_listener_state() if opened is not None else None
+                if listener is not None:
+                    body["listener"] = {"state": listener.state, "reconnects": listener.reconnects}
             return JSONResponse(body, status_code=503)
-        return JSONResponse(
-            {"status": "ok", "store": "reachable", "templates": count} if detailed else {"status": "ok"}
-        )
+        if not detailed:
+            return JSONResponse({"status": "ok"})
+        body = {
+            "status": "ok",
+            "store": "reachable",
+            "kind": health.kind,
+            "latency_ms": health.latency_ms,
+            "templates": count,
+            "pool": dataclasses.asdict(health.pool),
+            "listener": None if health.listener is None else dataclasses.asdict(health.listener),
+        }
+        return JSONResponse(body)
 
     return Route("/healthz", healthz, methods=["GET"])
+
+
+def ready_route(app: McpApp) -> Route:
+    """``GET /readyz``: 503 until the store was opened once (migrated, first connection made), then 200."""
+
+    async def readyz(_request: Request) -> Response:
+        if app.slot.opened is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    return Route("/readyz", readyz, methods=["GET"])
 
 
 def streamable_http_app(
@@ -172,7 +203,7 @@ def streamable_http_app(
         max_sessions=MAX_SESSIONS,
         transport_security=rebinding_protection(host),
         host=host,
-        custom_starlette_routes=[health_route(app, token)],
+        custom_starlette_routes=[health_route(app, token), ready_route(app)],
     )
     return SessionScope(BatchLayer(sdk_app, "/mcp"))
 
@@ -197,8 +228,49 @@ def sse_app(app: McpApp, *, host: str, token: str | None = None) -> Starlette:
             Route("/sse", SseEndpoint(app, transport), methods=["GET"]),
             Mount("/messages/", app=transport.handle_post_message),
             health_route(app, token),
+            ready_route(app),
         ]
     )
+
+
+def http_asgi(
+    app: McpApp,
+    *,
+    transport: str,
+    host: str,
+    stateless: bool,
+    token: str | None,
+    sessions_per_client: int = 64,
+) -> ASGIApp:
+    """The whole HTTP app of one process: the transport, session limits, the token check, the web page beside
+    them, and the body deadline."""
+    asgi: Any = (
+        sse_app(app, host=host, token=token)
+        if transport == "sse"
+        else streamable_http_app(app, host=host, stateless=stateless, token=token)
+    )
+    if transport == "http" and not stateless:
+        asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
+    if transport == "http":
+        asgi = LabelPaths(asgi, "/mcp")  # outside the session bound and batches, which see every request as /mcp
+    if token:
+        asgi = BearerTokenMiddleware(asgi, token)
+    from ..web import web_app
+
+    page = web_app(app.slot.get, security=rebinding_protection(host), token=token, after_write=app.notifier.check)
+    return BodyDeadline(WithWebPage(asgi, page))
+
+
+def uvicorn_options(host: str, port: int) -> dict[str, Any]:
+    """How uvicorn serves us, in one process or in several."""
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "lifespan": "on",
+        "access_log": False,
+        "limit_concurrency": MAX_OPEN_CONNECTIONS,
+    }
 
 
 async def serve_http(
@@ -213,28 +285,9 @@ async def serve_http(
 ) -> None:
     """Serve HTTP until cancelled, with the change watcher beside it."""
     check_exposure(host, token)
-    asgi: Any = (
-        sse_app(app, host=host, token=token)
-        if transport == "sse"
-        else streamable_http_app(app, host=host, stateless=stateless, token=token)
+    asgi = http_asgi(
+        app, transport=transport, host=host, stateless=stateless, token=token, sessions_per_client=sessions_per_client
     )
-    if transport == "http" and not stateless:
-        asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
-    if token:
-        asgi = BearerTokenMiddleware(asgi, token)
-    from ..web import web_app
-
-    page = web_app(app.slot.get, security=rebinding_protection(host), token=token, after_write=app.notifier.check)
-    asgi = BodyDeadline(WithWebPage(asgi, page))
-    config = uvicorn.Config(
-        asgi,
-        host=host,
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        access_log=False,
-        limit_concurrency=MAX_OPEN_CONNECTIONS,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port)))
     async with app.notifier.watching():
         await server.serve()

@@ -29,9 +29,9 @@ from mcp.server.subscriptions import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, PbaError
 from .handlers import parse_template_uri
-from .slot import ServiceSlot
+from .slot import RETRY_SECONDS, ServiceSlot
 
 log = structlog.get_logger(__name__)
 POLL_SECONDS = 0.2
@@ -152,10 +152,10 @@ class ChangeNotifier:
     async def _version_of(self, uri: str) -> int | None:
         target = parse_template_uri(uri)
         service = self.slot.opened
-        if target is None or target[1] is not None or service is None:
+        if target is None or isinstance(target[1], int) or service is None:
             return None  # not a template, or a fixed version: it never changes
         try:
-            return (await service.get(target[0])).version
+            return (await service.get(target[0], label=target[1])).version
         except NotFoundError:
             return None
 
@@ -219,23 +219,58 @@ class ChangeNotifier:
 
     @asynccontextmanager
     async def watching(self, poll_seconds: float = POLL_SECONDS) -> AsyncIterator[None]:
-        """Poll for changes (and flush render events) while the body runs; stop between polls, never mid-query."""
+        """Poll for changes (and flush render events) while the body runs; stop between polls, never mid-query.
+
+        On PostgreSQL the service also listens for other instances' writes: the poll then costs no query, and a
+        write heard of wakes the watcher at once.
+        """
         stop = anyio.Event()
 
         async def watch() -> None:
             while not stop.is_set():
+                service = self.slot.opened
+                signal = service.change_signal() if service is not None else None
                 try:
                     await self.check()
-                    if self.slot.opened is not None:
-                        await self.slot.opened.flush_events()
+                    if service is not None:
+                        await service.flush_events()
                 except Exception as exc:  # the store may be briefly unreachable; keep watching
                     log.warning("change watcher could not read the store", error=str(exc))
                 with anyio.move_on_after(poll_seconds):
-                    await stop.wait()
+                    await _first_of(stop, signal)
 
         async with anyio.create_task_group() as group:
+            following = anyio.CancelScope()  # entered by the follower; cancelled here: listening waits forever
             group.start_soon(watch)
+            group.start_soon(self._follow, following)
             try:
                 yield
             finally:
                 stop.set()
+                following.cancel()
+
+    async def _follow(self, scope: anyio.CancelScope) -> None:
+        with scope:
+            while True:
+                try:
+                    service = await self.slot.get()
+                except PbaError:
+                    await anyio.sleep(RETRY_SECONDS)  # the store could not be opened yet; requests say why
+                    continue
+                await service.follow_changes()  # returns at once where the store has no notifications
+                return
+
+
+async def _first_of(first: anyio.Event, second: anyio.Event | None) -> None:
+    """Wait until either event is set."""
+    if second is None:
+        await first.wait()
+        return
+    async with anyio.create_task_group() as group:
+
+        async def wait(event: anyio.Event) -> None:
+            await event.wait()
+            group.cancel_scope.cancel()
+
+        group.start_soon(wait, first)
+        group.start_soon(wait, second)

@@ -11,8 +11,11 @@ import anyio
 import structlog
 
 from ..config import Settings
+from ..errors import ConfigError
+from ..labels import LabelView
 from ..logging import configure_logging
 from .app import McpApp
+from .caller import CallerDefaults
 from .slot import RETRY_SECONDS, ServiceSlot
 from .stdio import StdioChoice
 
@@ -20,6 +23,16 @@ if TYPE_CHECKING:
     from ..service import TemplateService
 
 log = structlog.get_logger(__name__)
+
+
+def check_workers(workers: int, *, transport: str, stateless: bool) -> None:
+    """Refuse several worker processes where a client's requests must all reach one process."""
+    if workers > 1 and (transport != "http" or not stateless):
+        raise ConfigError(
+            f"--workers {workers} needs --transport http --stateless: a session lives in the one process that "
+            "created it, and with several workers a client's next request may reach another process that does "
+            "not know it; pass --stateless (or --workers 1)"
+        )
 
 
 async def serve_forever(
@@ -32,9 +45,18 @@ async def serve_forever(
     token: str | None,
     watch: Sequence[Path] = (),
     stdio_transport: StdioChoice = "auto",
+    label: str | None = None,
+    fallback_latest: bool = False,
 ) -> None:
-    """Open the store (creating and seeding it on first start), then serve MCP."""
+    """Open the store (creating and seeding it on first start), then serve MCP (``label``: the one clients see)."""
     configure_logging(settings.log_level or "info", settings.log_format)
+    LabelView.of(label)  # a bad label is refused before anything starts
+    callers = CallerDefaults(
+        transport="stdio" if transport == "stdio" else "http",
+        label=label,
+        fallback_latest=fallback_latest,
+        can_admin=transport == "stdio" or bool(token),  # over HTTP, only with the server's token (for now)
+    )
     if transport != "stdio":
         from .http import check_exposure
 
@@ -48,7 +70,12 @@ async def serve_forever(
 
         return await open_seeded(settings)
 
-    app = McpApp(ServiceSlot(open_service), stateless=stateless and transport == "http", page_size=settings.page_size)
+    app = McpApp(
+        ServiceSlot(open_service),
+        stateless=stateless and transport == "http",
+        page_size=settings.page_size,
+        callers=callers,
+    )
     try:
         async with anyio.create_task_group() as watchers:
             for folder in watch:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -10,7 +11,7 @@ from ..config import MAX_VERSION
 from ..enhance.models import EnhanceFailure, EnhanceResult
 from ..rendering import RenderedMessage
 from ..search.models import SearchResult
-from ..store.records import StoredTemplate, TemplateSummary, VersionInfo, WriteResult
+from ..store.records import ChangeInfo, StoredTemplate, TemplateSummary, UsageStat, VersionInfo, WriteResult
 
 # Tool outputs are the domain's own models where one exists: one shape for the CLI's --json and for MCP.
 SearchOut = SearchResult
@@ -156,6 +157,66 @@ class StateOut(BaseModel):
 class HistoryOut(BaseModel):
     name: str
     versions: list[VersionInfo]
+    labels: dict[str, int] = Field(default_factory=dict, description="Each label and the version it points at")
+    changes: list[ChangeInfo] = Field(
+        default_factory=list, description="Label moves, deletes and restores (who, when, from, to), oldest first"
+    )
+
+
+Label = Field(
+    description="Label name: production, staging or any lowercase slug ('latest' always means the newest version)",
+    min_length=1,
+    max_length=100,
+)
+
+
+class SetLabelInput(Input):
+    name: str = Name
+    label: str = Label
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION, description="The version (default: the newest)")
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_VERSION,
+        description="Refuse unless the label points at this version now (protects against moving it over "
+        "someone's move)",
+    )
+
+
+class RemoveLabelInput(Input):
+    name: str = Name
+    label: str = Label
+    expected_version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="Refuse unless the label points at this version now"
+    )
+
+
+class LabelOut(BaseModel):
+    name: str
+    label: str
+    from_version: int | None = Field(description="Where the label pointed before (null: it did not exist)")
+    to_version: int | None = Field(description="Where it points now (null: removed)")
+    changed: bool
+
+
+class StatsInput(Input):
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="Only this template")
+    since_days: int = Field(default=7, ge=1, le=3650, description="The last this many days (UTC), today included")
+    by: Literal["template", "client", "label", "version"] = Field(
+        default="template", description="One row per template, or per template and client, label or version"
+    )
+
+
+class UnusedOut(BaseModel):
+    name: str
+    last_used: datetime | None = Field(description="Last render within the kept days, if any")
+
+
+class StatsOut(BaseModel):
+    since: date
+    by: str
+    stats: list[UsageStat] = Field(description="Most used first; render times in milliseconds")
+    unused: list[UnusedOut] = Field(description="Listed templates nobody rendered in the period")
 
 
 class DiffOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +18,10 @@ from .errors import tool_error, tool_failure
 
 if TYPE_CHECKING:
     from ..service import TemplateService
+    from .caller import Caller
 
 ENHANCE_TOOL = "enhance_template"  # answered by server/enhance_tool.py (it needs the request context)
-ToolFn = Callable[["TemplateService", Any, str], Awaitable[BaseModel]]  # (service, input, client)
+ToolFn = Callable[["TemplateService", Any, "Caller"], Awaitable[BaseModel]]  # (service, input, caller)
 
 
 @dataclass(frozen=True)
@@ -54,56 +56,97 @@ class ToolSpec:
         )
 
 
-async def _render(service: TemplateService, args: m.RenderInput, client: str) -> m.RenderOut:
-    result = await service.render(args.name, args.arguments, version=args.version, client=client)
+async def _render(service: TemplateService, args: m.RenderInput, caller: Caller) -> m.RenderOut:
+    result = await service.render(
+        args.name, args.arguments, version=args.version, client=caller.client, view=caller.view
+    )
     return m.RenderOut(name=result.name, version=result.version or 0, text=result.text, messages=result.messages)
 
 
-async def _search(service: TemplateService, args: m.SearchInput, _client: str) -> m.SearchOut:
-    return await service.search(args.query, category=args.category, tags=args.tags, limit=args.limit)
+async def _search(service: TemplateService, args: m.SearchInput, caller: Caller) -> m.SearchOut:
+    found = await service.search(args.query, category=args.category, tags=args.tags, limit=args.limit)
+    if caller.view is not None:  # ranked by the newest text; shown at the label's version, if it has one
+        found = found.model_copy(update={"results": await service.shown_as(caller.view, found.results)})
+    return found
 
 
-async def _list(service: TemplateService, args: m.ListInput, _client: str) -> m.ListOut:
+async def _list(service: TemplateService, args: m.ListInput, caller: Caller) -> m.ListOut:
     page = await service.list_templates(category=args.category, tag=args.tag, cursor=args.cursor, limit=args.limit)
-    return m.ListOut(templates=page.items, next_cursor=page.next_cursor)
+    items = page.items if caller.view is None else await service.shown_as(caller.view, page.items)
+    return m.ListOut(templates=items, next_cursor=page.next_cursor)
 
 
-async def _get(service: TemplateService, args: m.GetInput, _client: str) -> m.DetailOut:
-    return await service.get(args.name, args.version)
+async def _get(service: TemplateService, args: m.GetInput, caller: Caller) -> m.DetailOut:
+    return await service.get(args.name, args.version, view=caller.view)
 
 
-async def _create(service: TemplateService, args: m.CreateInput, _client: str) -> m.WriteOut:
-    return await service.create(args.source, name=args.name, category=args.category, origin="mcp", message=args.message)
-
-
-async def _update(service: TemplateService, args: m.UpdateInput, _client: str) -> m.WriteOut:
-    return await service.update(
-        args.name, args.source, expected_version=args.expected_version, origin="mcp", message=args.message
+async def _create(service: TemplateService, args: m.CreateInput, caller: Caller) -> m.WriteOut:
+    return await service.create(
+        args.source, name=args.name, category=args.category, origin="mcp", author=caller.author, message=args.message
     )
 
 
-async def _delete(service: TemplateService, args: m.NameInput, _client: str) -> m.StateOut:
-    return m.StateOut(name=args.name, deleted=True, changed=await service.delete(args.name))
+async def _update(service: TemplateService, args: m.UpdateInput, caller: Caller) -> m.WriteOut:
+    return await service.update(
+        args.name,
+        args.source,
+        expected_version=args.expected_version,
+        origin="mcp",
+        author=caller.author,
+        message=args.message,
+    )
 
 
-async def _restore(service: TemplateService, args: m.NameInput, _client: str) -> m.StateOut:
-    return m.StateOut(name=args.name, deleted=False, changed=await service.restore(args.name))
+async def _delete(service: TemplateService, args: m.NameInput, caller: Caller) -> m.StateOut:
+    return m.StateOut(name=args.name, deleted=True, changed=await service.delete(args.name, author=caller.author))
 
 
-async def _history(service: TemplateService, args: m.NameInput, _client: str) -> m.HistoryOut:
-    return m.HistoryOut(name=args.name, versions=await service.history(args.name))
+async def _restore(service: TemplateService, args: m.NameInput, caller: Caller) -> m.StateOut:
+    return m.StateOut(name=args.name, deleted=False, changed=await service.restore(args.name, author=caller.author))
 
 
-async def _rollback(service: TemplateService, args: m.RollbackInput, _client: str) -> m.WriteOut:
-    return await service.rollback(args.name, args.version, origin="mcp")
+async def _history(service: TemplateService, args: m.NameInput, _caller: Caller) -> m.HistoryOut:
+    versions = await service.history(args.name)
+    labels = {label: v.version for v in versions for label in v.labels}
+    return m.HistoryOut(name=args.name, versions=versions, labels=labels, changes=await service.changes(args.name))
 
 
-async def _diff(service: TemplateService, args: m.DiffInput, _client: str) -> m.DiffOut:
+async def _rollback(service: TemplateService, args: m.RollbackInput, caller: Caller) -> m.WriteOut:
+    return await service.rollback(args.name, args.version, origin="mcp", author=caller.author)
+
+
+async def _set_label(service: TemplateService, args: m.SetLabelInput, caller: Caller) -> m.LabelOut:
+    move = await service.set_label(
+        args.name,
+        args.label,
+        version=args.version,
+        expected_version=args.expected_version,
+        author=caller.author,
+        can_admin=caller.can_admin,
+    )
+    return m.LabelOut(**move.__dict__, changed=move.changed)
+
+
+async def _remove_label(service: TemplateService, args: m.RemoveLabelInput, caller: Caller) -> m.LabelOut:
+    move = await service.remove_label(
+        args.name, args.label, expected_version=args.expected_version, author=caller.author, can_admin=caller.can_admin
+    )
+    return m.LabelOut(**move.__dict__, changed=move.changed)
+
+
+async def _stats(service: TemplateService, args: m.StatsInput, _caller: Caller) -> m.StatsOut:
+    since = (datetime.now(UTC) - timedelta(days=args.since_days - 1)).date()
+    stats = await service.usage(since=since, name=args.name, by=args.by)
+    unused = [] if args.name else [m.UnusedOut(name=n, last_used=t) for n, t in await service.unused(since=since)]
+    return m.StatsOut(since=since, by=args.by, stats=stats, unused=unused)
+
+
+async def _diff(service: TemplateService, args: m.DiffInput, _caller: Caller) -> m.DiffOut:
     text = await service.diff(args.name, args.from_version, args.to_version)
     return m.DiffOut(name=args.name, from_version=args.from_version, to_version=args.to_version, diff=text)
 
 
-async def _enhance_outside_request(_service: TemplateService, _args: m.EnhanceInput, _client: str) -> m.EnhanceOut:
+async def _enhance_outside_request(_service: TemplateService, _args: m.EnhanceInput, _caller: Caller) -> m.EnhanceOut:
     # The SDK dispatch runs enhance_template itself (enhance_tool.py): it needs the request's client.
     raise PbaError("enhance_template needs an MCP request context (it is answered by the server's dispatch)")
 
@@ -213,6 +256,41 @@ TOOLS: dict[str, ToolSpec] = {
             read_only=False,
         ),
         ToolSpec(
+            "set_label",
+            "Set a label",
+            "Point a label (production, staging, any slug) of a template at one of its versions, the newest by "
+            "default. No version is made; the move is recorded. Clients configured for a label see that version. "
+            "Protected labels (production by default) need the admin scope.",
+            m.SetLabelInput,
+            m.LabelOut,
+            _set_label,
+            read_only=False,
+            idempotent=True,
+        ),
+        ToolSpec(
+            "remove_label",
+            "Remove a label",
+            "Remove a label from a template (recorded); clients configured for that label no longer see it.",
+            m.RemoveLabelInput,
+            m.LabelOut,
+            _remove_label,
+            read_only=False,
+            destructive=True,
+            idempotent=True,
+        ),
+        ToolSpec(
+            "template_stats",
+            "Template usage",
+            "How often templates were rendered (prompts/get, render_template, CLI) over the last days: renders, "
+            "errors, last use and median/95th-percentile render time, per template or per client, label or "
+            "version; and the templates nobody used.",
+            m.StatsInput,
+            m.StatsOut,
+            _stats,
+            read_only=True,
+            idempotent=True,
+        ),
+        ToolSpec(
             "diff_template",
             "Diff two versions",
             "Show a unified diff between two versions of a template.",
@@ -267,9 +345,9 @@ def structured_result(output: BaseModel, *, exclude_none: bool = False) -> types
 
 
 async def call_tool(
-    service: TemplateService, name: str, arguments: dict[str, Any] | None, *, client: str
+    service: TemplateService, name: str, arguments: dict[str, Any] | None, *, caller: Caller
 ) -> types.CallToolResult:
-    """Run a tool for ``client``; user errors become ``isError`` results that say what to do."""
+    """Run a tool for ``caller``; user errors become ``isError`` results that say what to do."""
     spec = TOOLS.get(name)
     if spec is None:
         return tool_error(f"unknown tool {name!r}; the tools are: {', '.join(TOOLS)}")
@@ -277,7 +355,7 @@ async def call_tool(
     if isinstance(parsed, types.CallToolResult):
         return parsed
     try:
-        output = await spec.run(service, parsed, client)
+        output = await spec.run(service, parsed, caller)
     except PbaError as exc:
         return tool_failure(name, exc)
     return structured_result(output)

@@ -1,20 +1,27 @@
 """The versioned template store (SQLModel over SQLite by default, any SQLAlchemy async URL)."""
 
+from .bulk import BatchItem
+from .labels import LabelMove
 from .records import (
+    ChangeInfo,
     EnhancementEvent,
     Page,
     RenderEvent,
     StoredTemplate,
     TemplateSummary,
     TemplateWrite,
+    UsageStat,
     VersionInfo,
     WriteResult,
 )
 from .store import FullTextHit, PromptRow, Store
 
 __all__ = [
+    "BatchItem",
+    "ChangeInfo",
     "EnhancementEvent",
     "FullTextHit",
+    "LabelMove",
     "Page",
     "PromptRow",
     "RenderEvent",
@@ -22,6 +29,7 @@ __all__ = [
     "StoredTemplate",
     "TemplateSummary",
     "TemplateWrite",
+    "UsageStat",
     "VersionInfo",
     "WriteResult",
 ]

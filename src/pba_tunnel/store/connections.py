@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from sqlalchemy import Integer, Text, cast, delete, insert, select, update
+from sqlalchemy import Integer, Text, cast, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
@@ -18,6 +19,7 @@ from .models import MetaRow
 from .opening import describe_database_error
 
 GENERATION_KEY = "generation"
+CHANGES_CHANNEL = "pba_tunnel_changes"  # PostgreSQL NOTIFY channel: every instance's listener hears each write
 
 
 async def bump_generation(connection: AsyncConnection) -> None:
@@ -30,6 +32,9 @@ async def bump_generation(connection: AsyncConnection) -> None:
     )
     if bumped.rowcount == 0:
         await connection.execute(insert(MetaRow).values(key=GENERATION_KEY, value="1"))
+    if connection.dialect.name == "postgresql":
+        # Sent in the writer's transaction, so it reaches every listener exactly when the write commits.
+        await connection.execute(select(func.pg_notify(CHANGES_CHANNEL, "")))
 
 
 async def put_meta(connection: AsyncConnection, key: str, value: str) -> None:
@@ -45,6 +50,7 @@ class StoreBase:
         self.engine = engine
         self.dialect = dialect
         self.url = url
+        self.commits = 0  # write transactions this store committed
 
     async def close(self) -> None:
         """Release every connection."""
@@ -54,13 +60,13 @@ class StoreBase:
     async def upgrade(self) -> bool:
         """Apply pending migrations; True when one ran."""
         async with self._errors():
-            return await migrate.upgrade(self.engine, self.dialect.write_options())
+            return await migrate.upgrade(self.engine, self.dialect)
 
     @asynccontextmanager
     async def _errors(self) -> AsyncIterator[None]:
         try:
             yield
-        except (DBAPIError, OSError) as exc:
+        except (DBAPIError, OSError, PoolTimeoutError) as exc:
             if isinstance(exc, IntegrityError):
                 raise
             raise StoreError(describe_database_error(self.url, exc)) from None
@@ -85,6 +91,21 @@ class StoreBase:
             await connection.execution_options(**self.dialect.write_options())
             async with connection.begin():
                 yield connection
+        self.commits += 1  # our own writes count at once, before any notification of them comes back
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction whose every query sees the same committed state (for copying a whole store)."""
+        async with self._errors(), self.engine.connect() as connection:
+            await connection.execution_options(**self.dialect.snapshot_options())
+            async with connection.begin():
+                yield connection
+
+    @asynccontextmanager
+    async def bulk_writer(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction for many statements: all of them commit, or none (for filling a whole store)."""
+        async with self._write_unshielded() as connection:
+            yield connection
 
     async def generation(self) -> int:
         """The template generation: it changes with every template write by any process."""

@@ -10,18 +10,22 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Table, event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
-from .fulltext import SqliteFullText
+from .fulltext import FullText, SqliteFullText
+from .pg_fulltext import PostgresFullText
+
+# Any fixed number: the key of the advisory lock PostgreSQL instances take while they migrate the schema.
+MIGRATION_LOCK_KEY = 0x50_42_41_54  # "PBAT"
 
 
 class Dialect(Protocol):
     """Database-specific behaviour the store relies on."""
 
     name: str
-    fulltext: SqliteFullText | None  # None: search falls back to plain matching
+    fulltext: FullText | None  # None: search falls back to plain matching
 
     def prepare(self, engine: AsyncEngine) -> None:
         """Install connection hooks (pragmas, transaction handling)."""
@@ -31,6 +35,15 @@ class Dialect(Protocol):
 
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         """Make a SELECT of the row about to change hold it until commit."""
+
+    async def lock_schema(self, connection: AsyncConnection) -> None:
+        """In a write transaction: wait until no other process migrates the schema, and keep them out until commit."""
+
+    def snapshot_options(self) -> dict[str, Any]:
+        """Execution options for a transaction whose reads all see one snapshot."""
+
+    async def reset_ids(self, connection: AsyncConnection, table: Table) -> None:
+        """After rows were inserted with their ids: make the next generated id follow the largest."""
 
     def data_version(self) -> int | None:
         """A number that moves when another connection commits, read without a pool query; None if unknown."""
@@ -43,7 +56,7 @@ class SqliteDialect:
     """SQLite: WAL, a busy timeout, and ``BEGIN IMMEDIATE`` for writers so concurrent writers queue."""
 
     name = "sqlite"
-    fulltext: SqliteFullText | None = SqliteFullText()
+    fulltext: FullText | None = SqliteFullText()
 
     def __init__(self, path: str | None = None, busy_timeout_ms: int = 10_000) -> None:
         self.busy_timeout_ms = busy_timeout_ms
@@ -81,6 +94,15 @@ class SqliteDialect:
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         return statement  # BEGIN IMMEDIATE already holds the write lock
 
+    async def lock_schema(self, connection: AsyncConnection) -> None:
+        """Nothing more: BEGIN IMMEDIATE already keeps every other writer out."""
+
+    def snapshot_options(self) -> dict[str, Any]:
+        return {}  # in WAL mode a read transaction sees one snapshot from its first read
+
+    async def reset_ids(self, connection: AsyncConnection, table: Table) -> None:
+        """Nothing: SQLite's next rowid follows the largest by itself."""
+
     def data_version(self) -> int | None:
         # PRAGMA data_version (documented, every platform) moves whenever any other connection, of this process
         # or another, commits to the file. It only means something on one connection, so one is kept for it
@@ -108,10 +130,10 @@ class SqliteDialect:
 
 
 class GenericDialect:
-    """Server databases (PostgreSQL): row locks with SELECT … FOR UPDATE."""
+    """Other server databases: row locks with SELECT … FOR UPDATE, plain word matching for search."""
 
     name = "generic"
-    fulltext: SqliteFullText | None = None
+    fulltext: FullText | None = None
 
     def prepare(self, engine: AsyncEngine) -> None:
         """Nothing to install."""
@@ -122,6 +144,15 @@ class GenericDialect:
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         return statement.with_for_update()
 
+    async def lock_schema(self, connection: AsyncConnection) -> None:
+        """Nothing: migrations are transactional and the loser of a race fails on the version row."""
+
+    def snapshot_options(self) -> dict[str, Any]:
+        return {"isolation_level": "REPEATABLE READ"}
+
+    async def reset_ids(self, connection: AsyncConnection, table: Table) -> None:
+        """Nothing known in general."""
+
     def data_version(self) -> int | None:
         return None  # every check asks the database
 
@@ -129,8 +160,33 @@ class GenericDialect:
         """Nothing to release."""
 
 
+class PostgresDialect(GenericDialect):
+    """PostgreSQL: row locks, a tsvector index kept by triggers, and an advisory lock around migrations."""
+
+    name = "postgresql"
+    fulltext: FullText | None = PostgresFullText()
+
+    async def lock_schema(self, connection: AsyncConnection) -> None:
+        """Take the migration lock until the transaction ends (a second instance waits, then sees the new schema)."""
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+    async def reset_ids(self, connection: AsyncConnection, table: Table) -> None:
+        """Move the id sequence of ``table`` (when it has one) past its largest id."""
+        if "id" not in table.c:
+            return
+        await connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence(:table, 'id'), coalesce(max(id), 0) + 1, false) "
+                f"FROM {table.name}"
+            ),
+            {"table": table.name},
+        )
+
+
 def dialect_for(url: str, sqlite_file: str | None = None) -> Dialect:
     """The dialect that fits a database URL."""
     if url.startswith("sqlite"):
         return SqliteDialect(sqlite_file)
+    if url.startswith(("postgresql", "postgres")):
+        return PostgresDialect()
     return GenericDialect()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -14,13 +14,22 @@ from .connections import StoreBase
 from .models import EnhancementEventRow, RenderEventRow, utcnow
 from .records import EnhancementEvent, RenderEvent
 from .tables import TEMPLATES as _T
+from .usage import daily, prune_daily, record_daily
 
 
 class EventLog(StoreBase):
     """Render and enhancement events, written in batches and read back newest first."""
 
-    async def record_renders(self, events: Sequence[RenderEvent], *, prune_before: datetime | None = None) -> None:
-        """Remember renders in one transaction, dropping there the events older than ``prune_before``."""
+    async def record_renders(
+        self,
+        events: Sequence[RenderEvent],
+        *,
+        prune_before: datetime | None = None,
+        usage: bool = True,
+        prune_usage_before: date | None = None,
+    ) -> None:
+        """Remember renders in one transaction (with ``usage``, also in the daily statistics), dropping there the
+        events older than ``prune_before`` and the daily rows older than ``prune_usage_before``."""
         if not events:
             return
         names = sorted({e.name for e in events})
@@ -37,12 +46,16 @@ class EventLog(StoreBase):
                     "created_at": e.created_at,
                 }
                 for e in events
-                if e.name in ids
+                if e.name in ids and e.error is None
             ]
             if rows:
                 await connection.execute(insert(RenderEventRow), rows)
+            if usage:
+                await record_daily(connection, daily(events, ids))
             if prune_before is not None:
                 await _prune(connection, prune_before)
+            if prune_usage_before is not None:
+                await prune_daily(connection, prune_usage_before)
 
     async def prune_render_events(self, before: datetime) -> int:
         """Forget render events older than ``before``; how many were dropped."""

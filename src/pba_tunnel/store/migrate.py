@@ -9,10 +9,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import StoreError
+from .dialects import Dialect
 
 # The newest migration in migrations/versions; a test keeps it equal to Alembic's head. Comparing against a
 # constant lets a start with nothing pending skip importing Alembic (about 100 ms).
-HEAD_REVISION = "0004_internal"
+HEAD_REVISION = "0008_parse_once"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -49,15 +50,16 @@ def _upgrade(sync_connection: Any) -> None:
         ) from None
 
 
-async def upgrade(engine: AsyncEngine, write_options: dict[str, Any]) -> bool:
+async def upgrade(engine: AsyncEngine, dialect: Dialect) -> bool:
     """Bring the schema to the newest revision; return True when a migration ran."""
     async with engine.connect() as connection:
         if await current_revision(connection) == HEAD_REVISION:
             return False
     async with engine.connect() as connection:
-        await connection.execution_options(**write_options)
+        await connection.execution_options(**dialect.write_options())
         async with connection.begin():
-            # Re-check under the write lock: another process may have migrated while we waited.
+            await dialect.lock_schema(connection)
+            # Re-check under the lock: another process may have migrated while we waited.
             if await current_revision(connection) == HEAD_REVISION:
                 return False
             await connection.run_sync(_upgrade)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, Column, Date, DateTime, Index, PrimaryKeyConstraint, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -53,7 +53,11 @@ class VersionRow(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     origin: str = Field(max_length=32)  # cli, import, seed, mcp, rollback, enhance, ...
+    author: str | None = Field(default=None, max_length=200)  # cli, stdio, a token name; None before 0006
     created_at: datetime = _timestamp()
+    # What validating the source found (templates/facts.py), so a first read need not parse it again;
+    # NULL for partials, for versions written before it existed (filled on first read) and for odd values.
+    facts_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class TagRow(SQLModel, table=True):
@@ -108,3 +112,59 @@ class EnhancementEventRow(SQLModel, table=True):
     saved_version: int | None = None
     error: str | None = Field(default=None, max_length=64)  # the error code when the enhancement failed
     created_at: datetime = _timestamp()
+
+
+class LabelRow(SQLModel, table=True):
+    """A label: a named pointer from a template to one of its versions, with that version's listing fields."""
+
+    __tablename__ = "template_labels"
+    __table_args__ = (PrimaryKeyConstraint("template_id", "label"), Index("ix_template_labels_label", "label"))
+
+    template_id: int = Field(foreign_key="templates.id")
+    label: str = Field(max_length=100)
+    version: int
+    # Copies of the labelled version's title, description and arguments: prompts/list for a label reads no source.
+    title: str | None = Field(default=None)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    arguments_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    updated_by: str = Field(max_length=200)
+    updated_at: datetime = _timestamp()
+
+
+class ChangeRow(SQLModel, table=True):
+    """A change that makes no version: a label set, moved or removed, a template deleted or restored."""
+
+    __tablename__ = "template_changes"
+    __table_args__ = (Index("ix_template_changes_template", "template_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="templates.id")
+    action: str = Field(max_length=32)  # label, unlabel, delete, restore
+    label: str | None = Field(default=None, max_length=100)
+    from_version: int | None = None
+    to_version: int | None = None
+    author: str = Field(max_length=200)
+    created_at: datetime = _timestamp()
+
+
+class UsageDayRow(SQLModel, table=True):
+    """Renders of one template version through one label by one client on one day (UTC).
+
+    Rows are merged on write where possible; readers always sum, so two processes adding the same key at the
+    same moment (two rows) count right.
+    """
+
+    __tablename__ = "usage_daily"
+    __table_args__ = (Index("ix_usage_daily_template_day", "template_id", "day"), Index("ix_usage_daily_day", "day"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="templates.id")
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    version: int
+    label: str = Field(default="", max_length=100)  # "" for a render of an explicit version
+    client: str = Field(default="", max_length=200)
+    renders: int = 0
+    errors: int = 0
+    total_ms: float = 0.0
+    last_used_at: datetime = _timestamp()
+    histogram_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # bucket -> count

@@ -6,21 +6,31 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
-from ..errors import NotFoundError
+from ..errors import LabelNotFoundError, NotFoundError
 from .connections import StoreBase
 from .cursors import MAX_PAGE, decode_cursor, encode_cursor
 from .models import TagRow
 from .records import Kind, Page, StoredTemplate, TemplateSummary, VersionInfo
+from .tables import LABELS as _L
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
-from .tables import PromptRow, stored_from_row, summary_fields
+from .tables import PromptRow, labels_of, stored_from_row, summary_fields
 
 
 class TemplateReads(StoreBase):
     """Queries that read templates and their versions."""
 
-    async def get(self, name: str, version: int | None = None, *, include_deleted: bool = False) -> StoredTemplate:
-        """The current version of ``name`` (or ``version``); NotFoundError names what is missing."""
+    async def get(
+        self, name: str, version: int | None = None, *, include_deleted: bool = False, label: str | None = None
+    ) -> StoredTemplate:
+        """The current version of ``name`` (or ``version``, or the one ``label`` points at); NotFoundError names what
+        is missing (LabelNotFoundError for a template without ``label``)."""
+        return (await self.get_with_facts(name, version, include_deleted=include_deleted, label=label))[0]
+
+    async def get_with_facts(
+        self, name: str, version: int | None = None, *, include_deleted: bool = False, label: str | None = None
+    ) -> tuple[StoredTemplate, str | None]:
+        """``get``, with what validation found when the version was written (None: not known, parse it)."""
         query = (
             select(
                 _T,
@@ -29,26 +39,38 @@ class TemplateReads(StoreBase):
                 _V.c.content_hash,
                 _V.c.message,
                 _V.c.origin,
+                _V.c.author,
                 _V.c.created_at.label("v_created_at"),
-                _V.c.category.label("v_category"),
+                _V.c.facts_json.label("v_facts_json"),
             )
             .join(_V, _V.c.template_id == _T.c.id)
             .where(_T.c.name == name)
-            .where(_V.c.version == (version if version is not None else _T.c.current_version))
         )
+        if label is not None:
+            query = query.join(_L, and_(_L.c.template_id == _T.c.id, _L.c.label == label)).where(
+                _V.c.version == _L.c.version
+            )
+        else:
+            query = query.where(_V.c.version == (version if version is not None else _T.c.current_version))
         async with self._read() as connection:
             row = (await connection.execute(query)).mappings().first()
             if row is None:
                 await self._raise_missing(connection, name, version)
-        assert row is not None
-        if row["deleted_at"] is not None and not include_deleted:
-            raise NotFoundError(f"template '{name}' is deleted", name=name, deleted=True)
-        return stored_from_row(row, row["v_version"])
+                if label is None:
+                    raise NotFoundError(f"template '{name}' has no current version", name=name)
+                raise LabelNotFoundError(f"template '{name}' has no label '{label}'", name=name, label=str(label))
+            assert row is not None
+            if row["deleted_at"] is not None and not include_deleted:
+                raise NotFoundError(f"template '{name}' is deleted", name=name, deleted=True)
+            labels = await labels_of(connection, row["id"])
+        return stored_from_row(row, row["v_version"], labels), row["v_facts_json"]
 
     async def _raise_missing(self, connection: AsyncConnection, name: str, version: int | None) -> None:
         current = (await connection.execute(select(_T.c.current_version).where(_T.c.name == name))).first()
         if current is None:
             raise NotFoundError(f"no template named '{name}'", name=name)
+        if version is None:
+            return  # the template exists: what is missing is the label
         raise NotFoundError(f"template '{name}' has no version {version}; its versions are 1..{current[0]}")
 
     async def list_templates(
@@ -122,14 +144,17 @@ class TemplateReads(StoreBase):
                 .mappings()
                 .all()
             )
+            labels = await labels_of(connection, template.id)
         return [
             VersionInfo(
                 version=r["version"],
                 content_hash=r["content_hash"],
                 message=r["message"],
                 origin=r["origin"],
+                author=r["author"],
                 created_at=r["created_at"],
                 current=r["version"] == template.current_version,
+                labels=sorted(label for label, version in labels.items() if version == r["version"]),
             )
             for r in rows
         ]

@@ -38,7 +38,9 @@ class StoredTemplate(TemplateSummary):
     current_version: int
     message: str | None = None
     origin: str
+    author: str | None = None  # who wrote this version (None for versions stored before authors were kept)
     created_at: datetime
+    labels: dict[str, int] = Field(default_factory=dict)  # every label of the template and its version
 
 
 class VersionInfo(BaseModel):
@@ -48,8 +50,24 @@ class VersionInfo(BaseModel):
     content_hash: str
     message: str | None
     origin: str
+    author: str | None = None
     created_at: datetime
     current: bool
+    labels: list[str] = Field(default_factory=list)  # the labels pointing at this version
+
+
+ChangeAction = Literal["label", "unlabel", "delete", "restore"]
+
+
+class ChangeInfo(BaseModel):
+    """A change that made no version: a label set/moved/removed, a delete or a restore; who and when."""
+
+    action: ChangeAction
+    label: str | None = None
+    from_version: int | None = None
+    to_version: int | None = None
+    author: str
+    created_at: datetime
 
 
 class WriteResult(BaseModel):
@@ -79,6 +97,20 @@ class RenderEvent:
     client: str | None
     arguments: dict[str, Any] | None
     created_at: datetime
+    label: str | None = None  # the label the version was reached through ("latest" for the current one)
+    error: str | None = None  # the error code of a failed render
+
+
+class UsageStat(BaseModel):
+    """Renders of a template (of one client, label or version when grouped) over a period."""
+
+    name: str
+    group: str | None = Field(default=None, description="The client, label or version, when grouped by one")
+    renders: int
+    errors: int
+    last_used: datetime
+    p50_ms: float = Field(description="Median render time (the upper bound of its histogram bucket: at most 25% above)")
+    p95_ms: float
 
 
 class TemplateWrite(BaseModel):
@@ -94,6 +126,7 @@ class TemplateWrite(BaseModel):
     internal: bool = False
     source: str
     content_hash: str
+    facts_json: str | None = None  # what validation found (templates/facts.py), kept with the version
 
 
 class EnhancementEvent(BaseModel):

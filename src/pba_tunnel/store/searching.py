@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from ..errors import QueryError, StoreError
 from .connections import StoreBase
+from .matching import TextMatch
 from .models import TagRow
 from .records import StoredTemplate, TemplateSummary
 from .tables import TEMPLATES as _T
@@ -27,7 +28,15 @@ class SearchReads(StoreBase):
         """Live, listed prompts whose name, title, description, tags, category or body contain every term."""
         fields = (_T.c.name, _T.c.title, _T.c.description, _T.c.tags_json, _T.c.category, _V.c.source)
         query = (
-            select(_T, _V.c.source, _V.c.content_hash, _V.c.message, _V.c.origin, _V.c.created_at.label("v_created_at"))
+            select(
+                _T,
+                _V.c.source,
+                _V.c.content_hash,
+                _V.c.message,
+                _V.c.origin,
+                _V.c.author,
+                _V.c.created_at.label("v_created_at"),
+            )
             .join(_V, and_(_V.c.template_id == _T.c.id, _V.c.version == _T.c.current_version))
             .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None), _T.c.internal.is_(False))
             .order_by(_T.c.name)
@@ -45,9 +54,9 @@ class SearchReads(StoreBase):
         return [stored_from_row(r, r["current_version"]) for r in rows]
 
     async def full_text(
-        self, match: str, *, categories: Sequence[str], tags: Sequence[str], limit: int
+        self, match: TextMatch, *, categories: Sequence[str], tags: Sequence[str], limit: int
     ) -> list[FullTextHit]:
-        """Live prompts matching an FTS5 expression, best first, with matched fields and a snippet."""
+        """Live prompts matching a parsed query, best first, with matched fields and a snippet."""
         fulltext = self.dialect.fulltext
         if fulltext is None:
             raise StoreError("full-text search is not available on this database")
@@ -55,7 +64,7 @@ class SearchReads(StoreBase):
             try:
                 ranked = await fulltext.ranked(connection, match, categories=categories, tags=tags, limit=limit)
             except DBAPIError as exc:
-                if "fts5" in str(exc.orig).lower():
+                if any(word in str(exc.orig).lower() for word in ("fts5", "tsquery")):
                     raise QueryError(f"the search query could not be run: {exc.orig}") from None
                 raise
             ids = [r.template_id for r in ranked]
@@ -74,6 +83,15 @@ class SearchReads(StoreBase):
                 )
             )
         return hits
+
+    async def similar_names(self, words: str, limit: int) -> list[tuple[str, str | None]] | None:
+        """(name, title) of live prompts whose name or title looks like ``words`` (a trigram index), most similar
+        first; None where the database has no such index."""
+        fulltext = self.dialect.fulltext
+        if fulltext is None:
+            return None
+        async with self._read() as connection:
+            return await fulltext.similar(connection, words, limit)
 
     async def reindex(self) -> int:
         """Rebuild the full-text index from the current version of every live prompt (one bulk rebuild)."""

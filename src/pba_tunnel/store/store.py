@@ -8,22 +8,32 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ..errors import StoreError
+from .bulk import BulkWrites
 from .dialects import Dialect, dialect_for
 from .events import EventLog
+from .following import ChangeFollowing, ServerDatabaseOptions, engine_options
+from .labels import LabelStore
 from .opening import check_sqlite_file, sqlite_file
 from .reads import TemplateReads
 from .searching import SearchReads
 from .tables import FullTextHit, PromptRow
-from .writes import TemplateWrites
+from .usage import UsageStore
 
 __all__ = ["FullTextHit", "PromptRow", "Store"]
 
 
-class Store(TemplateReads, TemplateWrites, SearchReads, EventLog):
+class Store(TemplateReads, BulkWrites, SearchReads, EventLog, ChangeFollowing, LabelStore, UsageStore):
     """Async access to the templates of one database."""
 
     @classmethod
-    async def open(cls, url: str, *, migrate_schema: bool = True, dialect: Dialect | None = None) -> Store:
+    async def open(
+        cls,
+        url: str,
+        *,
+        migrate_schema: bool = True,
+        dialect: Dialect | None = None,
+        server_options: ServerDatabaseOptions | None = None,
+    ) -> Store:
         """Connect, and create or migrate the schema when needed; ``dialect`` overrides the URL's."""
         path = sqlite_file(url)
         if path is not None:
@@ -31,11 +41,13 @@ class Store(TemplateReads, TemplateWrites, SearchReads, EventLog):
             check_sqlite_file(Path(path))
         dialect = dialect or dialect_for(url, path)
         try:
-            engine = create_async_engine(url)
+            options = server_options or ServerDatabaseOptions()
+            engine = create_async_engine(url, **engine_options(url, options))
         except (ImportError, ValueError, ArgumentError) as exc:
             raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
         dialect.prepare(engine)
         store = cls(engine, dialect, url)
+        store.server_options = options
         if migrate_schema:
             try:
                 if await store.upgrade():

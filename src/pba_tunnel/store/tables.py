@@ -6,14 +6,16 @@ import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..templates.spec import ArgumentSpec
-from .models import TemplateRow, VersionRow
+from .models import LabelRow, TemplateRow, VersionRow
 from .records import StoredTemplate, TemplateSummary, TemplateWrite
 
 TEMPLATES = TemplateRow.__table__  # type: ignore[attr-defined]
 VERSIONS = VersionRow.__table__  # type: ignore[attr-defined]
+LABELS = LabelRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,14 @@ def denormalized(item: TemplateWrite) -> dict[str, Any]:
     }
 
 
-def stored_from_row(row: Any, version: int) -> StoredTemplate:
-    """A template row joined with one of its versions (source, content_hash, message, origin, v_created_at)."""
+async def labels_of(connection: AsyncConnection, template_id: int) -> dict[str, int]:
+    """Every label of a template and the version it points at."""
+    query = select(LABELS.c.label, LABELS.c.version).where(LABELS.c.template_id == template_id)
+    return {row.label: row.version for row in await connection.execute(query.order_by(LABELS.c.label))}
+
+
+def stored_from_row(row: Any, version: int, labels: dict[str, int] | None = None) -> StoredTemplate:
+    """A template row joined with one of its versions (source, content_hash, message, origin, author, v_created_at)."""
     return StoredTemplate(
         **summary_fields(row),
         version=version,
@@ -63,7 +71,9 @@ def stored_from_row(row: Any, version: int) -> StoredTemplate:
         content_hash=row["content_hash"],
         message=row["message"],
         origin=row["origin"],
+        author=row["author"],
         created_at=row["v_created_at"],
+        labels=labels or {},
     )
 
 

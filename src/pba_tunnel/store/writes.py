@@ -5,18 +5,43 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from ..errors import ConflictError, NotFoundError
 from .connections import StoreBase, bump_generation, put_meta
-from .models import TagRow, utcnow
-from .records import TemplateWrite, WriteResult
+from .models import ChangeRow, TagRow, utcnow
+from .records import ChangeAction, TemplateWrite, WriteResult
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
 from .tables import denormalized, update_row
+
+
+async def record_change(
+    connection: AsyncConnection,
+    template_id: int,
+    action: ChangeAction,
+    author: str,
+    *,
+    now: datetime,
+    label: str | None = None,
+    from_version: int | None = None,
+    to_version: int | None = None,
+) -> None:
+    """Note a change that makes no version (a label move, a delete, a restore) in the writer's transaction."""
+    await connection.execute(
+        insert(ChangeRow).values(
+            template_id=template_id,
+            action=action,
+            label=label,
+            from_version=from_version,
+            to_version=to_version,
+            author=author,
+            created_at=now,
+        )
+    )
 
 
 class TemplateWrites(StoreBase):
@@ -27,6 +52,7 @@ class TemplateWrites(StoreBase):
         item: TemplateWrite,
         *,
         origin: str,
+        author: str,
         message: str | None = None,
         expected_version: int | None = None,
         allow_create: bool = True,
@@ -43,6 +69,7 @@ class TemplateWrites(StoreBase):
                 connection,
                 item,
                 origin=origin,
+                author=author,
                 message=message,
                 expected_version=expected_version,
                 allow_create=allow_create,
@@ -55,6 +82,7 @@ class TemplateWrites(StoreBase):
         items: Sequence[TemplateWrite],
         *,
         origin: str,
+        author: str,
         message: str | None = None,
         facts: Mapping[str, str] | None = None,
     ) -> list[WriteResult]:
@@ -65,6 +93,7 @@ class TemplateWrites(StoreBase):
                     connection,
                     item,
                     origin=origin,
+                    author=author,
                     message=message,
                     expected_version=None,
                     allow_create=True,
@@ -83,6 +112,7 @@ class TemplateWrites(StoreBase):
         item: TemplateWrite,
         *,
         origin: str,
+        author: str,
         message: str | None,
         expected_version: int | None,
         allow_create: bool,
@@ -105,7 +135,7 @@ class TemplateWrites(StoreBase):
                 )
             )
             template_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
-            await self._insert_version(connection, template_id, 1, item, origin, message, now)
+            await self._insert_version(connection, template_id, 1, item, (origin, author, message), now)
             await self._set_tags(connection, template_id, item.tags)
             await self._index(connection, template_id)
             await bump_generation(connection)
@@ -135,12 +165,14 @@ class TemplateWrites(StoreBase):
         if current_hash == item.content_hash:
             if deleted:
                 await connection.execute(update_row(_T, row["id"], deleted_at=None, updated_at=now))
+                await record_change(connection, row["id"], "restore", author, now=now)
                 await self._index(connection, row["id"])
                 await bump_generation(connection)
             return WriteResult(name=item.name, version=current, changed=False, restored=deleted)
 
         new_version = current + 1
-        await self._insert_version(connection, row["id"], new_version, item, origin, message, now)
+        await self._unindex(connection, row["id"])  # while the index can still read what it holds
+        await self._insert_version(connection, row["id"], new_version, item, (origin, author, message), now)
         changed = await connection.execute(
             update(_T)
             .where(_T.c.id == row["id"], _T.c.current_version == current)
@@ -148,6 +180,8 @@ class TemplateWrites(StoreBase):
         )
         if changed.rowcount != 1:  # only reachable without row locks; the unique version constraint backs it up
             raise ConflictError(f"template '{item.name}' changed during the write; try again")
+        if deleted:
+            await record_change(connection, row["id"], "restore", author, now=now)
         await self._set_tags(connection, row["id"], item.tags)
         await self._index(connection, row["id"])
         await bump_generation(connection)
@@ -159,10 +193,10 @@ class TemplateWrites(StoreBase):
         template_id: int,
         version: int,
         item: TemplateWrite,
-        origin: str,
-        message: str | None,
+        why: tuple[str, str, str | None],  # origin, author, message
         now: datetime,
     ) -> None:
+        origin, author, message = why
         try:
             await connection.execute(
                 insert(_V).values(
@@ -171,8 +205,10 @@ class TemplateWrites(StoreBase):
                     source=item.source,
                     category=item.category,
                     content_hash=item.content_hash,
+                    facts_json=item.facts_json,
                     message=message,
                     origin=origin,
+                    author=author,
                     created_at=now,
                 )
             )
@@ -183,14 +219,29 @@ class TemplateWrites(StoreBase):
         if self.dialect.fulltext is not None:
             await self.dialect.fulltext.index(connection, template_id)
 
+    async def _unindex(self, connection: AsyncConnection, template_id: int) -> None:
+        if self.dialect.fulltext is not None:
+            await self.dialect.fulltext.remove(connection, template_id)
+
     async def _set_tags(self, connection: AsyncConnection, template_id: int, tags: list[str]) -> None:
         await connection.execute(delete(TagRow).where(col(TagRow.template_id) == template_id))
         unique = sorted(set(tags))
         if unique:
             await connection.execute(insert(TagRow), [{"template_id": template_id, "tag": t} for t in unique])
 
-    async def set_deleted(self, name: str, deleted: bool) -> bool:
-        """Soft-delete or restore ``name``; False when it already was in that state."""
+    async def fill_facts(self, facts: Sequence[tuple[str, int, str]]) -> None:
+        """Keep what parsing found for versions stored without it: (name, version, facts JSON), one transaction."""
+        ids = select(_T.c.id).where(_T.c.name == bindparam("f_name")).scalar_subquery()
+        statement = (
+            update(_V)
+            .where(_V.c.template_id == ids, _V.c.version == bindparam("f_version"), _V.c.facts_json.is_(None))
+            .values(facts_json=bindparam("f_facts"))
+        )
+        async with self._write() as connection:
+            await connection.execute(statement, [{"f_name": n, "f_version": v, "f_facts": f} for n, v, f in facts])
+
+    async def set_deleted(self, name: str, deleted: bool, *, author: str) -> bool:
+        """Soft-delete or restore ``name`` (recorded with its author); False when it already was in that state."""
         async with self._write() as connection:
             row = (
                 await connection.execute(
@@ -201,13 +252,12 @@ class TemplateWrites(StoreBase):
                 raise NotFoundError(f"no template named '{name}'", name=name)
             if (row.deleted_at is not None) == deleted:
                 return False
-            await connection.execute(
-                update_row(_T, row.id, deleted_at=utcnow() if deleted else None, updated_at=utcnow())
-            )
-            if self.dialect.fulltext is not None:
-                if deleted:
-                    await self.dialect.fulltext.remove(connection, row.id)
-                else:
-                    await self._index(connection, row.id)
+            if deleted:
+                await self._unindex(connection, row.id)
+            now = utcnow()
+            await connection.execute(update_row(_T, row.id, deleted_at=now if deleted else None, updated_at=now))
+            await record_change(connection, row.id, "delete" if deleted else "restore", author, now=now)
+            if not deleted:
+                await self._index(connection, row.id)
             await bump_generation(connection)
             return True

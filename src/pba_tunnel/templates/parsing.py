@@ -253,4 +253,5 @@ def _parse_template(
         content_hash=content_hash(source, spec.category),
         partials=tuple(sorted(analysis.partials)),
         warnings=warnings,
+        variables=tuple(sorted(analysis.used)),
     )

@@ -125,6 +125,7 @@ class ParsedTemplate(BaseModel):
     content_hash: str
     partials: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ()  # every variable the body and its partials use
 
     @property
     def name(self) -> str:

@@ -1,0 +1,27 @@
+"""Writing exported files safely: never through a link leading out of the folder, never half a file."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, with every symbolic link resolved, is ``root`` (already resolved) or under it."""
+    return path.resolve().is_relative_to(root)
+
+
+def write_whole(target: Path, text: str) -> None:
+    """Write ``text`` to a new hidden file beside ``target``, then rename it over ``target`` (replacing any link)."""
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    # O_EXCL: never opens an existing file or link; O_BINARY (Windows only): newlines are translated once, below.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(temporary, flags, 0o666)  # the umask applies, as for any new file
+    try:
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

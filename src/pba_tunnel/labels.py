@@ -1,0 +1,174 @@
+"""Labels in the service: moving them (with authors and the admin check) and the view of a label-scoped client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from .errors import AdminRequiredError, InvalidLabelError, LabelNotFoundError, NotFoundError
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .search.models import SearchHit
+    from .store import ChangeInfo, LabelMove, Store, StoredTemplate, TemplateSummary
+    from .templates.spec import ParsedTemplate
+
+ItemT = TypeVar("ItemT", "TemplateSummary", "SearchHit")  # what a listing or a search shows of a template
+_CACHE_LIMIT = 20_000  # labelled versions kept in memory
+LATEST = "latest"  # implicit: always the newest version; never stored
+LABEL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+
+
+def check_label(label: str) -> str:
+    """``label`` when it can name a stored label; InvalidLabelError otherwise."""
+    if label == LATEST:
+        raise InvalidLabelError(f"'{LATEST}' always means the newest version; it cannot be set or removed", label=label)
+    if not LABEL_PATTERN.match(label):
+        raise InvalidLabelError(
+            f"'{label}' is not a label name: use lowercase letters, digits, '-' and '_' (at most 100)", label=label
+        )
+    return label
+
+
+@dataclass(frozen=True)
+class LabelView:
+    """What a client configured for one label sees: that label's version of each template.
+
+    Templates without the label are hidden, unless ``fallback_latest`` shows their newest version instead.
+    """
+
+    label: str
+    fallback_latest: bool = False
+
+    @classmethod
+    def of(cls, label: str | None, *, fallback_latest: bool = False) -> LabelView | None:
+        """The view of ``label`` (None or ``latest``: no view, every newest version)."""
+        if label is None or label == LATEST:
+            return None
+        return cls(check_label(label), fallback_latest)
+
+
+class LabelOps:
+    """Label moves, the change log and the versions a label view shows, as part of the service."""
+
+    _store: Store
+    settings: Settings
+    _labelled: dict[tuple[str, str], tuple[StoredTemplate, ParsedTemplate] | None]
+    _reloads: int
+
+    async def _parsed_version(self, stored: StoredTemplate, facts: str | None = None) -> ParsedTemplate:
+        raise NotImplementedError
+
+    async def sync_changes(self) -> bool:
+        """Defined by the service."""
+        raise NotImplementedError
+
+    async def current(self, name: str) -> tuple[StoredTemplate, ParsedTemplate]:
+        """Defined by the service."""
+        raise NotImplementedError
+
+    async def labelled(self, name: str, label: str) -> tuple[StoredTemplate, ParsedTemplate] | None:
+        """The version ``label`` of ``name`` points at and its parsed form (None without that label), from memory
+        when nothing changed (a label move changes the store's generation)."""
+        await self.sync_changes()
+        key = (name, label)
+        if key in self._labelled:
+            return self._labelled[key]
+        from .stored import prompt_only
+
+        reloads = self._reloads
+        entry: tuple[StoredTemplate, ParsedTemplate] | None = None
+        try:
+            stored, facts = await self._store.get_with_facts(name, label=label)
+            entry = (prompt_only(stored), await self._parsed_version(stored, facts))
+        except LabelNotFoundError:
+            pass
+        if len(self._labelled) >= _CACHE_LIMIT:
+            self._labelled.clear()
+        if reloads == self._reloads:
+            self._labelled[key] = entry
+        return entry
+
+    async def _to_render(
+        self, name: str, version: int | None, view: LabelView | None
+    ) -> tuple[StoredTemplate, ParsedTemplate, str | None]:
+        """The version to render, parsed, and the label it was reached through (None for an explicit version)."""
+        if view is not None:
+            entry = await self.labelled(name, view.label)
+            label: str | None = view.label
+            if entry is None:
+                if not view.fallback_latest:
+                    raise LabelNotFoundError(
+                        f"template '{name}' has no label '{view.label}'", name=name, label=view.label
+                    )
+                entry, label = await self.current(name), LATEST
+            if version is not None and version != entry[0].version:
+                raise NotFoundError(f"template '{name}' shows only its '{view.label}' version here", name=name)
+            return entry[0], entry[1], label
+        if version is None:
+            stored, parsed = await self.current(name)
+            return stored, parsed, LATEST
+        from .stored import prompt_only
+
+        stored, facts = await self._store.get_with_facts(name, version)
+        return prompt_only(stored), await self._parsed_version(stored, facts), None
+
+    def _check_protected(self, label: str, can_admin: bool) -> None:
+        if label in self.settings.protected_labels and not can_admin:
+            raise AdminRequiredError(
+                f"label '{label}' is protected: only the admin scope may move or remove it", label=label
+            )
+
+    async def set_label(
+        self,
+        name: str,
+        label: str,
+        *,
+        version: int | None = None,
+        expected_version: int | None = None,
+        author: str,
+        can_admin: bool,
+    ) -> LabelMove:
+        """Point ``label`` at ``version`` (default: the current one); no version is made, the move is recorded."""
+        from .stored import template_write  # the store's modules load after the first answer (cold start)
+
+        self._check_protected(check_label(label), can_admin)
+        stored, facts = await self._store.get_with_facts(name, version)
+        if stored.kind != "prompt":
+            raise InvalidLabelError(f"'{name}' is a partial: only templates have labels", label=label)
+        item = template_write(await self._parsed_version(stored, facts))
+        return await self._store.set_label(
+            item, label, stored.version, author=author, expected_version=expected_version
+        )
+
+    async def remove_label(
+        self, name: str, label: str, *, expected_version: int | None = None, author: str, can_admin: bool
+    ) -> LabelMove:
+        """Remove ``label`` from ``name`` (recorded); removing a label that is not there changes nothing."""
+        self._check_protected(check_label(label), can_admin)
+        return await self._store.remove_label(name, label, author=author, expected_version=expected_version)
+
+    async def changes(self, name: str) -> list[ChangeInfo]:
+        """Label moves, deletes and restores of ``name`` (who, when, from, to), oldest first."""
+        return await self._store.changes(name)
+
+    async def label_names(self) -> list[str]:
+        """Every label in use."""
+        return await self._store.label_names()
+
+    async def shown_as(self, view: LabelView, items: Sequence[ItemT]) -> list[ItemT]:
+        """``items`` (listed templates or search hits) as a client with ``view`` sees them: at the label's
+        version (title, description, arguments too where the item has them), without those lacking the label
+        unless the view falls back to the newest."""
+        listing = await self._store.label_listing(view.label, [item.name for item in items])
+        shown = []
+        for item in items:
+            fields = listing.get(item.name)
+            if fields is None:
+                if view.fallback_latest:
+                    shown.append(item)
+                continue
+            shown.append(item.model_copy(update={k: v for k, v in fields.items() if k in type(item).model_fields}))
+        return shown

@@ -1,0 +1,98 @@
+"""``serve --transport http --stateless --workers N``: N processes on one port, through uvicorn's supervisor.
+
+uvicorn starts each worker as a fresh process that imports :func:`create_app` by name, so the parent passes its
+settings through the environment (``config.export_worker_options``). The parent migrates and seeds the store once
+before any worker starts; each worker then opens its own service, listens for changes (PostgreSQL) and serves.
+Only stateless HTTP can be spread over processes: a session lives in the process that created it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import anyio
+import structlog
+import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..config import Settings, export_worker_options, worker_options
+from ..labels import LabelView
+from ..logging import configure_logging
+from .app import McpApp
+from .caller import CallerDefaults
+from .http import check_exposure, http_asgi, uvicorn_options
+from .slot import ServiceSlot
+
+if TYPE_CHECKING:
+    from ..service import TemplateService
+
+log = structlog.get_logger(__name__)
+APP_FACTORY = "pba_tunnel.server.workers:create_app"
+
+
+class ServiceLifespan:
+    """Opens the service and runs the change watcher for as long as uvicorn runs the app's lifespan."""
+
+    def __init__(self, app: ASGIApp, mcp: McpApp) -> None:
+        self.app = app
+        self.mcp = mcp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        await self.mcp.slot.open()  # a store that cannot be opened is reported to requests, and retried
+        try:
+            async with self.mcp.notifier.watching():
+                await self.app(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.mcp.slot.close()
+
+
+def create_app() -> ASGIApp:
+    """The app of one worker process, from the settings its parent exported (uvicorn calls this by name)."""
+    settings, options = worker_options()
+    configure_logging(settings.log_level or "info", settings.log_format)
+
+    async def open_service() -> TemplateService:
+        from ..startup import open_service as open_seeded
+
+        return await open_seeded(settings)
+
+    callers = CallerDefaults(
+        transport="http",
+        label=options.get("label"),
+        fallback_latest=bool(options.get("fallback_latest")),
+        can_admin=bool(options["token"]),
+    )
+    mcp = McpApp(ServiceSlot(open_service), stateless=True, page_size=settings.page_size, callers=callers)
+    asgi = http_asgi(mcp, transport="http", host=options["host"], stateless=True, token=options["token"])
+    return ServiceLifespan(asgi, mcp)
+
+
+def serve_workers(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    token: str | None,
+    workers: int,
+    label: str | None = None,
+    fallback_latest: bool = False,
+) -> None:
+    """Prepare the store once, then serve stateless HTTP from ``workers`` processes until interrupted."""
+    configure_logging(settings.log_level or "info", settings.log_format)
+    check_exposure(host, token)
+    LabelView.of(label)  # a bad label is refused before anything starts
+
+    async def prepare() -> None:
+        from ..startup import open_service as open_seeded
+
+        service = await open_seeded(settings)  # migrations and seeding happen once, not in every worker
+        await service.close()
+
+    anyio.run(prepare)
+    export_worker_options(settings, host=host, token=token, label=label, fallback_latest=fallback_latest)
+    log.info("serving MCP over HTTP", url=f"http://{host}:{port}/mcp", stateless=True, workers=workers)
+    uvicorn.run(APP_FACTORY, factory=True, workers=workers, **uvicorn_options(host, port))

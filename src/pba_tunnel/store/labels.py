@@ -1,0 +1,183 @@
+"""Labels: named pointers from a template to one of its versions; moving one never makes a version."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
+
+from ..errors import ConflictError, NotFoundError
+from ..templates.spec import ArgumentSpec
+from .connections import StoreBase, bump_generation
+from .cursors import decode_cursor, encode_cursor
+from .models import ChangeRow, utcnow
+from .records import ChangeInfo, TemplateWrite
+from .tables import LABELS as _L
+from .tables import TEMPLATES as _T
+from .tables import VERSIONS as _V
+from .tables import PromptRow, denormalized
+from .writes import record_change
+
+TemplateSummaryFields = dict[str, Any]  # the fields of a TemplateSummary a label's version decides
+
+
+@dataclass(frozen=True)
+class LabelMove:
+    """What a label change did: where the label pointed before and after (None: it did not exist)."""
+
+    name: str
+    label: str
+    from_version: int | None
+    to_version: int | None
+
+    @property
+    def changed(self) -> bool:
+        """False when the label already was where it was asked to be."""
+        return self.from_version != self.to_version
+
+
+class LabelStore(StoreBase):
+    """Setting, moving and removing labels, each recorded with its author; reads of a label's prompts."""
+
+    async def set_label(
+        self, item: TemplateWrite, label: str, version: int, *, author: str, expected_version: int | None = None
+    ) -> LabelMove:
+        """Point ``label`` of ``item.name`` at ``version`` (``item`` is that version, for its listing fields)."""
+        async with self._write() as connection:
+            template_id, before = await self._locked(connection, item.name, label, expected_version)
+            exists = await connection.execute(
+                select(_V.c.version).where(_V.c.template_id == template_id, _V.c.version == version)
+            )
+            if exists.first() is None:
+                raise NotFoundError(f"template '{item.name}' has no version {version}")
+            if before == version:
+                return LabelMove(item.name, label, before, version)
+            listing = denormalized(item)
+            values = {
+                "version": version,
+                "title": listing["title"],
+                "description": listing["description"],
+                "arguments_json": listing["arguments_json"],
+                "updated_by": author,
+                "updated_at": utcnow(),
+            }
+            if before is None:
+                await connection.execute(insert(_L).values(template_id=template_id, label=label, **values))
+            else:
+                await connection.execute(
+                    update(_L).where(_L.c.template_id == template_id, _L.c.label == label).values(**values)
+                )
+            await record_change(
+                connection, template_id, "label", author, now=values["updated_at"], label=label,
+                from_version=before, to_version=version,
+            )  # fmt: skip
+            await bump_generation(connection)  # clients that see this label must hear that their prompts changed
+            return LabelMove(item.name, label, before, version)
+
+    async def remove_label(
+        self, name: str, label: str, *, author: str, expected_version: int | None = None
+    ) -> LabelMove:
+        """Remove ``label`` from ``name``; a label that does not exist is no change."""
+        async with self._write() as connection:
+            template_id, before = await self._locked(connection, name, label, expected_version)
+            if before is None:
+                return LabelMove(name, label, None, None)
+            await connection.execute(delete(_L).where(_L.c.template_id == template_id, _L.c.label == label))
+            await record_change(connection, template_id, "unlabel", author, now=utcnow(), label=label,
+                                from_version=before)  # fmt: skip
+            await bump_generation(connection)
+            return LabelMove(name, label, before, None)
+
+    async def _locked(
+        self, connection: AsyncConnection, name: str, label: str, expected_version: int | None
+    ) -> tuple[int, int | None]:
+        """The template's id and where ``label`` points now, with the template row held until commit."""
+        row = (await connection.execute(self.dialect.lock_for_write(select(_T.c.id).where(_T.c.name == name)))).first()
+        if row is None:
+            raise NotFoundError(f"no template named '{name}'", name=name)
+        before = (
+            await connection.execute(select(_L.c.version).where(_L.c.template_id == row.id, _L.c.label == label))
+        ).scalar_one_or_none()
+        if expected_version is not None and expected_version != before:
+            where = f"points at version {before}" if before is not None else "does not exist"
+            raise ConflictError(
+                f"label '{label}' of '{name}' {where}, not version {expected_version}: someone moved it meanwhile"
+            )
+        return int(row.id), before
+
+    async def changes(self, name: str) -> list[ChangeInfo]:
+        """Label moves, deletes and restores of ``name``, oldest first."""
+        query = (
+            select(ChangeRow)
+            .join(_T, _T.c.id == col(ChangeRow.template_id))
+            .where(_T.c.name == name)
+            .order_by(col(ChangeRow.id))
+        )
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [
+            ChangeInfo.model_validate({k: v for k, v in row.items() if k not in {"id", "template_id"}}) for row in rows
+        ]
+
+    async def label_names(self) -> list[str]:
+        """Every label in use, by name."""
+        async with self._read() as connection:
+            return list((await connection.execute(select(_L.c.label).distinct().order_by(_L.c.label))).scalars())
+
+    async def labelled_prompt_rows(
+        self, label: str, *, fallback: bool, cursor: str | None, limit: int
+    ) -> tuple[list[PromptRow], str | None]:
+        """One page of listed prompts as a client that sees ``label`` lists them (the rest too with ``fallback``)."""
+        joined = and_(_L.c.template_id == _T.c.id, _L.c.label == label)
+        labelled = _L.c.version.is_not(None)
+        query = (
+            select(
+                _T.c.name,
+                case((labelled, _L.c.title), else_=_T.c.title),
+                case((labelled, _L.c.description), else_=_T.c.description),
+                case((labelled, _L.c.arguments_json), else_=_T.c.arguments_json),
+            )
+            .select_from(_T.outerjoin(_L, joined) if fallback else _T.join(_L, joined))
+            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None), _T.c.internal.is_(False))
+            .order_by(_T.c.name)
+            .limit(limit + 1)
+        )
+        if cursor:
+            query = query.where(_T.c.name > decode_cursor(cursor))
+        async with self._read() as connection:
+            rows = [PromptRow(*row) for row in await connection.execute(query)]
+        next_cursor = encode_cursor(rows[limit - 1].name) if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
+    async def labelled_names(self, label: str) -> set[str]:
+        """Names of the live templates that have ``label``."""
+        query = select(_T.c.name).join(_L, _L.c.template_id == _T.c.id).where(_L.c.label == label)
+        async with self._read() as connection:
+            return set((await connection.execute(query.where(_T.c.deleted_at.is_(None)))).scalars())
+
+    async def label_listing(self, label: str, names: Sequence[str]) -> dict[str, TemplateSummaryFields]:
+        """For those of ``names`` that have ``label``: its version and that version's title, description and
+        arguments."""
+        if not names:
+            return {}
+        query = (
+            select(_T.c.name, _L.c.version, _L.c.title, _L.c.description, _L.c.arguments_json)
+            .join(_L, _L.c.template_id == _T.c.id)
+            .where(_L.c.label == label, _T.c.name.in_(list(names)))
+        )
+        async with self._read() as connection:
+            rows = await connection.execute(query)
+            return {
+                row.name: {
+                    "version": row.version,
+                    "title": row.title,
+                    "description": row.description,
+                    "arguments": [ArgumentSpec.model_validate(a) for a in json.loads(row.arguments_json)],
+                }
+                for row in rows
+            }
