@@ -72,6 +72,11 @@ STORE = {
         simple("History demo, second wording.", "Hi there, {{ who }}!"),
         simple("History demo, third wording.", "Good morning, {{ who }}. Welcome back!"),
     ],
+    "label-demo": [
+        simple("Label demo, first wording.", "Hello {{ who }}!"),
+        simple("Label demo, second wording.", "Hi {{ who }}!"),
+    ],
+    "usage-demo": [simple("Rendered by the usage test.", "Hello {{ who }}!")],
     "delete-demo": [simple("Deleted and restored by a test.", "Bye {{ who }}!")],
     "xss-probe": [HOSTILE_SOURCE],
 }

@@ -242,6 +242,66 @@ def test_diff_two_versions_side_by_side_then_roll_back(browser_test: Browser, se
     assert text_of(browser, "#description") == "History demo, first wording."
 
 
+def test_move_a_label_then_filter_the_library_by_it(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    driver = browser.driver
+    go(browser, server, "/t/label-demo/history")
+    driver.find_element(By.ID, "label-name").send_keys("staging")
+    Select(driver.find_element(By.ID, "label-version")).select_by_value("1")
+    driver.find_element(By.ID, "move-label").click()
+    browser.wait().until(ready.url_contains("labelled=staging"))
+    row = driver.find_element(By.CSS_SELECTOR, ".versions tr[data-version='1']")
+    assert row.find_element(By.CSS_SELECTOR, ".label").text.startswith("staging")
+    assert "staging → version 1" in text_of(browser, ".changes")
+    assert "web" in text_of(browser, ".changes")  # the author of the move
+    screenshot(driver, "history-labels")
+
+    go(browser, server, "/t/label-demo")
+    assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#labels .label")] == ["staging → v1"]
+    driver.find_element(By.LINK_TEXT, "staging → v1").click()
+    browser.wait().until(ready.url_contains("?label=staging"))
+    assert text_of(browser, "#description") == "Label demo, first wording."
+
+    go(browser, server, "/?label=staging")
+    assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#results .template-link")] == ["label-demo"]
+    assert "Label demo, first wording." in text_of(browser, "#results")  # shown at the label's version
+
+    go(browser, server, "/t/label-demo/history")
+    driver.find_element(By.CSS_SELECTOR, "button[aria-label='Remove label staging']").click()
+    browser.wait().until(lambda d: "staging removed" in d.find_element(By.CSS_SELECTOR, ".changes").text)
+    assert not driver.find_elements(By.CSS_SELECTOR, ".versions .label")
+
+
+def test_a_protected_label_needs_an_admin_token(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    go(browser, server, "/t/label-demo/history")
+    browser.driver.find_element(By.ID, "label-name").send_keys("production")
+    browser.driver.find_element(By.ID, "move-label").click()
+    error = browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, ".error")))
+    assert error.get_attribute("data-code") == "admin_required"
+    assert "sign in with an admin token to move it" in error.text
+
+
+def test_usage_shows_renders_per_day_and_per_client(browser_test: Browser, server: WebServer) -> None:
+    browser = browser_test
+    driver = browser.driver
+    go(browser, server, "/t/usage-demo")
+    driver.find_element(By.ID, "arg-who").send_keys("Ada")
+    for _ in range(3):
+        driver.find_element(By.CSS_SELECTOR, "#preview-form button[type=submit]").click()
+        browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "#preview .message")))
+        driver.execute_script("document.getElementById('preview').replaceChildren()")
+    driver.find_element(By.LINK_TEXT, "Usage").click()
+    browser.wait().until(ready.presence_of_element_located((By.ID, "usage-summary")))
+    assert text_of(browser, "#usage-summary").startswith("3 render(s) and 0 failed in the last 30 days")
+    day_bars = driver.find_elements(By.CSS_SELECTOR, "#per-day-caption")
+    assert day_bars
+    assert len(driver.find_elements(By.CSS_SELECTOR, "svg[aria-labelledby=per-day-caption] rect.bar")) == 30
+    client_rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, ".chart-data tbody tr")]
+    assert "web 3" in client_rows
+    screenshot(driver, "usage")
+
+
 def test_delete_then_restore(browser_test: Browser, server: WebServer) -> None:
     browser = browser_test
     go(browser, server, "/t/delete-demo/edit")

@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from . import editing, enhancing, history, library, signing_in, template_page
+from . import editing, enhancing, history, labelling, library, signing_in, template_page, usage
 from .context import CsrfRefused, WebContext
 from .security import WebGuard
 from .viewers import Access, SingleToken
@@ -63,6 +63,9 @@ def web_app(
         Route(f"{name}/history", history.history_view, methods=["GET"]),
         Route(f"{name}/diff", history.diff_view, methods=["GET"]),
         Route(f"{name}/rollback", history.rollback, methods=["POST"]),
+        Route(f"{name}/labels", labelling.set_label, methods=["POST"]),
+        Route(f"{name}/labels/remove", labelling.remove_label, methods=["POST"]),
+        Route(f"{name}/usage", usage.usage_view, methods=["GET"]),
         Route(f"{name}/enhance", enhancing.enhance_view, methods=["GET"]),
         Route(f"{name}/enhance", enhancing.enhance_run, methods=["POST"]),
         Route(f"{name}/enhance/accept", enhancing.enhance_accept, methods=["POST"]),

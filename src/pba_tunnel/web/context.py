@@ -40,6 +40,11 @@ class CsrfRefused(Exception):
     """A write arrived without this browser's CSRF token."""
 
 
+def author(request: Request) -> str:
+    """The name recorded as the author of what this request changes."""
+    return viewer_of(request).name
+
+
 def web(request: Request) -> WebContext:
     """The context this app was built with."""
     context: WebContext = request.app.state.web

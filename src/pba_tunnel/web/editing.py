@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ..errors import ArgumentError, ConflictError, InvalidTemplateError, PbaError
 from ..templates.spec import ParsedTemplate
-from .context import error_page, page, read_form, service_of, wrote
+from .context import author, error_page, page, read_form, service_of, wrote
 from .diffs import changed, side_by_side
 from .errors import describe
 from .forms import copies, sample_arguments
@@ -112,7 +112,12 @@ async def save(request: Request) -> Response:
     service = await service_of(request)
     try:
         result = await service.update(
-            name, source, expected_version=expected, origin=ORIGIN, message="edited on the web page"
+            name,
+            source,
+            expected_version=expected,
+            origin=ORIGIN,
+            author=author(request),
+            message="edited on the web page",
         )
     except ConflictError as exc:
         try:
@@ -152,7 +157,9 @@ async def create(request: Request) -> Response:
     form = await read_form(request)
     source = str(form.get("source", ""))
     try:
-        result = await (await service_of(request)).create(source, origin=ORIGIN, message="created on the web page")
+        result = await (await service_of(request)).create(
+            source, origin=ORIGIN, author=author(request), message="created on the web page"
+        )
     except (InvalidTemplateError, ConflictError) as exc:
         return page(
             request, "edit.html", status=422, name=None, source=source, expected_version=None, problem=_problem(exc)
@@ -178,7 +185,8 @@ async def _set_deleted(request: Request, deleted: bool) -> Response:
     await read_form(request)
     try:
         service = await service_of(request)
-        await (service.delete(name) if deleted else service.restore(name))
+        who = author(request)
+        await (service.delete(name, author=who) if deleted else service.restore(name, author=who))
     except PbaError as exc:
         return error_page(request, exc)
     await wrote(request)

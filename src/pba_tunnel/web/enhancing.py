@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..errors import ConflictError, EnhanceRequestError, PbaError
-from .context import error_page, page, read_form, service_of, wrote
+from .context import author, error_page, page, read_form, service_of, wrote
 from .diffs import changed, side_by_side
 
 UNREACHABLE_PROVIDERS = {"sampling"}  # asks the MCP client's model: there is no MCP client behind the page
@@ -110,6 +110,7 @@ async def enhance_accept(request: Request) -> Response:
             str(form.get("source", "")),
             expected_version=expected,
             origin="enhance",
+            author=author(request),
             message=str(form.get("message", "enhanced on the web page"))[:200],
         )
     except ConflictError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import (
+    AdminRequiredError,
     ArgumentError,
     ConflictError,
     InstructionMissingError,
@@ -28,6 +29,8 @@ def describe(error: PbaError) -> str:
         return f"{message}: set it in the environment of the server and restart it, or pick another provider."
     if isinstance(error, InstructionMissingError):
         return f"{message}."
+    if isinstance(error, AdminRequiredError):
+        return f"{message}: sign in with an admin token to move it."
     if isinstance(error, StoreError):
         return f"{message}. Reload the page in a few seconds."
     return message

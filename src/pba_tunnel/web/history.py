@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..errors import PbaError
-from .context import error_page, page, read_form, service_of, wrote
+from .context import author, error_page, page, read_form, service_of, wrote
 from .diffs import changed, side_by_side
 from .editing import ORIGIN
 
@@ -23,14 +23,20 @@ async def history_view(request: Request) -> Response:
     """``GET /t/{name}/history``: versions newest first, with what made each and a diff picker."""
     name = request.path_params["name"]
     try:
-        versions = await (await service_of(request)).history(name)
+        service = await service_of(request)
+        versions = await service.history(name)
+        changes = await service.changes(name)
+        label_names = await service.label_names()
     except PbaError as exc:
         return error_page(request, exc)
     newest_first = list(reversed(versions))
     to_version = newest_first[0].version if newest_first else None
     from_version = newest_first[1].version if len(newest_first) > 1 else to_version
     rolled = request.query_params.get("rolled", "")
+    labelled = request.query_params.get("labelled", "")
     note = f"Rolled back: version {rolled} is current." if rolled.isdigit() else None
+    if labelled and note is None:
+        note = f"Label {labelled} moved."
     return page(
         request,
         "history.html",
@@ -39,6 +45,8 @@ async def history_view(request: Request) -> Response:
         from_version=from_version,
         to_version=to_version,
         note=note,
+        changes=list(reversed(changes)),
+        label_names=label_names,
     )
 
 
@@ -82,7 +90,7 @@ async def rollback(request: Request) -> Response:
     if version is None:
         return RedirectResponse(f"/t/{name}/history", status_code=303)
     try:
-        result = await (await service_of(request)).rollback(name, version, origin=ORIGIN)
+        result = await (await service_of(request)).rollback(name, version, origin=ORIGIN, author=author(request))
     except PbaError as exc:
         return error_page(request, exc)
     await wrote(request)

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import PbaError
+from ..labels import LabelView
 from .context import error_page, page, service_of
 
 PAGE_SIZE = 50  # rows per page; the listing walks pages by cursor, so 100,000 templates cost the same
@@ -41,6 +42,7 @@ async def library(request: Request) -> Response:
     query = _clean(params.get("q"), MAX_QUERY)
     category = _clean(params.get("category")).lower() or None
     tag = _clean(params.get("tag")).lower() or None
+    label = _clean(params.get("label"), 100).lower() or None
     cursor = _clean(params.get("cursor"), 400) or None
     show_deleted = params.get("deleted") == "1"
     fragment = params.get("fragment") == "1"
@@ -48,31 +50,40 @@ async def library(request: Request) -> Response:
     next_cursor = None
     try:
         service = await service_of(request)
+        view = LabelView.of(label)  # a label filter shows each template at that label's version
         if query:
             found = await service.search(query, category=category, tags=[tag] if tag else None, limit=PAGE_SIZE)
             notice = found.notice
+            hits = found.results if view is None else await service.shown_as(view, found.results)
             rows = [
                 Row(h.name, h.title, h.description, h.category, h.tags, h.version, snippet=h.snippet, fuzzy=h.fuzzy)
-                for h in found.results
+                for h in hits
             ]
         else:
             listing = await service.list_templates(
                 category=category, tag=tag, cursor=cursor, limit=PAGE_SIZE, include_deleted=show_deleted
             )
+            items = listing.items if view is None else await service.shown_as(view, listing.items)
             rows = [
-                Row(i.name, i.title, i.description, i.category, i.tags, i.version, deleted=i.deleted)
-                for i in listing.items
+                Row(i.name, i.title, i.description, i.category, i.tags, i.version, deleted=i.deleted) for i in items
             ]
             next_cursor = listing.next_cursor
     except PbaError as exc:
         return error_page(request, exc, fragment=fragment)
-    filters = {"q": query, "category": category or "", "tag": tag or "", "deleted": "1" if show_deleted else ""}
+    filters = {
+        "q": query,
+        "category": category or "",
+        "tag": tag or "",
+        "label": label or "",
+        "deleted": "1" if show_deleted else "",
+    }
     kept = {k: v for k, v in filters.items() if v}
     context: dict[str, Any] = {
         "rows": rows,
         "query": query,
         "category": category or "",
         "tag": tag or "",
+        "label": label or "",
         "show_deleted": show_deleted,
         "notice": notice,
         "searching": bool(query),

@@ -31,8 +31,15 @@ class Viewer:
         """True when this viewer may change templates."""
         return self.scope in WRITE_SCOPES
 
+    @property
+    def can_admin(self) -> bool:
+        """True when this viewer may also do what only the admin scope may (move a protected label)."""
+        return self.scope == "admin"
 
-LOCAL = Viewer("web", "admin")  # a server that needs no token (loopback only): whoever can reach it owns it
+
+# A server that needs no token (loopback only): like an MCP client over HTTP without a token, everything but what
+# only the admin scope may do (moving a protected label).
+LOCAL = Viewer("web", "write")
 
 
 class Access(Protocol):
