@@ -51,6 +51,8 @@ _FLOAT_FIELDS = frozenset(
         "change_check_seconds",
     }
 )
+_RATE_FIELDS = ("rate_requests", "rate_renders", "rate_enhancements")
+_BURST_FIELDS = ("rate_requests_burst", "rate_renders_burst", "rate_enhancements_burst")
 
 
 def default_home() -> Path:
@@ -139,6 +141,15 @@ class Settings(EnvironmentSettings):
     provider_max_response_bytes: int | None = None
     # One enhancement, every model call, retry and backoff wait included, ends with an error after this long.
     enhance_deadline_seconds: float = 120.0
+    # HTTP rate limits per token (per client address without one): a token bucket refilled at this many per
+    # second, holding at most the burst. 0 turns a limit off. Renders (prompts/get, render_template) and
+    # enhancements (enhance_template) have buckets of their own besides the one every request draws from.
+    rate_requests: float = 50.0
+    rate_requests_burst: int = 200
+    rate_renders: float = 20.0
+    rate_renders_burst: int = 100
+    rate_enhancements: float = 0.2
+    rate_enhancements_burst: int = 5
 
     @model_validator(mode="before")
     @classmethod
@@ -160,6 +171,7 @@ class Settings(EnvironmentSettings):
         "database_timeout",
         "database_query_timeout",
         "change_check_seconds",
+        *_BURST_FIELDS,
         mode="before",
     )
     @classmethod
@@ -172,6 +184,15 @@ class Settings(EnvironmentSettings):
             return value  # not a number at all: pydantic says so
         if value <= 0:
             raise ConfigError(f"{name} must be positive, got {raw}")
+        return value
+
+    @field_validator(*_RATE_FIELDS, mode="before")
+    @classmethod
+    def _rate(cls, raw: Any, info: ValidationInfo) -> Any:
+        name = env_name(info.field_name or "")
+        value = _number(name, raw, float)
+        if isinstance(value, int | float) and not isinstance(value, bool) and not 0 <= value < float("inf"):
+            raise ConfigError(f"{name} must be a number of requests per second, 0 or more (0: no limit), got {raw}")
         return value
 
     @field_validator("provider_timeout", "provider_retries", mode="before")

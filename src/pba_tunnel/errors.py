@@ -191,6 +191,23 @@ class ConflictError(PbaError):
     code = "conflict"
 
 
+class ScopeError(PbaError):
+    """The request's token lacks the scope an operation needs (``needed``; it has ``have``)."""
+
+    code = "insufficient_scope"
+
+    def __init__(self, message: str, *, needed: str, have: str) -> None:
+        super().__init__(message)
+        self.needed = needed
+        self.have = have
+
+
+class TokenError(PbaError):
+    """A token cannot be created or revoked as asked (a bad name, scope or lifetime)."""
+
+    code = "invalid_token_request"
+
+
 class QueryError(PbaError):
     """A search query that cannot be run as written."""
 

@@ -46,6 +46,7 @@ from .templates.facts import facts_json, parsed_from_facts
 from .templates.parsing import check_source_size, parse_template
 from .templates.spec import ParsedTemplate
 from .templates.variables import PartialLookup, parse_body
+from .tokens import Tokens
 from .usage import RenderLog
 
 # Who a write is by when the caller does not say: the command line. The MCP layer always passes its caller's author.
@@ -81,6 +82,7 @@ class TemplateService(LabelOps):
         self._renders = RenderLog(store, settings)
         # Facts of versions stored before they were kept (name, version, JSON), written with the render events.
         self._unfilled: list[tuple[str, int, str]] = []
+        self.tokens = Tokens(store)  # API tokens of this store (the CLI manages them, HTTP checks them)
         self._searcher: Searcher | None = None
 
     @classmethod

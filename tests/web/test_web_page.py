@@ -20,6 +20,8 @@ from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select
 from web_support import Browser, ChatServer, WebServer, browser_recorder, prepare_store, require_chromium, screenshot
 
+from conftest import run_cli
+
 pytestmark = pytest.mark.slow  # servers and a browser start once for the module: ~30 s on a busy machine
 
 TOKEN = "web-test-token-0123456789"
@@ -39,7 +41,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebServe
         "PBA_TUNNEL_PROVIDER_RETRIES": "0",
         "BROWSER": browser_command,  # `ui` opens the page with it: the test reads which address it was given
     }
-    started = [WebServer(home, command="ui", env=env), WebServer(home, "--auth-token", TOKEN)]
+    guarded_home = tmp_path_factory.mktemp("web-guarded-home")  # its tokens must not lock the other server
+    prepare_store(guarded_home, {"delete-demo": STORE["delete-demo"]}, seed=False)
+    started = [WebServer(home, command="ui", env=env), WebServer(guarded_home, "--auth-token", TOKEN)]
     try:
         for server in started:
             server.wait_ready()
@@ -471,6 +475,29 @@ def test_with_a_token_the_page_asks_to_sign_in_and_sets_an_http_only_strict_cook
     assert bearer.status_code == 200
     mcp = httpx2.post(server.base + "/mcp", json={}, timeout=5)
     assert mcp.status_code == 401  # the MCP endpoint still wants the bearer header; a cookie is no way in
+
+
+def test_a_read_token_from_the_store_signs_in_to_a_page_without_write_buttons(
+    servers: tuple[WebServer, WebServer],
+) -> None:
+    _, server = servers
+    created = run_cli("token", "create", "reader", "--scope", "read", home=server.home, env={"PBA_TUNNEL_SEED": "0"})
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.split()[0]
+    with httpx2.Client(base_url=server.base, timeout=5) as client:
+        token = csrf_of(client, "/login")
+        assert client.post("/login", data={"csrf_token": token, "token": secret}).status_code == 303
+        page = client.get("/t/delete-demo")
+        assert page.status_code == 200
+        assert 'href="/t/delete-demo/edit"' not in page.text
+        assert 'href="/new"' not in page.text
+        refused = client.post("/t/delete-demo/delete", data={"csrf_token": token})
+        assert refused.status_code == 403
+        assert "may only read" in refused.text
+        preview = client.post("/t/delete-demo/preview", data={"csrf_token": token, "arg-who": "Ada", "fragment": "1"})
+        assert "Bye Ada!" in preview.text  # reading includes trying a template
+    revoked = run_cli("token", "revoke", "reader", home=server.home, env={"PBA_TUNNEL_SEED": "0"})
+    assert revoked.returncode == 0, revoked.stderr
 
 
 def test_ui_serves_the_page_and_mcp_on_loopback_and_opens_the_browser(servers: tuple[WebServer, WebServer]) -> None:

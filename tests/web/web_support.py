@@ -91,6 +91,7 @@ class WebServer:
 
     def __init__(self, home: Path, *args: str, command: str = "serve", env: dict[str, str] | None = None) -> None:
         """Start it; ``command`` is ``serve`` (HTTP on 127.0.0.1) or ``ui`` (which opens $BROWSER)."""
+        self.home = home
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = home / f"web-{self.port}.log"
@@ -136,11 +137,11 @@ class WebServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def prepare_store(home: Path, versions: dict[str, list[str]]) -> None:
-    """A store under ``home`` seeded with the starter library, plus each template with its versions."""
+def prepare_store(home: Path, versions: dict[str, list[str]], *, seed: bool = True) -> None:
+    """A store under ``home`` (seeded with the starter library unless not), plus each template with its versions."""
 
     async def fill() -> None:
-        service = await startup.open_service(make_settings(home, seed=True))
+        service = await startup.open_service(make_settings(home, seed=seed))
         try:
             for name, sources in versions.items():
                 await service.create(sources[0], name=name)

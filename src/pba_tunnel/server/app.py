@@ -112,8 +112,12 @@ class McpApp:
     async def _call_tool(
         self, ctx: ServerRequestContext[Any], p: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
+        from .scopes import denied_call
         from .tools import ENHANCE_TOOL, READ_ONLY_TOOLS, call_tool
 
+        denied = denied_call(ctx.request, p.name)
+        if denied is not None:
+            return denied
         if p.name == ENHANCE_TOOL:
             result = await self._enhance(ctx, p)
             if isinstance(result, types.InputRequiredResult):
@@ -143,11 +147,12 @@ class McpApp:
             return await h.get_prompt(p.name, p.arguments, caller_of(ctx, self.callers))
 
         async def list_tools(
-            _ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None
+            ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None
         ) -> types.ListToolsResult:
+            from .scopes import visible_tools
             from .tools import tool_definitions
 
-            return types.ListToolsResult(tools=tool_definitions())
+            return types.ListToolsResult(tools=visible_tools(ctx.request, tool_definitions()))
 
         async def list_resources(
             _ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None

@@ -16,6 +16,7 @@ from mcp.server.session import ServerSession
 from starlette.requests import Request
 
 from ..labels import LabelView
+from .auth import identity_of
 
 # Key in the ASGI scope's ``state`` (Starlette's ``request.state``) holding the label an HTTP request sees.
 REQUEST_LABEL = "pba_tunnel_label"
@@ -70,12 +71,20 @@ def request_label(request: Any) -> str | None:
 
 
 def caller_of(ctx: ServerRequestContext[Any], defaults: CallerDefaults) -> Caller:
-    """The caller of one request."""
+    """The caller of one request: over HTTP its token (auth.py) names the author, fixes the label and decides
+    the admin right; on stdio and in memory the server's own defaults do."""
     name = client_name(ctx.session)
-    author = "stdio" if defaults.transport == "stdio" else (f"http:{name}" if name else "http")
+    if not isinstance(ctx.request, Request):
+        return Caller(
+            client=client_of(ctx.session),
+            author="stdio" if defaults.transport == "stdio" else (f"http:{name}" if name else "http"),
+            view=defaults.view(),
+            can_admin=defaults.can_admin,
+        )
+    identity = identity_of(ctx.request)
     return Caller(
         client=client_of(ctx.session),
-        author=author,
-        view=defaults.view(request_label(ctx.request)),
-        can_admin=defaults.can_admin,
+        author=identity.author if identity.token else (f"http:{name}" if name else "http"),
+        view=defaults.view(identity.label or request_label(ctx.request)),
+        can_admin=identity.may("admin"),
     )

@@ -1,4 +1,5 @@
-"""Streamable HTTP and SSE: DNS-rebinding checks on loopback, a bearer token elsewhere, ``/healthz`` and ``/readyz``."""
+"""Streamable HTTP and SSE: DNS-rebinding checks on loopback, tokens (auth.py), rate limits, ``/healthz`` and
+``/readyz``."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from ..errors import ConfigError, PbaError
 from .app import McpApp
 from .batches import BatchLayer
 from .event_store import MemoryEventStore, SessionScope
+from .gate import guarded
 from .label_paths import LabelPaths
+from .rate_limit import RateLimiter
 from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
@@ -66,29 +69,6 @@ def rebinding_protection(host: str) -> TransportSecuritySettings | None:
         allowed_hosts=[*(f"{name}:*" for name in names), *names],
         allowed_origins=[f"http://{name}:*" for name in names],
     )
-
-
-class BearerTokenMiddleware:
-    """401 for every request but ``/healthz`` and ``/readyz`` that lacks ``Authorization: Bearer <token>``."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.token = token.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] not in OPEN_PATHS
-            and not bearer_matches(dict(scope["headers"]), self.token)
-        ):
-            response = JSONResponse(
-                {"error": "unauthorized", "message": "send the server's token as 'Authorization: Bearer <token>'"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="pba-tunnel"'},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 class BodyDeadline:
@@ -241,9 +221,10 @@ def http_asgi(
     stateless: bool,
     token: str | None,
     sessions_per_client: int = 64,
+    rate_limiter: RateLimiter | None = None,
 ) -> ASGIApp:
-    """The whole HTTP app of one process: the transport, session limits, the token check, the web page beside
-    them, and the body deadline."""
+    """The whole HTTP app of one process: the transport, session limits, tokens, rate limits, the web page beside
+    them, the body deadline."""
     asgi: Any = (
         sse_app(app, host=host, token=token)
         if transport == "sse"
@@ -253,8 +234,7 @@ def http_asgi(
         asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
     if transport == "http":
         asgi = LabelPaths(asgi, "/mcp")  # outside the session bound and batches, which see every request as /mcp
-    if token:
-        asgi = BearerTokenMiddleware(asgi, token)
+    asgi = guarded(asgi, app, token=token, open_paths=OPEN_PATHS, limiter=rate_limiter)
     from ..web import web_app
 
     page = web_app(app.slot.get, security=rebinding_protection(host), token=token, after_write=app.notifier.check)
@@ -282,11 +262,18 @@ async def serve_http(
     stateless: bool,
     token: str | None,
     sessions_per_client: int = 64,
+    rate_limiter: RateLimiter | None = None,
 ) -> None:
-    """Serve HTTP until cancelled, with the change watcher beside it."""
+    """Serve HTTP until cancelled, with the change watcher beside it; tokens and rate limits in front."""
     check_exposure(host, token)
     asgi = http_asgi(
-        app, transport=transport, host=host, stateless=stateless, token=token, sessions_per_client=sessions_per_client
+        app,
+        transport=transport,
+        host=host,
+        stateless=stateless,
+        token=token,
+        sessions_per_client=sessions_per_client,
+        rate_limiter=rate_limiter,
     )
     server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port)))
     async with app.notifier.watching():

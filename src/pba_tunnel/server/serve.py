@@ -87,6 +87,7 @@ async def serve_forever(
                 await serve_stdio(app, stdio_transport)  # opens the store once the handshake is answered
             else:
                 from .http import serve_http
+                from .rate_limit import RateLimiter
 
                 await app.slot.open()
                 path = "/sse" if transport == "sse" else "/mcp"
@@ -99,6 +100,7 @@ async def serve_forever(
                     stateless=stateless,
                     token=token,
                     sessions_per_client=settings.http_sessions_per_client,
+                    rate_limiter=RateLimiter.from_settings(settings),
                 )
             watchers.cancel_scope.cancel()
     finally:

@@ -21,6 +21,7 @@ from ..logging import configure_logging
 from .app import McpApp
 from .caller import CallerDefaults
 from .http import check_exposure, http_asgi, uvicorn_options
+from .rate_limit import RateLimiter
 from .slot import ServiceSlot
 
 if TYPE_CHECKING:
@@ -67,7 +68,10 @@ def create_app() -> ASGIApp:
         can_admin=bool(options["token"]),
     )
     mcp = McpApp(ServiceSlot(open_service), stateless=True, page_size=settings.page_size, callers=callers)
-    asgi = http_asgi(mcp, transport="http", host=options["host"], stateless=True, token=options["token"])
+    limiter = RateLimiter.from_settings(settings, processes=int(options.get("workers", 1)))
+    asgi = http_asgi(
+        mcp, transport="http", host=options["host"], stateless=True, token=options["token"], rate_limiter=limiter
+    )
     return ServiceLifespan(asgi, mcp)
 
 
@@ -93,6 +97,8 @@ def serve_workers(
         await service.close()
 
     anyio.run(prepare)
-    export_worker_options(settings, host=host, token=token, label=label, fallback_latest=fallback_latest)
+    export_worker_options(
+        settings, host=host, token=token, label=label, fallback_latest=fallback_latest, workers=workers
+    )
     log.info("serving MCP over HTTP", url=f"http://{host}:{port}/mcp", stateless=True, workers=workers)
     uvicorn.run(APP_FACTORY, factory=True, workers=workers, **uvicorn_options(host, port))

@@ -17,12 +17,13 @@ from .opening import check_sqlite_file, sqlite_file
 from .reads import TemplateReads
 from .searching import SearchReads
 from .tables import FullTextHit, PromptRow
+from .tokens import TokenRecords
 from .usage import UsageStore
 
 __all__ = ["FullTextHit", "PromptRow", "Store"]
 
 
-class Store(TemplateReads, BulkWrites, SearchReads, EventLog, ChangeFollowing, LabelStore, UsageStore):
+class Store(TemplateReads, BulkWrites, SearchReads, EventLog, ChangeFollowing, LabelStore, UsageStore, TokenRecords):
     """Async access to the templates of one database."""
 
     @classmethod

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from . import editing, enhancing, history, labelling, library, signing_in, template_page, usage
 from .context import CsrfRefused, WebContext
 from .security import WebGuard
-from .viewers import Access, SingleToken
+from .viewers import Access, ApiTokens
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -42,7 +42,7 @@ def web_app(
 ) -> ASGIApp:
     """The web page over the service ``get_service`` returns (Host checks as ``security``).
 
-    Sign-in checks tokens through ``access``; without it, through the single ``token`` (none: no sign-in).
+    Sign-in checks tokens through ``access``; by default the API's: ``token`` (PBA_TUNNEL_AUTH_TOKEN) and the store's.
     """
     name = "/t/{name:str}"
     routes = [
@@ -74,5 +74,7 @@ def web_app(
     app = Starlette(routes=routes, exception_handlers={CsrfRefused: _csrf_refused})
     app.state.web = WebContext(get_service, after_write)
     return WebGuard(
-        RequestBodyLimitMiddleware(app, MAX_FORM_BYTES), security=security, access=access or SingleToken(token)
+        RequestBodyLimitMiddleware(app, MAX_FORM_BYTES),
+        security=security,
+        access=access or ApiTokens(get_service, token),
     )

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from ..errors import PbaError
 from ..labels import LabelView
 from .context import error_page, page, service_of
+from .security import viewer_of
 
 PAGE_SIZE = 50  # rows per page; the listing walks pages by cursor, so 100,000 templates cost the same
 MAX_QUERY = 500  # characters of a query; a longer one is cut (search ranks by a few words anyway)
@@ -42,7 +43,7 @@ async def library(request: Request) -> Response:
     query = _clean(params.get("q"), MAX_QUERY)
     category = _clean(params.get("category")).lower() or None
     tag = _clean(params.get("tag")).lower() or None
-    label = _clean(params.get("label"), 100).lower() or None
+    label = viewer_of(request).label or _clean(params.get("label"), 100).lower() or None
     cursor = _clean(params.get("cursor"), 400) or None
     show_deleted = params.get("deleted") == "1"
     fragment = params.get("fragment") == "1"

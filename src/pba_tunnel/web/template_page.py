@@ -11,6 +11,7 @@ from ..errors import LabelNotFoundError, NotFoundError, PbaError
 from ..labels import check_label
 from .context import error_page, page, read_form, service_of
 from .forms import argument_fields, copies, submitted_arguments
+from .security import viewer_of
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -72,7 +73,7 @@ async def template_view(request: Request) -> Response:
         note = f"Saved as version {saved}."
     elif unchanged.isdigit():
         note = f"Nothing changed: version {unchanged} stays current."
-    label = params.get("label") or None
+    label = viewer_of(request).label or params.get("label") or None
     try:
         return await _show(request, request.path_params["name"], note=note, label=label)
     except PbaError as exc:
@@ -84,7 +85,7 @@ async def template_preview(request: Request) -> Response:
     name = request.path_params["name"]
     form = await read_form(request)
     fragment = form.get("fragment") == "1"
-    label = str(form.get("label") or "") or None
+    label = viewer_of(request).label or str(form.get("label") or "") or None
     try:
         service = await service_of(request)
         stored, parsed = await _version(service, name, label)

@@ -1,8 +1,9 @@
 """Who is looking at the page and what they may do: sign-in by token, sessions, scopes.
 
-Today the one token is ``PBA_TUNNEL_AUTH_TOKEN`` (an admin). :class:`Access` is what the page asks, so tokens
-of other kinds (scoped ones from the store) plug in without touching the pages: a token's scope decides which
-buttons the page shows and which forms it accepts.
+The page takes the API's tokens: ``PBA_TUNNEL_AUTH_TOKEN`` (an admin) and the store's tokens (``pba-tunnel token
+create``), with the same rule as HTTP clients: tokens are needed once the server has one or the store holds a live
+one. A token's scope decides which buttons the page shows and which forms it accepts; its fixed label, which
+version of each template it sees; its name is the author of what it changes.
 """
 
 from __future__ import annotations
@@ -11,8 +12,14 @@ import hmac
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from ..access import RequestIdentity, env_token_identity
+
+if TYPE_CHECKING:
+    from ..service import TemplateService
 
 SESSION_SECONDS = 12 * 3600
 MAX_SESSIONS = 10_000  # sign-ins kept; the oldest is forgotten beyond (its browser signs in again)
@@ -25,6 +32,7 @@ class Viewer:
 
     name: str
     scope: str  # read, write or admin
+    label: str | None = None  # a token fixed to a label sees only that label's versions
 
     @property
     def can_write(self) -> bool:
@@ -40,6 +48,7 @@ class Viewer:
 # A server that needs no token (loopback only): like an MCP client over HTTP without a token, everything but what
 # only the admin scope may do (moving a protected label).
 LOCAL = Viewer("web", "write")
+LIVE_TOKENS_SECONDS = 1.0  # how long "the store has tokens" is trusted (as for HTTP clients)
 
 
 class Access(Protocol):
@@ -54,21 +63,32 @@ class Access(Protocol):
         ...
 
 
-class SingleToken:
-    """Access with one shared token (``PBA_TUNNEL_AUTH_TOKEN``), or none at all."""
+class ApiTokens:
+    """The API's tokens: the server's own (``PBA_TUNNEL_AUTH_TOKEN``) and the store's."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, get_service: Callable[[], Awaitable[TemplateService]], token: str | None) -> None:
+        self.get_service = get_service
         self.token = token
+        self._live = (-LIVE_TOKENS_SECONDS, False)  # (when the store was asked, whether it had live tokens)
 
     async def required(self) -> bool:
-        """True when the server has a token."""
-        return self.token is not None
+        """True when the server has a token or the store holds a live one."""
+        if self.token is not None:
+            return True
+        looked, live = self._live
+        if time.monotonic() - looked >= LIVE_TOKENS_SECONDS:
+            live = await (await self.get_service()).tokens.any_live()
+            self._live = (time.monotonic(), live)
+        return live
 
     async def verify(self, token: str) -> Viewer | None:
-        """An admin viewer for the server's token (constant-time comparison)."""
-        if self.token is None or not hmac.compare_digest(token.encode(), self.token.encode()):
-            return None
-        return Viewer("auth-token", "admin")
+        """The viewer holding ``token``: the server's token is an admin; a store token has its own scope."""
+        identity: RequestIdentity | None
+        if self.token is not None and hmac.compare_digest(token.encode(), self.token.encode()):
+            identity = env_token_identity()
+        else:
+            identity = (await (await self.get_service()).tokens.verify(token)).identity
+        return None if identity is None else Viewer(identity.author, identity.scope, identity.label)
 
 
 class Sessions:

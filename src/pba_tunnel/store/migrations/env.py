@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import pba_tunnel.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import pba_tunnel.store.models
+import pba_tunnel.store.tokens  # noqa: F401
 
 connection: Connection | None = context.config.attributes.get("connection")
 if connection is None:

@@ -1,7 +1,7 @@
 """Parse once: each version keeps what validating its source found; the SQLite index keeps no copy of the text.
 
 Revision ID: 0008_parse_once
-Revises: 0006_labels_stats
+Revises: 0007_tokens
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from pba_tunnel.store.fulltext import COLUMNS, CONTENT, REBUILD_STATEMENTS, TABLE
 
 revision = "0008_parse_once"
-down_revision = "0006_labels_stats"
+down_revision = "0007_tokens"
 branch_labels = None
 depends_on = None
 
