@@ -337,6 +337,8 @@ def test_hostile_names_descriptions_and_bodies_execute_nothing(browser_test: Bro
         "/t/xss-probe/edit",
         "/t/xss-probe/history",
         "/t/xss-probe/diff?from=1&to=1",
+        "/t/xss-probe/usage",
+        "/t/xss-probe/enhance",
         "/t/%3Cimg%20src=x%20onerror=window.__pwned=1%3E",
         "/?q=%3Cscript%3Ewindow.__pwned%3D1%3C%2Fscript%3E",
     ]
@@ -496,8 +498,12 @@ def test_a_read_token_from_the_store_signs_in_to_a_page_without_write_buttons(
         assert "may only read" in refused.text
         preview = client.post("/t/delete-demo/preview", data={"csrf_token": token, "arg-who": "Ada", "fragment": "1"})
         assert "Bye Ada!" in preview.text  # reading includes trying a template
-    revoked = run_cli("token", "revoke", "reader", home=server.home, env={"PBA_TUNNEL_SEED": "0"})
-    assert revoked.returncode == 0, revoked.stderr
+        revoked = run_cli("token", "revoke", "reader", home=server.home, env={"PBA_TUNNEL_SEED": "0"})
+        assert revoked.returncode == 0, revoked.stderr
+        deadline = time.monotonic() + 15  # the server trusts what it looked up for at most a second
+        while client.get("/t/delete-demo").status_code != 303:
+            assert time.monotonic() < deadline, "a revoked token still opens the page"
+            time.sleep(0.2)
 
 
 def test_ui_serves_the_page_and_mcp_on_loopback_and_opens_the_browser(servers: tuple[WebServer, WebServer]) -> None:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .viewers import LOCAL, Access, Sessions, Viewer
+from .viewers import LOCAL, Access, Viewer
 
 SESSION_COOKIE = "pba_session"
 CSRF_COOKIE = "pba_csrf"
@@ -80,13 +80,12 @@ class WebGuard:
         self.app = app
         self.hosts = TransportSecurityMiddleware(security)
         self.access = access
-        self.sessions = Sessions()
 
     async def viewer(self, request: Request) -> Viewer | None:
         """Who is asking: anyone when no token is needed, else the holder of the session's or the header's token."""
         if not await self.access.required():
             return LOCAL
-        token = self.sessions.token(request.cookies.get(SESSION_COOKIE)) or bearer(request.headers)
+        token = request.cookies.get(SESSION_COOKIE) or bearer(request.headers)
         return None if token is None else await self.access.verify(token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

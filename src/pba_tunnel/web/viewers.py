@@ -9,9 +9,7 @@ version of each template it sees; its name is the author of what it changes.
 from __future__ import annotations
 
 import hmac
-import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -21,8 +19,9 @@ from ..access import RequestIdentity, env_token_identity
 if TYPE_CHECKING:
     from ..service import TemplateService
 
+# A sign-in lasts this long. The cookie holds the token itself (HttpOnly, SameSite=Strict): every worker process
+# of a server can check it, and a revoked token signs its browsers out at once.
 SESSION_SECONDS = 12 * 3600
-MAX_SESSIONS = 10_000  # sign-ins kept; the oldest is forgotten beyond (its browser signs in again)
 WRITE_SCOPES = {"write", "admin"}
 
 
@@ -89,36 +88,3 @@ class ApiTokens:
         else:
             identity = (await (await self.get_service()).tokens.verify(token)).identity
         return None if identity is None else Viewer(identity.author, identity.scope, identity.label)
-
-
-class Sessions:
-    """Signed-in browsers: a random id per sign-in, kept in memory with the token (a restart signs everyone out).
-
-    The token is checked again on every request, so a token that stops being valid signs its browsers out.
-    """
-
-    def __init__(self) -> None:
-        self._sessions: OrderedDict[str, tuple[str, float]] = OrderedDict()
-
-    def start(self, token: str) -> str:
-        """A new session id for ``token``, valid for ``SESSION_SECONDS``."""
-        session = secrets.token_urlsafe(32)
-        self._sessions[session] = (token, time.monotonic() + SESSION_SECONDS)
-        while len(self._sessions) > MAX_SESSIONS:
-            self._sessions.popitem(last=False)
-        return session
-
-    def token(self, session: str | None) -> str | None:
-        """The token a live session signed in with, else None."""
-        entry = self._sessions.get(session) if session else None
-        if entry is None:
-            return None
-        if entry[1] < time.monotonic():
-            self._sessions.pop(str(session), None)
-            return None
-        return entry[0]
-
-    def end(self, session: str | None) -> None:
-        """Sign a session out."""
-        if session:
-            self._sessions.pop(session, None)
