@@ -34,6 +34,7 @@ EXPECTED = {
     "reimport_300": None,
     "bytes_per_template_300": "the template's own source",
     "first_get_vs_cached": "the same server's cached prompts/get",
+    "get_stats_on_vs_off": "the same with statistics off",
 }
 # Measured too once `serve` offers a choice of stdio transport.
 PORTABLE = {

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import anyio
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from pba_tunnel.service import TemplateService
@@ -43,6 +44,17 @@ async def _timed(action: Callable[[], object], repeats: int) -> list[float]:
     return timings
 
 
+async def _stored(url: str) -> int | None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return int((await connection.execute(text("SELECT count(*) FROM templates"))).scalar_one())
+    except DBAPIError:
+        return None  # no store there yet
+    finally:
+        await engine.dispose()
+
+
 async def _run(url: str, count: int, repeats: int, log: Callable[[str], None]) -> list[Figure]:
     rows = _corpus(count)
     frequencies = _document_frequencies(rows)
@@ -53,22 +65,25 @@ async def _run(url: str, count: int, repeats: int, log: Callable[[str], None]) -
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="pba-bench-pg-") as tmp:
         home = Path(tmp)
-        log(f"storing and indexing {count:,} templates in PostgreSQL ...")
-        started = time.perf_counter()
-        await insert_rows(
-            home,
-            (
-                Row(
-                    name,
-                    f"---\nname: {name}\ntitle: {title}\ndescription: {description}\n---\n{body}\n",
-                    description,
-                    title,
-                )
-                for name, title, description, body in rows
-            ),
-            database_url=url,
-        )
-        log(f"  {time.perf_counter() - started:.1f} s")
+        if await _stored(url) == count:  # a database filled by an earlier run (--pg-url): measure again
+            log(f"reusing the {count:,} templates stored at {url.split('@')[-1]}")
+        else:
+            log(f"storing and indexing {count:,} templates in PostgreSQL ...")
+            started = time.perf_counter()
+            await insert_rows(
+                home,
+                (
+                    Row(
+                        name,
+                        f"---\nname: {name}\ntitle: {title}\ndescription: {description}\n---\n{body}\n",
+                        description,
+                        title,
+                    )
+                    for name, title, description, body in rows
+                ),
+                database_url=url,
+            )
+            log(f"  {time.perf_counter() - started:.1f} s")
         settings = bench_settings(home, url)
         service = await TemplateService.open(settings)
         engine = create_async_engine(url)

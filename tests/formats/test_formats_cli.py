@@ -76,3 +76,41 @@ def test_hostile_files_fail_alone_with_the_native_limits(home: Path, tmp_path: P
     sandboxed = cli("render", "escape", home=home)
     assert sandboxed.returncode == 1
     assert "the sandbox forbids" in sandboxed.stderr
+
+
+@pytest.mark.slow
+def test_langfuse_labels_reach_the_history_and_a_reimport_moves_none(home: Path) -> None:
+    critic = str(DATA / "langfuse" / "movie-critic.json")
+    first = cli("import", critic, home=home)
+    assert (first.returncode, first.stderr) == (0, "")
+    assert first.stdout.splitlines() == [
+        "label: movie-critic: production -> v2",
+        "label: movie-critic: staging -> v2",
+        "added 1, updated 0, unchanged 0, failed 0",
+    ]
+    again = cli("import", critic, "--json", home=home)
+    assert (json.loads(again.stdout)["labels"], json.loads(again.stdout)["unchanged"]) == ([], ["movie-critic"])
+    history = cli("history", "movie-critic", home=home).stdout.splitlines()
+    assert history[1].startswith("* v2 ")
+    assert history[1].endswith("  [production, staging]")
+    assert [line.split("  ")[1] + line.rsplit("  ", 1)[1] for line in history[2:]] == [
+        "label production: -> 2by cli",
+        "label staging: -> 2by cli",
+    ]  # the re-import recorded no move
+
+
+def test_validate_reads_langfuse_files_without_a_store(home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "movie-critic.json").write_bytes((DATA / "langfuse" / "movie-critic-chat.json").read_bytes())
+    (folder / "broken.json").write_text("{not json", encoding="utf-8")
+    result = cli("validate", str(folder), "--json", home=home)
+    assert result.returncode == 1
+    entries = {Path(e["path"]).name: e for e in json.loads(result.stdout)}
+    assert entries["broken.json"]["ok"] is False
+    assert entries["broken.json"]["error"].startswith(f"{folder / 'broken.json'}: {folder / 'broken.json'} is not JSON")
+    assert entries["in#movie-critic-chat"]["ok"] is True
+    assert entries["in#movie-critic-chat"]["warnings"] == [
+        "movie-critic-chat: prompt: dropped: message placeholder 'chat_history' has no equivalent"
+    ]
+    assert not (home / "pba-tunnel.db").exists()  # no store was opened

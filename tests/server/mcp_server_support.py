@@ -26,6 +26,7 @@ from pba_tunnel.server.slot import ServiceSlot
 from pba_tunnel.service import TemplateService
 
 WAIT_SECONDS = 15  # an upper bound for things that should take milliseconds; never a timing assertion
+START_SECONDS = 120  # several servers starting at once on a busy 2-core machine (a first start seeds its store)
 
 # A template with every kind of argument: required by flag, required by default, enum + default,
 # a plain default, optional by flag; and system / user / assistant parts.
@@ -306,7 +307,7 @@ class HttpServer:
 
     def wait_ready(self) -> None:
         """Wait until ``/healthz`` answers (the store is open and uvicorn listens)."""
-        deadline = time.monotonic() + WAIT_SECONDS * 2
+        deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"the server exited with {self.process.returncode}: {self.log()}")

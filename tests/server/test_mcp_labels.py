@@ -103,6 +103,8 @@ async def test_a_label_scoped_client_never_sees_other_versions(service: Template
         assert resource.text == V1
         with pytest.raises(MCPError):
             await client.read_resource("template://greet@2")
+        listed_uris = [str(r.uri) for r in (await client.list_resources()).resources]
+        assert listed_uris == ["templates://index", "stats://templates", "template://greet"]
         completion = await client.complete(
             PromptReference(type="ref/prompt", name="greet"), {"name": "who", "value": ""}
         )
@@ -133,6 +135,7 @@ async def test_fallback_latest_shows_templates_without_the_label(service: Templa
         assert (await text_of(client, "bye"), await text_of(client)) == ("Bye Ann!", "Hello Ann!")
 
 
+@pytest.mark.slow
 async def test_stdio_serve_label_and_authors_in_history(home: Path) -> None:
     await labelled_store(home)
     log = NotificationLog()

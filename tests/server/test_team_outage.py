@@ -32,14 +32,17 @@ from postgres_server import PostgresServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-FAIL_FAST_SECONDS = 3.0  # a request during the outage is answered (with an error) at least this fast
+# A request during the outage is answered (with an error) at least this fast: the connect timeout (5 s) bounds it
+# when the database cannot be reached at all; a stopped one refuses at once. Slack for a busy machine.
+FAIL_FAST_SECONDS = 8.0
+HANG_SECONDS = 30.0  # the test's own guard: a request not answered by then hangs
 DOWN_SECONDS = 2.0
 
 
 @dataclass
 class Outcome:
     started: float
-    seconds: float
+    seconds: float  # until the answer came
     ok: bool
     detail: str  # the greeting read, the source written, or the error
     version: int | None = None
@@ -95,7 +98,7 @@ async def test_stopping_and_restarting_postgres_under_traffic_loses_no_acknowled
                 while not stop.is_set():
                     began = time.perf_counter()
                     try:
-                        with anyio.fail_after(FAIL_FAST_SECONDS):
+                        with anyio.fail_after(HANG_SECONDS):
                             text = await greeting(on_a)
                         reads.append(Outcome(began, time.perf_counter() - began, True, text))
                     except MCPError as exc:  # checked below, with the others
@@ -109,7 +112,7 @@ async def test_stopping_and_restarting_postgres_under_traffic_loses_no_acknowled
                     number += 1
                     source = greet_version(f"Outage{number}")
                     began = time.perf_counter()
-                    with anyio.fail_after(FAIL_FAST_SECONDS):
+                    with anyio.fail_after(HANG_SECONDS):
                         result = await update(on_b, "greet", source)
                     took = time.perf_counter() - began
                     if result.is_error:
@@ -133,7 +136,8 @@ async def test_stopping_and_restarting_postgres_under_traffic_loses_no_acknowled
 
             failures = [o for o in reads + writes if not o.ok]
             assert failures, "the outage went unnoticed"
-            assert all(down_from <= o.started < up_at for o in failures), "an error outside the outage"
+            # Each failed request overlapped the outage (one sent just before the stop may fail as it lands).
+            assert all(o.started < up_at and o.started + o.seconds > down_from for o in failures), "error outside it"
             assert all(o.seconds < FAIL_FAST_SECONDS for o in failures)
             assert all(o.detail.startswith("-32603 template store unavailable: ") for o in reads if not o.ok)
             assert all(o.detail.startswith("update_template failed: the store ") for o in writes if not o.ok)

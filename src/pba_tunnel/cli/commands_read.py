@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import aclosing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -14,6 +14,7 @@ from ..errors import ArgumentTooLargeError, InvalidTemplateError, PbaError
 from .app import VERSION, State, cli, echo_json, fail, run, run_plain
 
 if TYPE_CHECKING:
+    from ..formats.reading import ForeignFormat
     from ..service import TemplateService
     from ..store import ChangeInfo, TemplateSummary, VersionInfo
 
@@ -242,9 +243,34 @@ def _partials_near(path: Path) -> dict[str, str]:
 
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["auto", "templates", "prompty", "dotprompt", "langfuse"]),
+    default="auto",
+    show_default=True,
+    help="What PATH holds: template files, or Prompty, Dotprompt or Langfuse files (auto: as import decides).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def validate(path: Path, as_json: bool) -> None:
-    """Check template files without touching the store; exit 1 if any is invalid."""
+def validate(path: Path, file_format: str, as_json: bool) -> None:
+    """Check template files (or another tool's) without touching the store; exit 1 if any is invalid."""
+    from ..formats.checking import check_foreign
+    from ..formats.detect import detect_foreign
+    from ..formats.reading import SUFFIXES
+
+    state: State = click.get_current_context().find_object(State)  # type: ignore[assignment]
+    max_bytes = state.settings().max_source_bytes
+    chosen = run_plain(lambda: detect_foreign(path, max_bytes)) if file_format == "auto" else file_format
+    if chosen in ("prompty", "dotprompt", "langfuse"):
+        foreign = cast("ForeignFormat", chosen)
+        found = run_plain(lambda: check_foreign(path, foreign, max_bytes))
+        _report_validation(found, as_json, f"no {chosen} files (*{SUFFIXES[foreign]}) found under {path}")
+    else:
+        _report_validation(_validate_templates(path), as_json, f"no template files (*.md) found under {path}")
+
+
+def _validate_templates(path: Path) -> list[dict[str, Any]]:
+    """Each native template file under ``path``, parsed against the partials near it."""
     from ..sync import find_template_files, read_template_file
     from ..templates.parsing import parse_template
 
@@ -271,6 +297,11 @@ def validate(path: Path, as_json: bool) -> None:
                 except (InvalidTemplateError, PbaError) as exc:
                     entry.update(ok=False, error=exc.message)
         results.append(entry)
+    return results
+
+
+def _report_validation(results: list[dict[str, Any]], as_json: bool, nothing: str) -> None:
+    """Print each invalid file and warning (or JSON) and the count; exit 1 if any is invalid or none was found."""
     failed = [r for r in results if not r["ok"]]
     if as_json:
         echo_json(results)
@@ -284,7 +315,7 @@ def validate(path: Path, as_json: bool) -> None:
     if failed:
         sys.exit(1)
     if not results:
-        fail(f"no template files (*.md) found under {path}")
+        fail(nothing)
 
 
 @cli.command()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..importers import ImportFormat
     from ..importers.report import ImportReport
     from ..service import TemplateService
+    from ..store import LabelMove
     from ..sync import ExportReport
 
 
@@ -34,6 +35,13 @@ def _losses_json(losses: list[Loss]) -> list[dict[str, object]]:
         {"template": x.template, "field": x.field, "action": x.action, "detail": x.detail, "lossy": x.lossy}
         for x in losses
     ]
+
+
+def _print_label_moves(moves: list[LabelMove]) -> None:
+    """The labels an import pointed at a version (a label already there is not listed)."""
+    for move in moves:
+        was = f" (was v{move.from_version})" if move.from_version is not None else ""
+        click.echo(f"label: {move.name}: {move.label} -> v{move.to_version}{was}")
 
 
 def _refused(exc: LossyConversionError, as_json: bool) -> None:
@@ -76,6 +84,7 @@ def import_command(path: Path, file_format: str, strict: bool, as_json: bool) ->
         _refused(report, as_json)
         return
     losses: list[Loss] = getattr(report, "losses", [])
+    moves: list[LabelMove] = getattr(report, "labels", [])
     if as_json:
         document: dict[str, object] = {
             "added": report.added,
@@ -85,9 +94,14 @@ def import_command(path: Path, file_format: str, strict: bool, as_json: bool) ->
         }
         if hasattr(report, "losses"):  # a conversion from another format: its lossiness report
             document["losses"] = _losses_json(losses)
+            document["labels"] = [
+                {"template": m.name, "label": m.label, "from_version": m.from_version, "to_version": m.to_version}
+                for m in moves
+            ]
         echo_json(document)
     else:
         _print_losses(losses)
+        _print_label_moves(moves)
         for failed_path, reason in report.failed:
             click.echo(f"skipped {failed_path}: {reason}", err=True)
         click.echo(report.summary())

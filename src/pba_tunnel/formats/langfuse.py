@@ -2,10 +2,10 @@
 
 A file holds one such object, a list of them, or ``{"data": [...]}``; every version of a name becomes a
 version of one template, oldest first. Langfuse's ``{{variable}}`` (replaced as text, no logic) becomes an
-argument; labels, the version number, the commit message and config beyond our model hints are kept in
-``metadata.langfuse`` (this store has no labels yet). A ``@@@langfusePrompt:name=…|version=…@@@`` (or
-``|label=…``) reference to a text prompt of the same import becomes an include of a partial holding that
-version; any other reference stays literal and is reported.
+argument; each label (but ``latest``, always the newest) becomes a store label on the version that carried it;
+the version number, the commit message and config beyond our model hints are kept in ``metadata.langfuse``.
+A ``@@@langfusePrompt:name=…|version=…@@@`` (or ``|label=…``) reference to a text prompt of the same import
+becomes an include of a partial holding that version; any other reference stays literal and is reported.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import ConversionError
+from ..errors import ConversionError, InvalidLabelError
+from ..labels import LATEST, check_label
 from ..templates.spec import ParsedTemplate
 from .fields import hint_ok
 from .jinja_export import export_body
@@ -176,8 +177,6 @@ def import_langfuse(prompts: list[dict[str, Any]], origin: str, refs: References
         versions.sort(key=lambda p: p["version"] if isinstance(p.get("version"), int) else 0)
         for prompt in versions:
             conversion.versions.append(_version(prompt, original, conversion, refs))
-        if any(p.get("labels") for p in versions):
-            conversion.note("labels", "kept", "kept in metadata.langfuse.labels of each version (no labels here yet)")
         conversions.append(conversion)
     return conversions
 
@@ -192,7 +191,8 @@ def _version(prompt: dict[str, Any], original: str, conversion: Conversion, refs
     model = {k: config.pop(k) for k in _CONFIG if k in config and (k == "model" or hint_ok(k, config[k]))}
     if model.get("model") is not None and not isinstance(model["model"], str):
         config["model"] = model.pop("model")
-    extra: dict[str, Any] = {"version": prompt.get("version"), "labels": list(prompt.get("labels") or [])}
+    _take_labels(prompt, conversion)
+    extra: dict[str, Any] = {"version": prompt.get("version")}
     if original != conversion.name:
         extra["name"] = original
     if prompt.get("type") == "chat" and isinstance(prompt.get("prompt"), list) and len(prompt["prompt"]) == 1:
@@ -221,10 +221,33 @@ def _version(prompt: dict[str, Any], original: str, conversion: Conversion, refs
     return native_source(front, body)
 
 
+def _take_labels(prompt: dict[str, Any], conversion: Conversion) -> None:
+    """Point the conversion's labels at this version (the newest one carrying a label wins).
+
+    A label this store cannot name is dropped, not kept in the metadata: the content of a version (so whether
+    an import finds it stored) must not depend on where labels point.
+    """
+    found = prompt.get("labels")
+    for label in found if isinstance(found, list) else []:
+        if label == LATEST:
+            continue  # the newest version, here as there
+        try:
+            conversion.labels[check_label(str(label))] = len(conversion.versions)
+        except InvalidLabelError:
+            conversion.note("labels", "dropped", f"'{label}' is no label name here (lowercase, digits, - and _)")
+
+
 def export_version(
-    parsed: ParsedTemplate, category: str | None, version: int, partials: Callable[[str], str | None]
+    parsed: ParsedTemplate,
+    category: str | None,
+    version: int,
+    partials: Callable[[str], str | None],
+    labels: Sequence[str] = (),
 ) -> tuple[dict[str, Any], list[str]]:
     """One version of a native template as the object Langfuse's API returns, and what did not translate.
+
+    ``labels`` are the store's labels of this version (an older import's copy in the metadata is not read: the
+    store's labels say where they are today).
 
     Includes of partials an import made from references become references again; other partials are
     written in place (Langfuse has no partials).
@@ -274,7 +297,7 @@ def export_version(
         "type": "chat" if chat else "text",
         "prompt": messages if chat else messages[0]["content"],
         "config": config,
-        "labels": list(extra.get("labels", [])),
+        "labels": list(labels),
         "tags": list(spec.tags),
         "version": version,
     }
@@ -294,8 +317,10 @@ def export_langfuse(
     versions: list[tuple[ParsedTemplate, int]],
     category: str | None,
     partials: Callable[[str], str | None] = lambda _: None,
+    labels: Mapping[int, list[str]] | None = None,
 ) -> ExportedFile:
-    """Every version of one template as a JSON list of Langfuse prompt objects, oldest first."""
+    """Every version of one template as a JSON list of Langfuse prompt objects, oldest first; ``labels`` are the
+    store's labels by version number, and the newest version is also ``latest`` (as Langfuse's API says)."""
     name = versions[-1][0].spec.name
     exported = ExportedFile(f"{file_stem(name)}{SUFFIX}", "", name)
     recorded = [_langfuse_version(parsed) for parsed, _number in versions]
@@ -305,8 +330,11 @@ def export_langfuse(
             exported.note("version", "approximated", "versions edited here: numbered as in this store")
         numbers = [number for _parsed, number in versions]
     items = []
-    for (parsed, _number), number in zip(versions, numbers, strict=True):
-        item, problems = export_version(parsed, category, number, partials)
+    for index, ((parsed, stored_number), number) in enumerate(zip(versions, numbers, strict=True)):
+        named = list((labels or {}).get(stored_number, []))
+        if index == len(versions) - 1:
+            named.append(LATEST)
+        item, problems = export_version(parsed, category, number, partials, named)
         for problem in problems:
             exported.note(f"version {number}", "literal", problem)
         items.append(item)

@@ -41,6 +41,7 @@ class Conversion:
     losses: list[Loss] = field(default_factory=list)
     partial: bool = False  # a piece included by others (a Dotprompt partial), stored under ``_partials/``
     variables: list[str] = field(default_factory=list)  # of a partial: what its includers must declare
+    labels: dict[str, int] = field(default_factory=dict)  # store label -> index in ``versions`` it points at
 
     def note(self, field_name: str, action: Action, detail: str) -> None:
         """Record one field with no exact equivalent."""

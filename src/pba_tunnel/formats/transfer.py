@@ -1,4 +1,4 @@
-"""Import converted templates into the store (every version, in order) and export the store in a format."""
+"""Export the store in another tool's format (imports: ``importing``)."""
 
 from __future__ import annotations
 
@@ -6,100 +6,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ..errors import LossyConversionError, NotFoundError, PbaError
+from ..errors import PbaError
 from ..files import inside, write_whole
-from ..importers.report import ImportReport, Progress
+from ..importers.report import Progress
 from ..paging import iter_templates
-from ..service import TemplateService, template_write
-from ..store import WriteResult
+from ..service import TemplateService
 from ..templates.spec import ParsedTemplate
 from .dotprompt import export_dotprompt, export_partial
+from .importing import ForeignImportReport as ForeignImportReport
+from .importing import import_foreign as import_foreign
+from .importing import refuse_lossy
 from .langfuse import export_langfuse
-from .losses import Conversion, ExportedFile, Loss
+from .losses import ExportedFile, Loss
 from .native import safe_relative
 from .prompty import export_prompty
-from .reading import ForeignFormat, convert_files
 
 ExportFormat = Literal["prompty", "dotprompt", "langfuse"]
-
-
-@dataclass
-class ForeignImportReport(ImportReport):
-    """An import report with the fields the other format's files could not carry over."""
-
-    losses: list[Loss] = field(default_factory=list)
-
-
-def refuse_lossy(losses: list[Loss], what: str) -> None:
-    """Raise ``LossyConversionError`` when any of ``losses`` changes a template (``--strict``)."""
-    lossy = [loss for loss in losses if loss.lossy]
-    if lossy:
-        raise LossyConversionError(
-            f"{len(lossy)} lossy conversion(s) in this {what}; nothing was written", count=len(lossy)
-        )
-
-
-async def import_foreign(
-    service: TemplateService,
-    path: Path,
-    file_format: ForeignFormat,
-    *,
-    strict: bool = False,
-    origin: str = "import",
-    progress: Progress | None = None,
-) -> ForeignImportReport:
-    """Import the Prompty, Dotprompt or Langfuse files under ``path``; with ``strict``, only lossless ones."""
-    known = [t.name async for t in iter_templates(service, kind="partial", include_internal=True)]
-    conversions, failed = convert_files(path, file_format, service.limits.max_source_bytes, known)
-    report = ForeignImportReport(failed=list(failed))
-    for conversion in conversions:
-        report.losses.extend(conversion.losses)
-    if strict:
-        refuse_lossy(report.losses, "import")
-    seen: dict[str, str] = {}
-    for done, conversion in enumerate(conversions, start=1):
-        try:
-            if conversion.name in seen:
-                raise PbaError(
-                    f"the name '{conversion.name}' is already used by {seen[conversion.name]} in this import"
-                )
-            seen[conversion.name] = conversion.origin
-            result = await _save_versions(service, conversion, file_format, origin)
-        except PbaError as exc:
-            report.failed.append((conversion.origin, exc.message))
-        else:
-            bucket = report.added if result.created else report.updated if result.changed else report.unchanged
-            bucket.append(result.name)
-        if progress is not None:
-            progress(done, len(conversions))
-    return report
-
-
-async def _save_versions(
-    service: TemplateService, conversion: Conversion, file_format: str, origin: str
-) -> WriteResult:
-    """Store the versions not stored yet: those after the last one the template's history already holds.
-
-    So importing the same file again adds nothing, and a version edited here after an import stays current
-    until the file brings a version of its own.
-    """
-    if conversion.partial:
-        items = [service.check_partial(conversion.name, s, path=conversion.origin) for s in conversion.versions]
-    else:
-        items = [template_write(service.parse(s, path=conversion.origin)) for s in conversion.versions]
-    try:
-        known = {v.content_hash for v in await service.history(conversion.name)}
-    except NotFoundError:
-        known = set()
-    stored = [index for index, item in enumerate(items) if item.content_hash in known]
-    if stored:
-        items = items[stored[-1] + 1 :]
-    message = f"imported from {file_format}: {conversion.origin}"
-    results = [await service.save(i, origin=origin, message=message, restore_deleted=True) for i in items]
-    if not results:
-        return WriteResult(name=conversion.name, version=0, created=False, changed=False)
-    changed = any(r.changed for r in results)
-    return results[-1].model_copy(update={"created": results[0].created, "changed": changed})
 
 
 @dataclass
@@ -111,9 +33,14 @@ class ForeignExportReport:
     losses: list[Loss] = field(default_factory=list)
 
 
-async def _parsed_versions(service: TemplateService, name: str, every: bool) -> list[tuple[ParsedTemplate, int]]:
+async def _parsed_versions(
+    service: TemplateService, name: str, every: bool
+) -> tuple[list[tuple[ParsedTemplate, int]], dict[int, list[str]]]:
+    """The versions to export (every one, or the current), parsed, and the store's labels by version."""
     stored = await service.get(name)
-    numbers = [v.version for v in await service.history(name)] if every else [stored.version]
+    history = await service.history(name) if every else []
+    numbers = [v.version for v in history] if every else [stored.version]
+    labels = {v.version: v.labels for v in history if v.labels}
     versions = []
     for number in numbers:
         old = stored if number == stored.version else await service.get(name, number)
@@ -122,7 +49,7 @@ async def _parsed_versions(service: TemplateService, name: str, every: bool) -> 
         except PbaError:
             continue  # an old version that no longer validates (a partial it used is gone)
         versions.append((parsed, number))
-    return versions
+    return versions, labels
 
 
 async def render_files(service: TemplateService, file_format: ExportFormat) -> list[ExportedFile]:
@@ -133,12 +60,12 @@ async def render_files(service: TemplateService, file_format: ExportFormat) -> l
         async for summary in iter_templates(service, kind="partial", include_internal=True):
             files.append(export_partial(summary.name, (await service.get(summary.name)).source))
     async for summary in iter_templates(service, kind="prompt", include_internal=True):
-        versions = await _parsed_versions(service, summary.name, file_format == "langfuse")
+        versions, labels = await _parsed_versions(service, summary.name, file_format == "langfuse")
         if not versions:
             continue
         parsed, _number = versions[-1]
         if file_format == "langfuse":
-            files.append(export_langfuse(versions, summary.category, partials))
+            files.append(export_langfuse(versions, summary.category, partials, labels))
         elif file_format == "prompty":
             files.append(export_prompty(parsed, summary.category, partials))
         else:

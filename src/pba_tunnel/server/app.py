@@ -155,9 +155,9 @@ class McpApp:
             return types.ListToolsResult(tools=visible_tools(ctx.request, tool_definitions()))
 
         async def list_resources(
-            _ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None
+            ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None
         ) -> types.ListResourcesResult:
-            return await h.list_resources(p.cursor if p else None)
+            return await h.list_resources(p.cursor if p else None, caller_of(ctx, self.callers))
 
         async def list_templates(
             _ctx: ServerRequestContext[Any], _p: types.PaginatedRequestParams | None

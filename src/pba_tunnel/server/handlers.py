@@ -142,9 +142,11 @@ class Handlers:
             raise protocol_error(exc) from None
         return types.GetPromptResult(description=result.description, messages=prompt_messages(result))
 
-    async def list_resources(self, cursor: str | None) -> types.ListResourcesResult:
+    async def list_resources(self, cursor: str | None, caller: Caller) -> types.ListResourcesResult:
         try:
-            page = await (await self.slot.get()).list_templates(cursor=cursor, limit=self.page_size)
+            service = await self.slot.get()
+            page = await service.list_templates(cursor=cursor, limit=self.page_size)
+            items = page.items if caller.view is None else await service.shown_as(caller.view, page.items)
         except PbaError as exc:
             raise protocol_error(exc) from None
         resources = (
@@ -175,7 +177,7 @@ class Handlers:
                 description=item.description,
                 mime_type="text/markdown",
             )
-            for item in page.items
+            for item in items
         ]
         return types.ListResourcesResult(resources=resources, next_cursor=page.next_cursor)
 
@@ -259,8 +261,11 @@ class Handlers:
                     ref.name, argument, value, client=caller.client, view=caller.view
                 )
             elif argument == "name":
-                page = await (await self.slot.get()).list_templates(limit=1000)
-                values = [i.name for i in page.items if i.name.startswith(value)]
+                service = await self.slot.get()
+                items = (await service.list_templates(limit=1000)).items
+                if caller.view is not None:
+                    items = await service.shown_as(caller.view, items)
+                values = [i.name for i in items if i.name.startswith(value)]
         except NotFoundError:
             values = []  # completing for an unknown prompt offers nothing rather than failing the client
         except PbaError as exc:
