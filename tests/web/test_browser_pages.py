@@ -234,6 +234,8 @@ def test_usage_shows_renders_per_day_and_per_client(browser_test: Browser, serve
         driver.find_element(By.CSS_SELECTOR, "#preview-form button[type=submit]").click()
         browser.wait().until(ready.presence_of_element_located((By.CSS_SELECTOR, "#preview .message")))
         driver.execute_script("document.getElementById('preview').replaceChildren()")
+    go(browser, server, "/t/usage-demo")
+    assert text_of(browser, "#renders") == "3 render(s) in 30 days"
     driver.find_element(By.LINK_TEXT, "Usage").click()
     browser.wait().until(ready.presence_of_element_located((By.ID, "usage-summary")))
     assert text_of(browser, "#usage-summary").startswith("3 render(s) and 0 failed in the last 30 days")

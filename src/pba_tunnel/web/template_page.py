@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from ..templates.spec import ParsedTemplate
 
 WEB_CLIENT = "web"  # how renders from the page are recorded in usage statistics
+USAGE_DAYS = 30  # the template page says how often it was rendered in this many days
 
 
 async def _version(service: TemplateService, name: str, label: str | None) -> tuple[StoredTemplate, ParsedTemplate]:
@@ -48,6 +50,7 @@ async def _show(
     fields_shown = {"title": spec.title, "description": spec.description, "tags": list(spec.tags)}
     stored = stored.model_copy(update={**fields_shown, "category": spec.category or stored.category})
     labels = {label_name: v.version for v in await service.history(name) for label_name in v.labels}
+    recent = await service.usage(since=datetime.now(UTC).date() - timedelta(days=USAGE_DAYS - 1), name=name)
     given = extra.pop("given", None)
     fields = argument_fields(list(parsed.spec.arguments), given)
     return page(
@@ -59,6 +62,8 @@ async def _show(
         deleted=False,
         labels=dict(sorted(labels.items())),
         shown_label=label,
+        renders=sum(s.renders for s in recent),
+        usage_days=USAGE_DAYS,
         **extra,
     )
 
