@@ -161,8 +161,9 @@ ALLOWED = {
 FORBIDDEN = {
     "store": {"search"},
     "server": {"cli"},
+    "web": {"server", "cli"},
 }
-ADAPTERS = {"server", "cli", "__main__"}
+ADAPTERS = {"server", "cli", "web", "__main__"}
 
 
 def layer_violations() -> list[str]:

@@ -44,3 +44,11 @@ def test_the_wheel_ships_the_migrations_and_the_console_script(wheel: Path) -> N
 def test_the_wheel_ships_no_bench(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if "bench" in n.lower() or n.startswith("tests/")]
+
+
+def test_the_wheel_ships_the_web_page_assets(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    web = REPO / "src" / "pba_tunnel" / "web"
+    expected = {f"pba_tunnel/web/{p.relative_to(web).as_posix()}" for p in web.rglob("*.*") if p.suffix != ".pyc"}
+    assert {"pba_tunnel/web/static/app.js", "pba_tunnel/web/templates/base.html"} <= expected
+    assert expected <= names

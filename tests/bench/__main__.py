@@ -12,6 +12,7 @@ from .search_suite import run_search
 from .stats_suite import run_stats
 from .stdio_suite import run_stdio
 from .store_suite import run_store
+from .web_suite import run_web
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,9 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--suite",
-        choices=["all", "stdio", "search", "store", "stats", "http", "pg-search"],
+        choices=["all", "stdio", "search", "store", "stats", "http", "web", "pg-search"],
         default="all",
-        help="default: all (stdio, search, store, stats and http); pg-search starts a throwaway PostgreSQL server",
+        help="default: all (stdio, search, store, stats, http and web); pg-search starts a throwaway PostgreSQL server",
     )
     parser.add_argument("--pg-url", default=None, help="pg-search: a PostgreSQL database to fill instead")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
@@ -38,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--search-templates", type=int, default=100_000, help="search corpus (100000)")
     parser.add_argument("--import-templates", type=int, default=10_000, help="files per import, first gets (10000)")
     parser.add_argument("--import-large", type=int, default=100_000, help="files of the large import (100000; 0: none)")
+    parser.add_argument(
+        "--web-templates", default="10000,100000", help="store sizes for the library page (10000,100000)"
+    )
     return parser
 
 
@@ -91,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             log=log,
             only=args.http_only,
         )
+    if args.suite in ("all", "web"):
+        sizes = [300, 1000] if args.quick else [int(n) for n in args.web_templates.split(",")]
+        figures += run_web(sizes=sizes, repeats=20 if args.quick else 200, log=log)
     print(figures_json(figures) if args.json else format_report(figures))
     return 0
 

@@ -20,6 +20,7 @@ def main() -> None:
         commands_enhance,
         commands_read,
         commands_tokens,
+        commands_ui,
         commands_usage,
         commands_write,
     )

@@ -36,6 +36,7 @@ MAX_OPEN_CONNECTIONS = 4096
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 OPEN_PATHS = {"/healthz", "/readyz"}
+MCP_PATHS = {"/mcp", "/sse", *OPEN_PATHS}  # and everything under /mcp/ and /messages; the web page has the rest
 
 
 def is_loopback(host: str) -> bool:
@@ -95,6 +96,21 @@ class BodyDeadline:
             return {"type": "http.disconnect"}
 
         await self.app(scope, bounded_receive, send)
+
+
+class WithWebPage:
+    """MCP paths (and lifespan) to the MCP app, every other path to the web page, which guards itself."""
+
+    def __init__(self, mcp: ASGIApp, web: ASGIApp) -> None:
+        self.mcp = mcp
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in MCP_PATHS or path.startswith(("/mcp/", "/messages")):
+            await self.mcp(scope, receive, send)
+        else:
+            await self.web(scope, receive, send)
 
 
 def bearer_matches(headers: dict[bytes, bytes], token: bytes) -> bool:
@@ -209,7 +225,8 @@ def http_asgi(
     rate_limiter: RateLimiter | None = None,
     json_response: bool = False,
 ) -> ASGIApp:
-    """The whole HTTP app of one process: the transport, session limits, tokens, rate limits, the body deadline."""
+    """The whole HTTP app of one process: the transport, session limits, tokens, rate limits, the web page beside
+    them, the body deadline."""
     asgi: Any = (
         sse_app(app, host=host, token=token)
         if transport == "sse"
@@ -220,7 +237,10 @@ def http_asgi(
     if transport == "http":
         asgi = LabelPaths(asgi, "/mcp")  # outside the session bound and batches, which see every request as /mcp
     asgi = guarded(asgi, app, token=token, open_paths=OPEN_PATHS, limiter=rate_limiter)
-    return BodyDeadline(asgi)
+    from ..web import web_app
+
+    page = web_app(app.slot.get, security=rebinding_protection(host), token=token, after_write=app.notifier.check)
+    return BodyDeadline(WithWebPage(asgi, page))
 
 
 def uvicorn_options(host: str, port: int) -> dict[str, Any]:

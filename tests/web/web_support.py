@@ -1,0 +1,206 @@
+"""What the web page tests share: a server in a subprocess, Chromium driven by Selenium, screenshots."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import cli_env, make_settings
+from pba_tunnel import startup
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+WAIT_SECONDS = 15  # an upper bound for things that take milliseconds; never a timing assertion
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
+]
+
+
+def require_chromium() -> None:
+    """Skip (fail under CI) when Debian's chromium and chromium-driver are not installed."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        message = f"web page tests need Debian's chromium and chromium-driver ({', '.join(missing)} missing)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; .ci/run installs them")
+        pytest.skip(message + ": apt-get install chromium chromium-driver")
+
+
+class Browser:
+    """One Chromium with a fresh profile, driven by Selenium (never downloads anything: the driver is given)."""
+
+    def __init__(self) -> None:
+        self.profile = tempfile.mkdtemp(prefix="pba-chromium-")
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={self.profile}"]:
+            options.add_argument(flag)
+        self.driver: WebDriver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        self.driver.set_page_load_timeout(WAIT_SECONDS * 2)
+
+    def wait(self) -> WebDriverWait[WebDriver]:
+        """A wait bounded by WAIT_SECONDS."""
+        return WebDriverWait(self.driver, WAIT_SECONDS)
+
+    def quit(self) -> None:
+        """Close the browser and drop its profile."""
+        try:
+            self.driver.quit()
+        finally:
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class WebServer:
+    """``pba-tunnel serve --transport http`` (or ``ui``) on 127.0.0.1 in a subprocess."""
+
+    def __init__(self, home: Path, *args: str, command: str = "serve", env: dict[str, str] | None = None) -> None:
+        """Start it; ``command`` is ``serve`` (HTTP on 127.0.0.1) or ``ui`` (which opens $BROWSER)."""
+        self.home = home
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = home / f"web-{self.port}.log"
+        self._log = self.log_path.open("wb")
+        options = ["--transport", "http", "--host", "127.0.0.1"] if command == "serve" else []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pba_tunnel", command, *options, "--port", str(self.port), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+            env=cli_env(home, PBA_TUNNEL_SEED="0", PBA_TUNNEL_LOG_LEVEL="warning", **(env or {})),
+        )
+
+    def wait_ready(self) -> None:
+        """Wait until ``/healthz`` answers."""
+        deadline = time.monotonic() + WAIT_SECONDS * 4  # a loaded machine starts slowly
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the server exited with {self.process.returncode}: {self.log()}")
+            try:
+                httpx2.get(f"{self.base}/healthz", timeout=1)
+                return
+            except httpx2.TransportError:
+                time.sleep(0.05)
+        raise AssertionError(f"the server did not answer /healthz: {self.log()}")
+
+    def stop(self) -> None:
+        """Terminate the server (kill if it does not stop)."""
+        try:
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=WAIT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+        finally:
+            self._log.close()
+
+    def log(self) -> str:
+        """What the server printed so far."""
+        self._log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def prepare_store(home: Path, versions: dict[str, list[str]], *, seed: bool = True) -> None:
+    """A store under ``home`` (seeded with the starter library unless not), plus each template with its versions."""
+
+    async def fill() -> None:
+        service = await startup.open_service(make_settings(home, seed=seed))
+        try:
+            for name, sources in versions.items():
+                await service.create(sources[0], name=name)
+                for source in sources[1:]:
+                    await service.update(name, source)
+        finally:
+            await service.close()
+
+    anyio.run(fill)
+
+
+class ChatServer:
+    """An OpenAI-compatible ``POST /v1/chat/completions`` on 127.0.0.1 that always gives ``answer``."""
+
+    def __init__(self, answer: str) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                data = json.dumps(
+                    {
+                        "id": "chatcmpl-1",
+                        "object": "chat.completion",
+                        "model": body["model"],
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}}],
+                        "usage": {"prompt_tokens": 321, "completion_tokens": 87},
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def browser_recorder(folder: Path) -> tuple[str, Path]:
+    """A ``BROWSER`` command (as Python's webbrowser runs it) that writes the URL it is given to a file."""
+    script = folder / "record_url.py"
+    record = folder / "opened-url.txt"
+    script.write_text(f"import sys, pathlib\npathlib.Path({str(record)!r}).write_text(sys.argv[1])\n")
+    return f"{sys.executable} {script} %s", record
+
+
+def screenshot(driver: WebDriver, name: str) -> Path:
+    """Save what the browser shows as ``tests/web/screenshots/<name>.png``."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
