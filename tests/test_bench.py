@@ -36,6 +36,12 @@ EXPECTED = {
     "bytes_per_template_300": "the template's own source",
     "first_get_vs_cached": "the same server's cached prompts/get",
     "get_stats_on_vs_off": "the same with statistics off",
+    **{
+        f"web_{page}_{count}{part}": "GET /healthz"
+        for count in (300, 1000)
+        for page, parts in (("static", [""]), ("library", ["_first", "_a", "_search"]))
+        for part in parts
+    },
 }
 # Measured too once `serve` offers a choice of stdio transport.
 PORTABLE = {

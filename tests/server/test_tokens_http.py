@@ -36,6 +36,7 @@ READ_TOOLS = {
     "get_template",
     "template_history",
     "diff_template",
+    "template_stats",
 }
 # Low enough for a test to reach, high enough that the other tests (a dozen requests per token) never do.
 LIMITS = {
@@ -123,7 +124,7 @@ async def test_tools_list_shows_each_token_only_what_it_may_call(served: Served)
             seen[name] = {tool.name for tool in (await client.list_tools()).tools}
     assert seen["reader"] == READ_TOOLS
     assert seen["writer"] > READ_TOOLS
-    assert {"create_template", "update_template", "delete_template", "rollback_template"} <= seen["writer"]
+    assert {"create_template", "update_template", "delete_template", "rollback_template", "set_label"} <= seen["writer"]
     assert seen["boss"] == seen["writer"]  # no tool is admin-only yet: protected labels are checked per label
 
 

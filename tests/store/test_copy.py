@@ -79,7 +79,8 @@ async def test_a_store_goes_to_postgresql_and_back_unchanged(home: Path, tmp_pat
     assert there.returncode == 0, there.stderr
     where = postgres_url.split("@")[-1]
     assert there.stdout == (
-        f"copied 4 templates, 6 versions, 2 tags, 3 render events, 1 enhancement events from {home / 'pba-tunnel.db'} "
+        f"copied 4 templates, 6 versions, 2 tags, 3 render events, 1 enhancement events, "
+        f"1 recorded changes (label moves, deletes, restores), 1 daily usage rows from {home / 'pba-tunnel.db'} "
         f"to {where} (row counts checked; 2 prompts indexed for search)\n"
     )
     assert await dump(postgres_url) == original

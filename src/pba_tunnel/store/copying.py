@@ -28,6 +28,10 @@ LABELS = {
     "template_tags": "tags",
     "render_events": "render events",
     "enhancement_events": "enhancement events",
+    "template_labels": "labels",
+    "template_changes": "recorded changes (label moves, deletes, restores)",
+    "usage_daily": "daily usage rows",
+    "api_tokens": "API tokens",
 }
 
 
