@@ -22,6 +22,7 @@ EXPECTED = {
     "render_tool_vs_get": "our prompts/get",
     "list_page": None,
     "list_page_1000": None,
+    "rss_warm": None,
     "cold_start": STOCK_INIT,
     "cold_list": STOCK_LIST,
     "render_vs_jinja": "bare Jinja2 render",
@@ -66,7 +67,16 @@ def test_quick_bench_reports_each_figure_against_its_baseline() -> None:
 
     serve_help = _run(sys.executable, "-m", "pba_tunnel", "serve", "--help").stdout
     expected = EXPECTED | (PORTABLE if "--stdio-transport" in serve_help else {})
+    http = {f["key"]: f for f in figures if f["key"].startswith("http")}
+    figures = [f for f in figures if not f["key"].startswith("http")]
     assert {f["key"]: f["baseline"] for f in figures} == expected
+    # HTTP: each of our servers under 1 and 4 clients against the stock server, every request answered.
+    for ours in ("", "_json", "_stateless"):
+        for clients in (1, 4):
+            key = f"http{ours}_{clients}"
+            assert http[f"{key}_rps_vs_stock"]["baseline_value"] > 0, http
+            assert http[f"{key}_p99"]["value"] > 0
+            assert http[f"{key}_errors"]["value"] == 0, result.stderr
     # The bench installs nothing: without the Node clients' cache it says how to fill it and skips that baseline.
     node_missing = not _node_reference_installed()
     assert ("run .ci/install-node-clients" in result.stderr) == node_missing, result.stderr

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import platformdirs
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -119,6 +119,8 @@ class Settings(EnvironmentSettings):
     page_size: int = 1000
     # Streamable-HTTP sessions one client (token, else address) may hold at once.
     http_sessions_per_client: int = 64
+    # Streamable HTTP answers: auto = JSON bodies when stateless, SSE streams when stateful (see server/run_options).
+    http_responses: Literal["auto", "json", "sse"] = "auto"
     max_source_bytes: int = _LIMITS.max_source_bytes
     max_argument_bytes: int = _LIMITS.max_argument_bytes
     max_output_bytes: int = _LIMITS.max_output_bytes

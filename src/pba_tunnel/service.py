@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -15,7 +14,6 @@ from .changes import ChangeWatch
 from .config import Settings
 from .errors import InvalidTemplateError, LabelNotFoundError, NotFoundError, PbaError, StoreError
 from .labels import LATEST, LabelOps, LabelView
-from .rendering import Renderer, RenderResult
 from .store import (
     BatchItem,
     EnhancementEvent,
@@ -40,12 +38,11 @@ from .stored import prompt_only as prompt_only
 from .stored import template_write as template_write
 
 if TYPE_CHECKING:
+    from .rendering import Renderer, RenderResult
     from .search.engine import Searcher
     from .search.models import SearchResult
-from .templates.facts import facts_json, parsed_from_facts
-from .templates.parsing import check_source_size, parse_template
-from .templates.spec import ParsedTemplate
-from .templates.variables import PartialLookup, parse_body
+    from .templates.spec import ParsedTemplate
+    from .templates.variables import PartialLookup
 from .tokens import Tokens
 from .usage import RenderLog
 
@@ -71,7 +68,6 @@ class TemplateService(LabelOps):
         self.settings = settings
         self.limits = settings.limits
         self._partials: dict[str, str] = {}
-        self.renderer = Renderer(settings.limits, partials=self._partial)
         self._parsed: dict[str, ParsedTemplate] = {}
         # Current versions by name, trusted until the store's generation moves (any process's write).
         self._current: dict[str, tuple[StoredTemplate, ParsedTemplate]] = {}
@@ -184,6 +180,13 @@ class TemplateService(LabelOps):
 
     # -- parsing -----------------------------------------------------------------------------------
 
+    @cached_property
+    def renderer(self) -> Renderer:
+        """The sandboxed renderer, made on first use: Jinja2 is not imported by commands that never render."""
+        from .rendering import Renderer
+
+        return Renderer(self.limits, partials=self._partial)
+
     def parse(
         self,
         source: str,
@@ -194,6 +197,8 @@ class TemplateService(LabelOps):
         partials: PartialLookup | None = None,
     ) -> ParsedTemplate:
         """Parse and validate a template source against the stored partials (or ``partials``)."""
+        from .templates.parsing import parse_template  # YAML and Jinja2: not for commands that only read
+
         return parse_template(
             source,
             path=path,
@@ -205,6 +210,9 @@ class TemplateService(LabelOps):
 
     def check_partial(self, name: str, source: str, *, path: str | None = None) -> TemplateWrite:
         """Validate a partial's source and return it ready to store."""
+        from .templates.parsing import check_source_size
+        from .templates.variables import parse_body
+
         check_source_size(source, self.limits, path)
         parse_body(source, path=path or name, line=1)
         return partial_write(name, source)
@@ -214,6 +222,8 @@ class TemplateService(LabelOps):
         parsed = self._parsed.get(stored.content_hash)
         if parsed is not None:
             return parsed
+        from .templates.facts import facts_json, parsed_from_facts
+
         if facts is not None:
             parsed = parsed_from_facts(stored.source, stored.content_hash, facts)
         if parsed is None:
@@ -482,6 +492,8 @@ class TemplateService(LabelOps):
         """A unified diff between two versions of a template."""
         old = await self._store.get(name, from_version, include_deleted=True)
         new = await self._store.get(name, to_version, include_deleted=True)
+        import difflib
+
         lines = difflib.unified_diff(
             old.source.splitlines(keepends=True),
             new.source.splitlines(keepends=True),
@@ -501,11 +513,11 @@ class TemplateService(LabelOps):
     ) -> RenderResult:
         """Render a stored template (the version ``view`` shows); every render, failed or not, is counted."""
         stored, parsed, label = await self._to_render(name, version, view)
+        render = partial(self.renderer.render, parsed, arguments, version=stored.version)
         try:
             # Off the event loop: a render may take up to its time limit, and other clients are answered meanwhile.
-            result = await anyio.to_thread.run_sync(
-                partial(self.renderer.render, parsed, arguments, version=stored.version)
-            )
+            # Text with bare substitutions renders in microseconds: inline, which saves the hand-off to a thread.
+            result = render() if self.renderer.renders_quickly(parsed) else await anyio.to_thread.run_sync(render)
         except PbaError as exc:
             self._renders.add(stored.name, stored.version, 0.0, client, {}, label=label, error=exc.code)
             raise

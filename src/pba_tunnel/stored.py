@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from .errors import NotFoundError
 from .store import StoredTemplate, TemplateWrite
-from .templates.facts import facts_json
-from .templates.parsing import content_hash
 from .templates.spec import ParsedTemplate
 
 
 def partial_write(name: str, source: str) -> TemplateWrite:
     """A partial as the store keeps it (no front matter, no arguments)."""
+    from .templates.parsing import content_hash  # YAML and Jinja2: not for commands that only read
+
     return TemplateWrite(
         name=name,
         kind="partial",
@@ -29,6 +29,8 @@ def prompt_only(stored: StoredTemplate) -> StoredTemplate:
 
 def template_write(parsed: ParsedTemplate) -> TemplateWrite:
     """A parsed template as the store keeps it."""
+    from .templates.facts import facts_json  # YAML and Jinja2: not for commands that only read
+
     spec = parsed.spec
     return TemplateWrite(
         name=spec.name,

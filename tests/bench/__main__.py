@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .http_suite import run_http
 from .pg_search_suite import run_pg_search
 from .report import Figure, figures_json, format_report
 from .search_suite import run_search
@@ -21,9 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--suite",
-        choices=["all", "stdio", "search", "store", "stats", "web", "pg-search"],
+        choices=["all", "stdio", "search", "store", "stats", "http", "web", "pg-search"],
         default="all",
-        help="default: all (stdio, search, store, stats and web); pg-search starts a throwaway PostgreSQL server",
+        help="default: all (stdio, search, store, stats, http and web); pg-search starts a throwaway PostgreSQL server",
     )
     parser.add_argument("--pg-url", default=None, help="pg-search: a PostgreSQL database to fill instead")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
@@ -32,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--templates", type=int, default=10_000, help="store for prompts/get, cold start (10000)")
     parser.add_argument("--list-templates", type=int, default=100_000, help="store for prompts/list (100000)")
     parser.add_argument("--cold-starts", type=int, default=7, help="cold starts of each server (7)")
+    parser.add_argument("--http-seconds", type=float, default=8.0, help="load time per server and client count (8)")
+    parser.add_argument("--http-clients", default="1,10,50", help="concurrent HTTP clients, comma-separated (1,10,50)")
+    parser.add_argument("--http-only", default=None, help="load only the HTTP servers whose name contains this")
     parser.add_argument("--search-templates", type=int, default=100_000, help="search corpus (100000)")
     parser.add_argument("--import-templates", type=int, default=10_000, help="files per import, first gets (10000)")
     parser.add_argument("--import-large", type=int, default=100_000, help="files of the large import (100000; 0: none)")
@@ -53,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             2000,
         )
         args.import_templates, args.import_large = 300, 0
+        args.http_seconds, args.http_clients = 1.0, "1,4"
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -82,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
         figures += run_store(templates=args.import_templates, large=args.import_large, calls=calls, log=log)
     if args.suite in ("all", "stats"):
         figures += run_stats(calls=args.calls, templates=args.templates, log=log)
+    if args.suite in ("all", "http"):
+        figures += run_http(
+            clients=[int(n) for n in args.http_clients.split(",")],
+            seconds=args.http_seconds,
+            templates=args.templates,
+            log=log,
+            only=args.http_only,
+        )
     if args.suite in ("all", "web"):
         sizes = [300, 1000] if args.quick else [int(n) for n in args.web_templates.split(",")]
         figures += run_web(sizes=sizes, repeats=20 if args.quick else 200, log=log)

@@ -237,3 +237,29 @@ def test_a_hostile_render_on_the_cli_is_one_error_line(cli, tmp_path: Path) -> N
     assert (
         result.stderr == "error: rendering took longer than 0.2 s (set PBA_TUNNEL_MAX_RENDER_SECONDS to allow more)\n"
     )
+
+
+WHO = "  - name: who\n    description: w\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{% for i in range(9) %}{{ who }}{% endfor %}",
+        "{{ who * 100000 }}",
+        "{{ who | wordwrap }}",
+        "{{ who.upper() }}",
+        "{% if who %}{{ who }}{% endif %}",
+        "{% set copy = who %}{{ copy }}",
+        "{% macro m() %}x{% endmacro %}{{ m() }}{{ who }}",
+        "{{ who ~ who }}",
+    ],
+)
+def test_only_text_with_bare_substitutions_renders_on_the_event_loop(body: str) -> None:
+    # Anything that can loop, call, filter, assign or compute may run to the time limit: a worker thread's job,
+    # so other clients are answered meanwhile. Plain substitutions cost microseconds and render inline.
+    renderer = Renderer(Limits())
+
+    assert renderer.renders_quickly(NORMAL)
+    assert renderer.renders_quickly(hostile("system:\nBe brief.\nuser:\n{{ who }} and {{ who }}", WHO))
+    assert not renderer.renders_quickly(hostile(body, WHO))

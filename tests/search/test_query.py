@@ -1,10 +1,12 @@
-"""The query language: words, phrases, prefixes, exclusions, filters; user text never becomes FTS5 syntax."""
+"""The query language: words, phrases, prefixes, exclusions, filters; user text never becomes FTS5 or tsquery
+syntax."""
 
 from __future__ import annotations
 
 import pytest
 
 from pba_tunnel.search.query import QueryError, parse_query
+from pba_tunnel.store.matching import MatchTerm, TextMatch, tsquery_text
 
 
 def test_plain_words_must_all_match() -> None:
@@ -70,3 +72,14 @@ def test_queries_with_nothing_to_look_for_are_clear_errors(text: str, message: s
 def test_too_many_terms_is_an_error() -> None:
     with pytest.raises(QueryError, match="use at most 32"):
         parse_query(" ".join(f"word{i}" for i in range(40)))
+
+
+def test_postgresql_gets_the_same_query_as_quoted_tsquery_lexemes() -> None:
+    query = parse_query('"commit message" revi* -"first draft"')
+    assert tsquery_text(query.text_match()) == "(('commit' <-> 'message') & 'revi':*) & !('first' <-> 'draft')"
+    assert tsquery_text(parse_query("code review -draft").text_match(any_word=True)) == "('code' | 'review') & !'draft'"
+
+
+def test_a_tsquery_lexeme_cannot_close_its_quotes() -> None:
+    term = MatchTerm(("it's", "a\\b", "x' | 'y"), prefix=True)
+    assert tsquery_text(TextMatch((term,))) == "('it''s' <-> 'a\\\\b' <-> 'x'' | ''y':*)"

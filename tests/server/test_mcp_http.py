@@ -62,7 +62,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     with http_servers(
         lambda: HttpServer(home, "--transport", "http"),
         lambda: HttpServer(home, "--transport", "http", "--stateless"),
-        lambda: HttpServer(home, "--transport", "http", "--auth-token", TOKEN),
+        # This one also answers with JSON bodies, as PBA_TUNNEL_HTTP_RESPONSES=json asks.
+        lambda: HttpServer(
+            home, "--transport", "http", "--auth-token", TOKEN, env={"PBA_TUNNEL_HTTP_RESPONSES": "json"}
+        ),
         lambda: HttpServer(home, "--transport", "sse"),
         lambda: HttpServer(watched_home, "--transport", "http"),
         lambda: HttpServer(
@@ -222,6 +225,18 @@ async def test_with_a_token_the_sdk_client_sending_it_is_served(servers: Servers
     ):
         assert [p.name for p in (await client.list_prompts()).prompts] == ["code-review", "greet"]
         assert first_text(await client.get_prompt("greet", {"who": "Ann"})) == "Hello Ann!"
+
+
+def test_answers_are_sse_streams_when_stateful_and_json_bodies_when_stateless_or_asked(servers: Servers) -> None:
+    def answer_type(server: HttpServer, **headers: str) -> str:
+        response = httpx2.post(f"{server.base}/mcp", json=INITIALIZE, headers={**STREAMABLE, **headers})
+        assert response.status_code == 200, response.text
+        assert '"serverInfo"' in response.text
+        return response.headers["content-type"].split(";")[0]
+
+    assert answer_type(servers.stateful) == "text/event-stream"  # keeps mid-call sampling and resumable streams
+    assert answer_type(servers.stateless) == "application/json"
+    assert answer_type(servers.with_token, Authorization=f"Bearer {TOKEN}") == "application/json"
 
 
 async def test_the_sdk_sse_client_lists_and_gets_prompts(servers: Servers) -> None:

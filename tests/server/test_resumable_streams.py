@@ -9,7 +9,11 @@ from pathlib import Path
 import anyio
 import httpx2
 import pytest
+from mcp.server.streamable_http import EventMessage
+from mcp.types import JSONRPCResponse
 from mcp_server_support import GREET_SOURCE, WAIT_SECONDS, HttpServer, prepare_store
+
+from pba_tunnel.server.event_store import CURRENT_SESSION, MemoryEventStore, SessionNote
 
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 VERSION = "2025-11-25"
@@ -111,3 +115,20 @@ def test_a_session_is_replayed_only_its_own_events(server: HttpServer) -> None:
         assert "Hello Ann!" not in own
         stolen = replayed_text(http, sessions["Bo"], primed["Ann"])  # another session's event id
         assert "Hello Ann!" not in stolen
+
+
+@pytest.mark.anyio
+async def test_kept_events_are_bounded_in_bytes_and_replayed_as_sent() -> None:
+    # A page of a thousand prompts is ~1 MB: events are bounded by their size too, not only by their number.
+    CURRENT_SESSION.set(SessionNote("session-1"))  # as SessionScope does for each HTTP request
+    big = [JSONRPCResponse(jsonrpc="2.0", id=n, result={"text": "x" * 200, "n": n, "unset": None}) for n in range(1, 5)]
+    store = MemoryEventStore(total_bytes=3 * len(big[0].model_dump_json(by_alias=True, exclude_unset=True)))
+    ids = [await store.store_event("1", message) for message in big]
+    replayed: list[EventMessage] = []
+
+    async def collect(event: EventMessage) -> None:
+        replayed.append(event)
+
+    assert await store.replay_events_after(ids[0], collect) is None  # forgotten: the newest three fill the bound
+    assert await store.replay_events_after(ids[1], collect) == "1"
+    assert [(e.event_id, e.message) for e in replayed] == [(ids[2], big[2]), (ids[3], big[3])]

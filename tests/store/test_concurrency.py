@@ -138,6 +138,7 @@ def test_the_stale_writer_gets_the_conflict_error(home: Path, tmp_path: Path, ba
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"])  # many writers on PostgreSQL: the multi-instance tests
 def test_two_processes_updating_lose_no_version(home: Path, tmp_path: Path, backend_env: dict[str, str]) -> None:
     anyio.run(prepare, home, backend_env)
     count = 15

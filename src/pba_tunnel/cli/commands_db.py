@@ -146,6 +146,7 @@ def serve(
     fallback: str | None,
 ) -> None:
     """Serve the templates over MCP (stdio by default)."""
+    from ..server.run_options import event_loop_options
     from ..server.serve import check_workers, serve_forever
 
     state = click.get_current_context().find_object(State)
@@ -181,7 +182,8 @@ def serve(
                 stdio_transport="portable" if stdio_transport == "portable" else "auto",
                 label=label,
                 fallback_latest=fallback == "latest",
-            )
+            ),
+            backend_options=event_loop_options(),
         )
     except PbaError as exc:
         fail(describe(exc))

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Template, TemplateError, TemplateNotFound
+from jinja2 import Template, TemplateError, TemplateNotFound, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Context
 
@@ -53,6 +53,10 @@ class CompiledPart:
 
 
 CompiledParts = tuple[CompiledPart, ...]
+# What a template may hold and still render on the event loop: text and bare substitutions of arguments, whose
+# render time grows only with the output (bounded by max_output_bytes). Anything that loops, calls, filters,
+# includes, branches or computes (a string times a number) renders in a worker thread, under its time limit.
+QUICK_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name)
 
 
 class Renderer:
@@ -64,8 +68,26 @@ class Renderer:
         self.limits = limits
         self.environment = BoundedSandbox(limits, partials)
         self._compiled: OrderedDict[str, CompiledParts] = OrderedDict()
+        self._quick: dict[str, bool] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
+
+    def renders_quickly(self, template: ParsedTemplate) -> bool:
+        """True when ``template`` is only text and ``{{ argument }}`` substitutions (safe to render inline)."""
+        quick = self._quick.get(template.content_hash)
+        if quick is None:
+            try:
+                quick = all(
+                    isinstance(node, QUICK_NODES)
+                    for part in template.parts
+                    for node in self.environment.parse(part.source).find_all(nodes.Node)
+                )
+            except TemplateError:
+                quick = False  # the render reports the error, from a worker thread like any other
+            if len(self._quick) >= self._cache_size:
+                self._quick.clear()
+            self._quick[template.content_hash] = quick
+        return quick
 
     def compiled(self, template: ParsedTemplate) -> CompiledParts:
         """The compiled parts of ``template``; a compile costs ~80 renders, so it is cached by hash."""

@@ -4,7 +4,10 @@ The SDK defines the interface (``EventStore``) and does the rest: it numbers eac
 return, sends a priming event and a ``retry`` interval, and on a GET with ``Last-Event-ID`` asks us for what
 followed. The SDK names a stream by its request id alone, which every session reuses, so events are kept per
 session: ``SessionScope`` notes which session each HTTP request belongs to, and a session is only ever replayed
-its own events. Bounded: a few hundred events per stream and a few thousand in all, oldest forgotten first.
+its own events. Bounded: a few hundred events per stream, a few thousand and a few megabytes in all, oldest
+forgotten first. Events are kept as the JSON they were sent as: a page of a thousand prompts is ~1 MB of
+JSON but several times that as objects, and a server that kept every page as objects grew by ~150 MB
+listing 100,000 templates.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from dataclasses import dataclass
 
 from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
 from mcp.types import JSONRPCMessage
+from mcp_types import jsonrpc_message_adapter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EVENTS_PER_STREAM = 256
 MAX_EVENTS = 4096
+MAX_BYTES = 16 * 1024 * 1024  # of kept events' JSON, in all
 SESSION_HEADER = b"mcp-session-id"
 
 
@@ -71,37 +76,44 @@ StreamKey = tuple[str | None, StreamId]
 
 
 class MemoryEventStore(EventStore):
-    """The last ``EVENTS_PER_STREAM`` events of each stream of each session, ``MAX_EVENTS`` in all."""
+    """The last ``EVENTS_PER_STREAM`` events of each stream of each session, ``MAX_EVENTS`` and ``MAX_BYTES`` in all."""
 
-    def __init__(self, *, per_stream: int = EVENTS_PER_STREAM, total: int = MAX_EVENTS) -> None:
+    def __init__(
+        self, *, per_stream: int = EVENTS_PER_STREAM, total: int = MAX_EVENTS, total_bytes: int = MAX_BYTES
+    ) -> None:
         self.per_stream = per_stream
         self.total = total
-        self._streams: OrderedDict[StreamKey, deque[tuple[int, JSONRPCMessage | None]]] = OrderedDict()
+        self.total_bytes = total_bytes
+        self._streams: OrderedDict[StreamKey, deque[tuple[int, bytes | None]]] = OrderedDict()
         self._stream_of: dict[int, StreamKey] = {}
         self._numbers = itertools.count(1)
         self._count = 0
+        self._bytes = 0
 
     async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
         """Keep one event; its id is a number that grows across all streams."""
         number = next(self._numbers)
+        data = None if message is None else message.model_dump_json(by_alias=True, exclude_unset=True).encode()
         key = (current_session(), stream_id)
         events = self._streams.setdefault(key, deque())
         self._streams.move_to_end(key)
-        events.append((number, message))
+        events.append((number, data))
         self._stream_of[number] = key
         self._count += 1
+        self._bytes += len(data or b"")
         if len(events) > self.per_stream:
-            self._drop(events.popleft()[0])
-        while self._count > self.total:
+            self._drop(events.popleft())
+        while self._count > self.total or self._bytes > self.total_bytes:
             oldest_key, oldest = next(iter(self._streams.items()))
-            self._drop(oldest.popleft()[0])
+            self._drop(oldest.popleft())
             if not oldest:
                 del self._streams[oldest_key]
         return str(number)
 
-    def _drop(self, number: int) -> None:
-        self._stream_of.pop(number, None)
+    def _drop(self, event: tuple[int, bytes | None]) -> None:
+        self._stream_of.pop(event[0], None)
         self._count -= 1
+        self._bytes -= len(event[1] or b"")
 
     async def replay_events_after(self, last_event_id: EventId, send_callback: EventCallback) -> StreamId | None:
         """Send every later event of the same stream; None when that event is forgotten or another session's."""
@@ -112,7 +124,8 @@ class MemoryEventStore(EventStore):
         key = self._stream_of.get(number)
         if key is None or key[0] is None or key[0] != current_session():
             return None
-        for event_number, message in list(self._streams.get(key, ())):
-            if event_number > number and message is not None:
+        for event_number, data in list(self._streams.get(key, ())):
+            if event_number > number and data is not None:
+                message = jsonrpc_message_adapter.validate_json(data, by_name=False)
                 await send_callback(EventMessage(message, str(event_number)))
         return key[1]

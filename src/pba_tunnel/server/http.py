@@ -185,7 +185,8 @@ def streamable_http_app(
         host=host,
         custom_starlette_routes=[health_route(app, token), ready_route(app)],
     )
-    return SessionScope(BatchLayer(sdk_app, "/mcp"))
+    batches = BatchLayer(sdk_app, "/mcp")
+    return batches if stateless else SessionScope(batches)  # the scope only serves the event store
 
 
 class SseEndpoint:
@@ -222,13 +223,14 @@ def http_asgi(
     token: str | None,
     sessions_per_client: int = 64,
     rate_limiter: RateLimiter | None = None,
+    json_response: bool = False,
 ) -> ASGIApp:
     """The whole HTTP app of one process: the transport, session limits, tokens, rate limits, the web page beside
     them, the body deadline."""
     asgi: Any = (
         sse_app(app, host=host, token=token)
         if transport == "sse"
-        else streamable_http_app(app, host=host, stateless=stateless, token=token)
+        else streamable_http_app(app, host=host, stateless=stateless, token=token, json_response=json_response)
     )
     if transport == "http" and not stateless:
         asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
@@ -256,6 +258,7 @@ def uvicorn_options(host: str, port: int) -> dict[str, Any]:
         "lifespan": "on",
         "access_log": False,
         "limit_concurrency": MAX_OPEN_CONNECTIONS,
+        "ws": "none",  # no WebSocket routes: importing a WebSocket library would only slow the start
     }
 
 
@@ -269,6 +272,7 @@ async def serve_http(
     token: str | None,
     sessions_per_client: int = 64,
     rate_limiter: RateLimiter | None = None,
+    json_response: bool = False,
 ) -> None:
     """Serve HTTP until cancelled, with the change watcher beside it; tokens and rate limits in front."""
     check_exposure(host, token)
@@ -280,6 +284,7 @@ async def serve_http(
         token=token,
         sessions_per_client=sessions_per_client,
         rate_limiter=rate_limiter,
+        json_response=json_response,
     )
     server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port)))
     async with app.notifier.watching():

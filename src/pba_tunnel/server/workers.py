@@ -22,6 +22,7 @@ from .app import McpApp
 from .caller import CallerDefaults
 from .http import check_exposure, http_asgi, uvicorn_options
 from .rate_limit import RateLimiter
+from .run_options import json_responses
 from .slot import ServiceSlot
 
 if TYPE_CHECKING:
@@ -70,7 +71,13 @@ def create_app() -> ASGIApp:
     mcp = McpApp(ServiceSlot(open_service), stateless=True, page_size=settings.page_size, callers=callers)
     limiter = RateLimiter.from_settings(settings, processes=int(options.get("workers", 1)))
     asgi = http_asgi(
-        mcp, transport="http", host=options["host"], stateless=True, token=options["token"], rate_limiter=limiter
+        mcp,
+        transport="http",
+        host=options["host"],
+        stateless=True,
+        token=options["token"],
+        rate_limiter=limiter,
+        json_response=json_responses(settings.http_responses, stateless=True),
     )
     return ServiceLifespan(asgi, mcp)
 
