@@ -13,6 +13,8 @@ from .pages import ENHANCE_ANSWER, STORE
 from .web_support import Browser, ChatServer, WebServer, browser_recorder, prepare_store, require_chromium, screenshot
 
 TOKEN = "web-test-token-0123456789"
+# Two renders, then one a minute: the page's previews draw from the same bucket as MCP renders.
+GUARDED_LIMITS = {"PBA_TUNNEL_RATE_RENDERS": str(1 / 60), "PBA_TUNNEL_RATE_RENDERS_BURST": "2"}
 
 
 @pytest.fixture(scope="package")
@@ -30,7 +32,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebServe
     }
     guarded_home = tmp_path_factory.mktemp("web-guarded-home")  # its tokens must not lock the other server
     prepare_store(guarded_home, {"delete-demo": STORE["delete-demo"]}, seed=False)
-    started = [WebServer(home, command="ui", env=env), WebServer(guarded_home, "--auth-token", TOKEN)]
+    started = [
+        WebServer(home, command="ui", env=env),
+        WebServer(guarded_home, "--auth-token", TOKEN, env=GUARDED_LIMITS),
+    ]
     try:
         for server in started:
             server.wait_ready()

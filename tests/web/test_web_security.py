@@ -113,6 +113,19 @@ def test_a_read_token_from_the_store_signs_in_to_a_page_without_write_buttons(
             time.sleep(0.2)
 
 
+def test_previews_count_against_the_tokens_render_limit(servers: tuple[WebServer, WebServer]) -> None:
+    _, server = servers
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx2.Client(base_url=server.base, timeout=5, headers=headers) as client:
+        token = csrf_of(client, "/t/delete-demo")
+        form = {"csrf_token": token, "arg-who": "Ada", "fragment": "1"}
+        answers = [client.post("/t/delete-demo/preview", data=form) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[2].headers["retry-after"] == "60"
+        assert "Too many renders from this token" in answers[2].text
+        assert client.get("/t/delete-demo").status_code == 200  # reading a page is no render
+
+
 def test_ui_serves_the_page_and_mcp_on_loopback_and_opens_the_browser(servers: tuple[WebServer, WebServer]) -> None:
     server, _ = servers
     record = server.log_path.parent / "opened-url.txt"

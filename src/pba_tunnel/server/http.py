@@ -239,7 +239,13 @@ def http_asgi(
     asgi = guarded(asgi, app, token=token, open_paths=OPEN_PATHS, limiter=rate_limiter)
     from ..web import web_app
 
-    page = web_app(app.slot.get, security=rebinding_protection(host), token=token, after_write=app.notifier.check)
+    page = web_app(
+        app.slot.get,
+        security=rebinding_protection(host),
+        token=token,
+        after_write=app.notifier.check,
+        charge=rate_limiter.charge if rate_limiter is not None else None,
+    )
     return BodyDeadline(WithWebPage(asgi, page))
 
 

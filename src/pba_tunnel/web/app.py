@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from . import editing, enhancing, history, labelling, library, signing_in, template_page, usage
 from .context import CsrfRefused, WebContext
-from .security import WebGuard
+from .security import Charge, WebGuard
 from .viewers import Access, ApiTokens
 
 if TYPE_CHECKING:
@@ -39,10 +39,12 @@ def web_app(
     token: str | None = None,
     access: Access | None = None,
     after_write: Callable[[], Awaitable[None]] | None = None,
+    charge: Charge | None = None,
 ) -> ASGIApp:
     """The web page over the service ``get_service`` returns (Host checks as ``security``).
 
     Sign-in checks tokens through ``access``; by default the API's: ``token`` (PBA_TUNNEL_AUTH_TOKEN) and the store's.
+    ``charge`` is the API's rate limiter, which then holds a token's use of the page too.
     """
     name = "/t/{name:str}"
     routes = [
@@ -77,4 +79,5 @@ def web_app(
         RequestBodyLimitMiddleware(app, MAX_FORM_BYTES),
         security=security,
         access=access or ApiTokens(get_service, token),
+        charge=charge,
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -18,6 +20,8 @@ SESSION_COOKIE = "pba_session"
 CSRF_COOKIE = "pba_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+# The API's rate limiter: take one from each named bucket of a client, or say which is empty and for how long.
+Charge = Callable[..., tuple[str, float] | None]
 SAFE_METHODS = {"GET", "HEAD"}
 READ_POSTS = {"/login", "/logout", "/validate", "/preview"}
 OPEN_PATHS = {"/login", "/static/style.css", "/static/app.js"}  # reachable before signing in
@@ -76,10 +80,18 @@ def viewer_of(request: Request) -> Viewer:
 class WebGuard:
     """Refuse foreign Hosts/Origins, ask for sign-in when tokens are needed, add security headers to answers."""
 
-    def __init__(self, app: ASGIApp, *, security: TransportSecuritySettings | None, access: Access) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        security: TransportSecuritySettings | None,
+        access: Access,
+        charge: Charge | None = None,
+    ) -> None:
         self.app = app
         self.hosts = TransportSecurityMiddleware(security)
         self.access = access
+        self.charge = charge
 
     async def viewer(self, request: Request) -> Viewer | None:
         """Who is asking: anyone when no token is needed, else the holder of the session's or the header's token."""
@@ -87,6 +99,25 @@ class WebGuard:
             return LOCAL
         token = request.cookies.get(SESSION_COOKIE) or bearer(request.headers)
         return None if token is None else await self.access.verify(token)
+
+    def over_limit(self, viewer: Viewer, method: str, path: str) -> Response | None:
+        """429 when the viewer's token is over the API's rate limits (a preview is a render, as over MCP)."""
+        assert self.charge is not None
+        kinds = ["requests"]
+        if method == "POST" and path.endswith("/preview"):
+            kinds.append("renders")
+        elif method == "POST" and path.endswith("/enhance"):
+            kinds.append("enhancements")
+        refused = self.charge(viewer.rate_key, *kinds)
+        if refused is None:
+            return None
+        kind, wait = refused
+        seconds = max(1, math.ceil(wait))
+        return PlainTextResponse(
+            f"Too many {kind} from this token: try again in {seconds} s.",
+            status_code=429,
+            headers={"Retry-After": str(seconds)},
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,6 +130,8 @@ class WebGuard:
         viewer = await self.viewer(request) if refusal is None else None
         if refusal is None and viewer is None and scope["path"] not in OPEN_PATHS:
             refusal = RedirectResponse("/login", status_code=303)
+        if refusal is None and viewer is not None and self.charge is not None:
+            refusal = self.over_limit(viewer, request.method, scope["path"])
         if (
             refusal is None
             and viewer is not None

@@ -32,6 +32,7 @@ class Viewer:
     name: str
     scope: str  # read, write or admin
     label: str | None = None  # a token fixed to a label sees only that label's versions
+    rate_key: str = ""  # whose rate limits apply ("": none, as for the local user without tokens)
 
     @property
     def can_write(self) -> bool:
@@ -87,4 +88,6 @@ class ApiTokens:
             identity = env_token_identity()
         else:
             identity = (await (await self.get_service()).tokens.verify(token)).identity
-        return None if identity is None else Viewer(identity.author, identity.scope, identity.label)
+        if identity is None:
+            return None
+        return Viewer(identity.author, identity.scope, identity.label, identity.rate_key)
