@@ -102,7 +102,8 @@ async def test_a_store_goes_to_postgresql_and_back_unchanged(home: Path, tmp_pat
     assert (again.returncode, again.stdout) == (1, "")
     assert again.stderr == (
         f"error: the target store {where} is not empty (it holds 5 templates, 7 versions, 2 tags, 3 render events, "
-        "1 enhancement events); pass --force to replace its contents\n"
+        "1 enhancement events, 2 recorded changes (label moves, deletes, restores), 1 daily usage rows); "
+        "pass --force to replace its contents\n"
     )
 
     back_home = tmp_path / "back"
