@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from formats_support import DATA, export_and_reimport, messages, sources
 
+from pba_tunnel.errors import LossyConversionError
 from pba_tunnel.formats.prompty import export_prompty, import_prompty
+from pba_tunnel.formats.transfer import export_foreign
 from pba_tunnel.service import TemplateService
 from pba_tunnel.sync import import_path
 
@@ -137,3 +139,19 @@ async def test_prompty_specific_markers_and_defaults() -> None:
     assert [(x.field, x.action) for x in conversion.losses] == [
         ("description", "added"), ("body", "dropped"), ("arguments.who", "added"),
     ]  # fmt: skip
+
+
+async def test_a_label_has_no_place_in_a_prompty_file_and_the_report_says_so(
+    service: TemplateService, tmp_path: Path
+) -> None:
+    await import_path(service, FOLDER)
+    await service.set_label("summarize", "production", author="cli", can_admin=True)
+
+    report = await export_foreign(service, tmp_path / "out", "prompty")
+    dropped = [(x.template, x.field, x.action, x.detail) for x in report.losses if x.field == "labels"]
+    assert dropped == [
+        ("summarize", "labels", "dropped", "prompty files have no labels; not written: production -> v1")
+    ]
+    with pytest.raises(LossyConversionError):
+        await export_foreign(service, tmp_path / "strict", "prompty", strict=True)
+    assert not (tmp_path / "strict").exists()  # a refused export writes nothing

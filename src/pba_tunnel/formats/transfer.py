@@ -66,10 +66,17 @@ async def render_files(service: TemplateService, file_format: ExportFormat) -> l
         parsed, _number = versions[-1]
         if file_format == "langfuse":
             files.append(export_langfuse(versions, summary.category, partials, labels))
-        elif file_format == "prompty":
-            files.append(export_prompty(parsed, summary.category, partials))
         else:
-            files.append(export_dotprompt(parsed, summary.category))
+            file = (
+                export_prompty(parsed, summary.category, partials)
+                if file_format == "prompty"
+                else export_dotprompt(parsed, summary.category)
+            )
+            stored_labels = (await service.get(summary.name)).labels
+            if stored_labels:  # one file holds one version: a label has nothing to point at
+                moved = ", ".join(f"{label} -> v{version}" for label, version in sorted(stored_labels.items()))
+                file.note("labels", "dropped", f"{file_format} files have no labels; not written: {moved}")
+            files.append(file)
     return files
 
 
