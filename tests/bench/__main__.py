@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .http_suite import run_http
+from .pg_http_suite import run_pg_http
 from .pg_search_suite import run_pg_search
 from .report import Figure, figures_json, format_report
 from .search_suite import run_search
@@ -22,11 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--suite",
-        choices=["all", "stdio", "search", "store", "stats", "http", "web", "pg-search"],
+        choices=["all", "stdio", "search", "store", "stats", "http", "web", "pg-search", "pg-http"],
         default="all",
-        help="default: all (stdio, search, store, stats, http and web); pg-search starts a throwaway PostgreSQL server",
+        help="default: all (stdio, search, store, stats, http and web); pg-search and pg-http start a throwaway "
+        "PostgreSQL server",
     )
-    parser.add_argument("--pg-url", default=None, help="pg-search: a PostgreSQL database to fill instead")
+    parser.add_argument("--pg-url", default=None, help="pg-search, pg-http: a PostgreSQL database to fill instead")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--calls", type=int, default=5000, help="sequential calls per latency figure (5000)")
@@ -81,6 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite == "pg-search":
         figures += run_pg_search(
             templates=args.search_templates, repeats=20 if args.quick else 100, log=log, url=args.pg_url
+        )
+    if args.suite == "pg-http":
+        figures += run_pg_http(
+            templates=args.templates,
+            clients=[int(n) for n in args.http_clients.split(",")],
+            seconds=args.http_seconds,
+            log=log,
+            url=args.pg_url,
         )
     if args.suite in ("all", "store"):
         calls = min(args.calls, 1000)
