@@ -6,6 +6,8 @@ import os
 import uuid
 from pathlib import Path
 
+from .errors import PbaError
+
 
 def inside(path: Path, root: Path) -> bool:
     """Whether ``path``, with every symbolic link resolved, is ``root`` (already resolved) or under it."""
@@ -25,3 +27,18 @@ def write_whole(target: Path, text: str) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_inside(directory: Path, root: Path, target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` under ``directory`` (``root``: it resolved), creating folders as needed.
+
+    PbaError, and nothing written, when a symbolic link would lead the write outside ``directory`` (checked
+    before mkdir, which would create folders through a linked sub-folder) or the file cannot be written.
+    """
+    if not inside(target.parent, root) or not inside(target, root):
+        raise PbaError(f"a symbolic link leading outside {directory}: not written through")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_whole(target, text)
+    except OSError as exc:
+        raise PbaError(f"cannot write the file: {exc.strerror}") from None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NotFoundError, PbaError
-from .files import inside, write_whole
+from .files import inside, write_inside
 from .formats.detect import detect_foreign
 from .formats.transfer import import_foreign
 from .importers import ImportFormat, detect_format
@@ -202,15 +202,9 @@ async def export_to(service: TemplateService, directory: Path, *, progress: Prog
         stored = await service.get(summary.name)
         target = directory / export_path(stored.name, stored.category, stored.kind)
         try:
-            # Checked before mkdir, which would create folders through a linked sub-folder.
-            if not inside(target.parent, root) or not inside(target, root):
-                raise PbaError(f"a symbolic link leading outside {directory}: not written through")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_whole(target, stored.source)
+            write_inside(directory, root, target, stored.source)
         except PbaError as exc:
             report.failed.append((str(target), exc.message))
-        except OSError as exc:
-            report.failed.append((str(target), f"cannot write the file: {exc.strerror}"))
         else:
             report.written.append(target)
         if progress is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import PbaError
-from ..files import inside, write_whole
+from ..files import write_inside
 from ..importers.report import Progress
 from ..paging import iter_templates
 from ..service import TemplateService
@@ -105,14 +105,9 @@ async def export_foreign(
             if relative.lower() in taken:
                 raise PbaError(f"{taken[relative.lower()]} is already written to {relative}")
             taken[relative.lower()] = file.template
-            if not inside(target.parent, root) or not inside(target, root):
-                raise PbaError(f"a symbolic link leading outside {directory}: not written through")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_whole(target, file.text)
+            write_inside(directory, root, target, file.text)
         except PbaError as exc:
             report.failed.append((str(target), exc.message))
-        except OSError as exc:
-            report.failed.append((str(target), f"cannot write the file: {exc.strerror}"))
         else:
             report.written.append(target)
         if progress is not None:
