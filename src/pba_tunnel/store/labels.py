@@ -14,13 +14,12 @@ from sqlmodel import col
 from ..errors import ConflictError, NotFoundError
 from ..templates.spec import ArgumentSpec
 from .connections import StoreBase, bump_generation
-from .cursors import decode_cursor, encode_cursor
 from .models import ChangeRow, utcnow
 from .records import ChangeInfo, TemplateWrite
 from .tables import LABELS as _L
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
-from .tables import PromptRow, denormalized
+from .tables import PromptRow, denormalized, prompt_row_page
 from .writes import record_change
 
 TemplateSummaryFields = dict[str, Any]  # the fields of a TemplateSummary a label's version decides
@@ -135,24 +134,14 @@ class LabelStore(StoreBase):
         """One page of listed prompts as a client that sees ``label`` lists them (the rest too with ``fallback``)."""
         joined = and_(_L.c.template_id == _T.c.id, _L.c.label == label)
         labelled = _L.c.version.is_not(None)
-        query = (
-            select(
-                _T.c.name,
-                case((labelled, _L.c.title), else_=_T.c.title),
-                case((labelled, _L.c.description), else_=_T.c.description),
-                case((labelled, _L.c.arguments_json), else_=_T.c.arguments_json),
-            )
-            .select_from(_T.outerjoin(_L, joined) if fallback else _T.join(_L, joined))
-            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None), _T.c.internal.is_(False))
-            .order_by(_T.c.name)
-            .limit(limit + 1)
-        )
-        if cursor:
-            query = query.where(_T.c.name > decode_cursor(cursor))
+        query = select(
+            _T.c.name,
+            case((labelled, _L.c.title), else_=_T.c.title),
+            case((labelled, _L.c.description), else_=_T.c.description),
+            case((labelled, _L.c.arguments_json), else_=_T.c.arguments_json),
+        ).select_from(_T.outerjoin(_L, joined) if fallback else _T.join(_L, joined))
         async with self._read() as connection:
-            rows = [PromptRow(*row) for row in await connection.execute(query)]
-        next_cursor = encode_cursor(rows[limit - 1].name) if len(rows) > limit else None
-        return rows[:limit], next_cursor
+            return await prompt_row_page(connection, query, cursor, limit)
 
     async def labelled_names(self, label: str) -> set[str]:
         """Names of the live templates that have ``label``."""

@@ -14,7 +14,7 @@ from .records import Kind, Page, StoredTemplate, TemplateSummary, VersionInfo
 from .tables import LABELS as _L
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
-from .tables import PromptRow, labels_of, stored_from_row, summary_fields
+from .tables import PromptRow, labels_of, prompt_row_page, stored_from_row, summary_fields
 
 
 class TemplateReads(StoreBase):
@@ -108,18 +108,9 @@ class TemplateReads(StoreBase):
 
     async def prompt_rows(self, *, cursor: str | None, limit: int) -> tuple[list[PromptRow], str | None]:
         """One page of live, listed prompts as bare rows (no validation): the listing clients call most."""
-        query = (
-            select(_T.c.name, _T.c.title, _T.c.description, _T.c.arguments_json)
-            .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None), _T.c.internal.is_(False))
-            .order_by(_T.c.name)
-            .limit(limit + 1)
-        )
-        if cursor:
-            query = query.where(_T.c.name > decode_cursor(cursor))
+        query = select(_T.c.name, _T.c.title, _T.c.description, _T.c.arguments_json)
         async with self._read() as connection:
-            rows = [PromptRow(*row) for row in await connection.execute(query)]
-        next_cursor = encode_cursor(rows[limit - 1].name) if len(rows) > limit else None
-        return rows[:limit], next_cursor
+            return await prompt_row_page(connection, query, cursor, limit)
 
     async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
         """How many templates the store holds."""

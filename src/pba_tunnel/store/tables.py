@@ -6,10 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..templates.spec import ArgumentSpec
+from .cursors import decode_cursor, encode_cursor
 from .models import LabelRow, TemplateRow, VersionRow
 from .records import StoredTemplate, TemplateSummary, TemplateWrite
 
@@ -91,3 +92,19 @@ def summary_fields(row: Any) -> dict[str, Any]:
         "deleted": row["deleted_at"] is not None,
         "updated_at": row["updated_at"],
     }
+
+
+async def prompt_row_page(
+    connection: AsyncConnection, query: Select[Any], cursor: str | None, limit: int
+) -> tuple[list[PromptRow], str | None]:
+    """One page of live, listed prompts from ``query`` (which selects a :class:`PromptRow`'s columns), by name."""
+    query = (
+        query.where(TEMPLATES.c.kind == "prompt", TEMPLATES.c.deleted_at.is_(None), TEMPLATES.c.internal.is_(False))
+        .order_by(TEMPLATES.c.name)
+        .limit(limit + 1)
+    )
+    if cursor:
+        query = query.where(TEMPLATES.c.name > decode_cursor(cursor))
+    rows = [PromptRow(*row) for row in await connection.execute(query)]
+    next_cursor = encode_cursor(rows[limit - 1].name) if len(rows) > limit else None
+    return rows[:limit], next_cursor
