@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import queue
-import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 from mcp import StdioServerParameters
 from mcp.client.subscriptions import Subscription
 
@@ -24,6 +22,7 @@ from pba_tunnel import startup
 from pba_tunnel.server.app import McpApp
 from pba_tunnel.server.slot import ServiceSlot
 from pba_tunnel.service import TemplateService
+from process_support import ServerProcess, free_port
 
 WAIT_SECONDS = 15  # an upper bound for things that should take milliseconds; never a timing assertion
 START_SECONDS = 120  # several servers starting at once on a busy 2-core machine (a first start seeds its store)
@@ -282,59 +281,14 @@ def raw_stdio(home: Path, *options: str, transport: str = "auto", **env: str) ->
         session.close()
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class HttpServer:
+class HttpServer(ServerProcess):
     """``pba-tunnel serve --transport http|sse`` on a loopback address (127.0.0.1 unless ``host``) in a subprocess."""
 
     def __init__(self, home: Path, *options: str, env: dict[str, str] | None = None, host: str = "127.0.0.1") -> None:
         self.port = free_port()
-        self.base = f"http://{host}:{self.port}"
-        self._stderr = (home / f"http-{self.port}.log").open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pba_tunnel", "serve", "--host", host, "--port", str(self.port), *options],
-            stdin=subprocess.DEVNULL,
-            stdout=self._stderr,
-            stderr=self._stderr,
-            env=server_env(home, **(env or {})),
-        )
-
-    def wait_ready(self) -> None:
-        """Wait until ``/healthz`` answers (the store is open and uvicorn listens)."""
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited with {self.process.returncode}: {self.log()}")
-            try:
-                httpx2.get(f"{self.base}/healthz", timeout=1)
-                return
-            except httpx2.TransportError:
-                time.sleep(0.05)
-        raise AssertionError(f"the server did not answer /healthz: {self.log()}")
-
-    def stop(self) -> None:
-        """Terminate the server and wait for it (kill if it does not stop)."""
-        try:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=WAIT_SECONDS)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-        finally:
-            self._stderr.close()
-
-    def log(self) -> str:
-        """What the server printed so far."""
-        self._stderr.flush()
-        return Path(self._stderr.name).read_text(encoding="utf-8", errors="replace")
+        argv = [sys.executable, "-m", "pba_tunnel", "serve", "--host", host, "--port", str(self.port), *options]
+        base = f"http://{host}:{self.port}"
+        super().__init__(argv, server_env(home, **(env or {})), home / f"http-{self.port}.log", base, START_SECONDS)
 
 
 @contextmanager

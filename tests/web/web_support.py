@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -25,6 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import cli_env, make_settings
 from pba_tunnel import startup
+from process_support import ServerProcess, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -78,63 +75,20 @@ class Browser:
             shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class WebServer:
+class WebServer(ServerProcess):
     """``pba-tunnel serve --transport http`` (or ``ui``) on 127.0.0.1 in a subprocess."""
 
     def __init__(self, home: Path, *args: str, command: str = "serve", env: dict[str, str] | None = None) -> None:
         """Start it; ``command`` is ``serve`` (HTTP on 127.0.0.1) or ``ui`` (which opens $BROWSER)."""
         self.home = home
         self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = home / f"web-{self.port}.log"
-        self._log = self.log_path.open("wb")
         options = ["--transport", "http", "--host", "127.0.0.1"] if command == "serve" else []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pba_tunnel", command, *options, "--port", str(self.port), *args],
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=self._log,
-            env=cli_env(home, PBA_TUNNEL_SEED="0", PBA_TUNNEL_LOG_LEVEL="warning", **(env or {})),
-        )
-
-    def wait_ready(self) -> None:
-        """Wait until ``/healthz`` answers."""
-        deadline = time.monotonic() + WAIT_SECONDS * 4  # a loaded machine starts slowly
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited with {self.process.returncode}: {self.log()}")
-            try:
-                httpx2.get(f"{self.base}/healthz", timeout=1)
-                return
-            except httpx2.TransportError:
-                time.sleep(0.05)
-        raise AssertionError(f"the server did not answer /healthz: {self.log()}")
-
-    def stop(self) -> None:
-        """Terminate the server (kill if it does not stop)."""
-        try:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=WAIT_SECONDS)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-        finally:
-            self._log.close()
-
-    def log(self) -> str:
-        """What the server printed so far."""
-        self._log.flush()
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
+        argv = [sys.executable, "-m", "pba_tunnel", command, *options, "--port", str(self.port), *args]
+        env = cli_env(home, PBA_TUNNEL_SEED="0", PBA_TUNNEL_LOG_LEVEL="warning", **(env or {}))
+        base = f"http://127.0.0.1:{self.port}"
+        super().__init__(
+            argv, env, home / f"web-{self.port}.log", base, WAIT_SECONDS * 4
+        )  # a loaded machine starts slowly
 
 
 def prepare_store(home: Path, versions: dict[str, list[str]], *, seed: bool = True) -> None:
