@@ -40,6 +40,7 @@ def test_every_limit_is_configurable_through_the_environment() -> None:
         "max_integer_bits": "64",
         "max_render_memory": "5000",
         "max_includes": "7",
+        "max_template_tokens": "300",
     }
     assert set(values) == {f.name for f in fields(Limits)}
     settings = load_settings({f"PBA_TUNNEL_{name.upper()}": raw for name, raw in values.items()})
@@ -53,6 +54,7 @@ def test_every_limit_is_configurable_through_the_environment() -> None:
         max_integer_bits=64,
         max_render_memory=5000,
         max_includes=7,
+        max_template_tokens=300,
     )
 
 

@@ -38,6 +38,7 @@ class Limits:
     max_integer_bits: int = 16_384  # wide enough for any printable int (Python prints at most 4,300 digits)
     max_render_memory: int = 32 * 1024 * 1024  # characters plus 8 per list item, summed over one render
     max_includes: int = 1000  # partials rendered by one render (and counted statically at parse time)
+    max_template_tokens: int = 20_000  # Jinja tokens of one template and its partials: bounds parse and analysis
 
 
 _LIMITS = Limits()
@@ -130,6 +131,7 @@ class Settings(EnvironmentSettings):
     max_integer_bits: int = _LIMITS.max_integer_bits
     max_render_memory: int = _LIMITS.max_render_memory
     max_includes: int = _LIMITS.max_includes
+    max_template_tokens: int = _LIMITS.max_template_tokens
     # None: the command's own default (``serve`` logs at info, other commands at warning).
     log_level: str | None = None
     log_format: str | None = None

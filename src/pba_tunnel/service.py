@@ -211,10 +211,10 @@ class TemplateService(LabelOps):
     def check_partial(self, name: str, source: str, *, path: str | None = None) -> TemplateWrite:
         """Validate a partial's source and return it ready to store."""
         from .templates.parsing import check_source_size
-        from .templates.variables import parse_body
+        from .templates.variables import TokenBudget, parse_body
 
         check_source_size(source, self.limits, path)
-        parse_body(source, path=path or name, line=1)
+        parse_body(source, path=path or name, line=1, budget=TokenBudget(self.limits.max_template_tokens))
         return partial_write(name, source)
 
     async def _parsed_version(self, stored: StoredTemplate, facts: str | None = None) -> ParsedTemplate:

@@ -125,6 +125,24 @@ def test_a_deep_or_unreadable_body_is_an_invalid_template(hostile_runner: Hostil
     assert_bounded(outcome)
 
 
+MANY_EXPRESSIONS = "{{ {1: 2} }}"  # seven tokens: a 100 KB body of them took 1.4-2.9 s to parse and analyse
+
+
+def test_a_body_of_thousands_of_tiny_expressions_is_refused_before_it_is_parsed(hostile_runner: HostileRunner) -> None:
+    source = template(MANY_EXPRESSIONS * (100 * 1024 // len(MANY_EXPRESSIONS) - 10))
+    assert len(source.encode()) <= 100 * 1024, "the body must fit the source limit to reach the parse"
+    outcome = hostile_runner.run({"kind": "parse", "source": source})
+    assert (outcome.error, outcome.code) == ("InvalidTemplateError", "invalid_template"), outcome
+    assert outcome.message.startswith("hostile.md:4: body: the template has more than 20,000 Jinja tokens"), outcome
+    assert_bounded(outcome)
+
+
+def test_a_body_just_within_the_token_limit_parses_in_bounded_time(hostile_runner: HostileRunner) -> None:
+    outcome = hostile_runner.run({"kind": "parse", "source": template(MANY_EXPRESSIONS * (20_000 // 7))})
+    assert outcome.error is None, outcome
+    assert_bounded(outcome)
+
+
 # The same bounds whichever loader runs: libyaml's (when PyYAML has it) and the pure-Python one.
 LOADERS = [yaml.SafeLoader, *([yaml.CSafeLoader] if getattr(yaml, "__with_libyaml__", False) else [])]
 STARTER = Path(__file__).resolve().parents[2] / "templates"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,3 +179,52 @@ def test_a_batch_over_the_body_limit_gets_the_sdks_413(servers: list[HttpServer]
     padding = "x" * (4 * 1024 * 1024)
     response = post(servers[0], [{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"_meta": {"pad": padding}}}])
     assert response.status_code == 413
+
+
+SLOW_LOOPS = "{% for i in range(1000) %}{% for j in range(900) %}{% endfor %}{% endfor %}"  # ~0.15 s a render
+SLOW_SOURCE = f"---\ndescription: Takes a while.\n---\n{SLOW_LOOPS}\n"
+SLOW_BATCH = 40
+
+
+def call(client: httpx2.Client, url: str, headers: dict[str, str], method: str, **params: Any) -> dict[str, Any]:
+    """One request, sent as a batch of one (its answer is plain JSON, not an event stream)."""
+    response = client.post(url, headers=headers, json=[{"jsonrpc": "2.0", "id": 1, "method": method, "params": params}])
+    assert response.status_code == 200, response.text
+    (answer,) = response.json()
+    return answer  # type: ignore[no-any-return]
+
+
+def renders_of(client: httpx2.Client, url: str, headers: dict[str, str], name: str) -> int:
+    """How many renders of ``name`` the server recorded today (its template_stats tool)."""
+    stats = {"name": name, "since_days": 1}
+    result = call(client, url, headers, "tools/call", name="template_stats", arguments=stats)["result"]
+    return sum(row["renders"] for row in result["structuredContent"]["stats"])
+
+
+def test_a_batch_whose_client_left_stops_running(servers: list[HttpServer]) -> None:
+    server = servers[2]
+    url = f"{server.base}/mcp"
+    render = {"name": "render_template", "arguments": {"name": "slow-batch"}}
+    batch = [{"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": render} for n in range(SLOW_BATCH)]
+    with httpx2.Client(timeout=30) as client:
+        headers = open_session(client, url)
+        create = {"source": SLOW_SOURCE, "name": "slow-batch"}
+        assert (
+            call(client, url, headers, "tools/call", name="create_template", arguments=create)["result"]["isError"]
+            is False
+        )
+        body = json.dumps(batch).encode()
+        head = f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Length: {len(body)}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+        with socket.create_connection(("127.0.0.1", server.port)) as leaving:
+            leaving.sendall(head.encode() + body)
+            time.sleep(0.5)  # a few renders run, then the client gives up
+
+        started = time.perf_counter()
+        assert call(client, url, headers, "ping") == {"jsonrpc": "2.0", "id": 1, "result": {}}
+        assert time.perf_counter() - started < 1.0  # answered at once, not after the batch's renders
+        time.sleep(0.5)  # the render under way when the client left is still recorded
+        recorded = renders_of(client, url, headers, "slow-batch")
+        time.sleep(1.0)  # a batch still running would record several more renders by now
+        assert renders_of(client, url, headers, "slow-batch") == recorded
+        assert 0 < recorded < SLOW_BATCH

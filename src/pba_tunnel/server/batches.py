@@ -4,7 +4,8 @@ Protocol 2025-03-26 lets a client POST a JSON array of messages; the SDK takes o
 moves bytes: it posts each element on its own to the SDK's app (same headers, so session, auth and DNS rebinding
 checks apply to each) and returns the responses it gets back as one JSON array, in request order. It answers
 only what the SDK never sees: a batch that is empty, too long or holds ``initialize``, and a request the server
-sends back on a batched message's stream (the client, waiting for one array, cannot receive it).
+sends back on a batched message's stream (the client, waiting for one array, cannot receive it). When the client
+disconnects, the message under way sees the disconnect as it would have alone, and the rest are not run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import anyio
 import mcp.types as types
+import structlog
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE, RequestBodyLimitMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +26,8 @@ BATCH_VERSION = "2025-03-26"  # the only version with batches; its clients send 
 VERSION_HEADER = b"mcp-protocol-version"
 SESSION_HEADER = b"mcp-session-id"
 EVENT_STREAM = b"text/event-stream"
+
+log = structlog.get_logger(__name__)
 
 
 class BatchLayer:
@@ -65,7 +69,18 @@ class BatchLayer:
         await self._answer(scope, batch, receive, send)
 
     async def _answer(self, scope: Scope, batch: list[Any], receive: Receive, send: Send) -> None:
-        replies = [await self.forward(scope, message) for message in batch]
+        left = anyio.Event()
+        replies: list[Reply] = []
+        async with anyio.create_task_group() as watching:
+            watching.start_soon(set_on_disconnect, receive, left)
+            for message in batch:
+                if left.is_set():
+                    break
+                replies.append(await self.forward(scope, message, left))
+            watching.cancel_scope.cancel()
+        if left.is_set():  # nobody to answer: the messages not yet run are dropped
+            log.info("the client left during a JSON-RPC batch", run=len(replies), dropped=len(batch) - len(replies))
+            return
         if all(reply.status not in (200, 202) for reply in replies):  # nothing ran: refused as one message would be
             await replies[0].replay(send)
             return
@@ -78,8 +93,9 @@ class BatchLayer:
         response = Response(b"[" + b",".join(entries) + b"]", media_type="application/json", headers=headers)
         await response(scope, receive, send)
 
-    async def forward(self, scope: Scope, message: Any) -> Reply:
-        """POST one message to the SDK's app with the batch's headers; the reply, read until its response came."""
+    async def forward(self, scope: Scope, message: Any, left: anyio.Event | None = None) -> Reply:
+        """POST one message to the SDK's app with the batch's headers; the reply, read until its response came
+        (or until ``left`` is set: the client disconnected, which the SDK then sees)."""
         body = json.dumps(message).encode()
         headers = [(name, value) for name, value in scope["headers"] if name != b"content-length"]
         single = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
@@ -104,7 +120,11 @@ class BatchLayer:
                 if reply.answer is not None:
                     answered.set()
 
-            await self.app(single, receive, send)
+            async with anyio.create_task_group() as watching:
+                if left is not None:
+                    watching.start_soon(set_when, left, answered)
+                await self.app(single, receive, send)
+                watching.cancel_scope.cancel()
             answered.set()
         return reply
 
@@ -221,6 +241,19 @@ def is_request(message: Any) -> bool:
 def error(request_id: Any, message: str, code: int = types.INVALID_REQUEST) -> dict[str, Any]:
     """A JSON-RPC error response."""
     return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+
+
+async def set_on_disconnect(receive: Receive, left: anyio.Event) -> None:
+    """Set ``left`` when the client disconnects (``receive`` is read only for that: the body was read before)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    left.set()
+
+
+async def set_when(event: anyio.Event, then: anyio.Event) -> None:
+    """Set ``then`` once ``event`` is set."""
+    await event.wait()
+    then.set()
 
 
 def replaying(consumed: list[Message], receive: Receive) -> Receive:

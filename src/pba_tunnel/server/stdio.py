@@ -2,7 +2,7 @@
 
 Two transports move the bytes; neither answers a request itself:
 - the SDK's ``stdio_server()``: worker threads over the standard streams, so it works everywhere (Windows, a
-  regular file or a terminal on stdin);
+  regular file or a terminal on stdin), given a stdin that bounds the length of a line (``stdio_lines``);
 - on Unix, when stdin is a pipe or a socket, ``stdio_unix.pipe_stdio_server()``: the event loop reads the pipe
   itself, which saves two thread hand-offs a message.
 ``stdio_transport`` picks one. Both only frame lines into ``SessionMessage`` objects; what the server answers is
@@ -22,6 +22,7 @@ import structlog
 from mcp.shared.message import SessionMessage
 
 from .app import McpApp
+from .stdio_lines import bounded_stdin, claimed_stdin
 
 log = structlog.get_logger(__name__)
 
@@ -35,14 +36,22 @@ StreamsFactory = Callable[[], AbstractAsyncContextManager[Streams]]
 
 def stdio_transport(choice: StdioChoice = "auto") -> tuple[str, StreamsFactory]:
     """The transport to serve stdio with, and its name: the Unix pipe transport where it is safe, else the SDK's."""
-    from mcp.server.stdio import stdio_server
-
     if choice == "auto" and sys.platform != "win32":
         from .stdio_unix import pipe_stdio_available, pipe_stdio_server
 
         if pipe_stdio_available():
             return "unix-pipe", pipe_stdio_server
-    return "portable", stdio_server
+    return "portable", portable_stdio_server
+
+
+@asynccontextmanager
+async def portable_stdio_server() -> AsyncIterator[Streams]:
+    """The SDK's stdio transport, reading stdin one bounded line at a time (see ``stdio_lines``)."""
+    from mcp.server.stdio import stdio_server
+
+    with claimed_stdin() as source:
+        async with stdio_server(stdin=bounded_stdin(source)) as streams:
+            yield streams
 
 
 class AnswerBook:

@@ -20,13 +20,10 @@ import anyio
 import mcp.types as types
 from mcp.shared.message import SessionMessage
 
-MAX_LINE_BYTES = 64 * 1024 * 1024  # longer lines are refused (and skipped) instead of buffered without end
+from .stdio_lines import MAX_LINE_BYTES, LineTooLongError
+
 HIGH_WATER = 1 << 20
 FLUSH_SECONDS = 5.0
-
-
-class LineTooLongError(ValueError):
-    """A line longer than ``MAX_LINE_BYTES``: refused, and skipped up to its newline."""
 
 
 def _is_pipe_or_socket(fd: int) -> bool:
@@ -94,7 +91,7 @@ async def _read_lines(reader: asyncio.StreamReader, sink: Any) -> None:
                     await sink.send(parse_line(end.partial))
                 return
             except asyncio.LimitOverrunError:
-                await sink.send(LineTooLongError(f"a line is longer than {MAX_LINE_BYTES} bytes"))
+                await sink.send(LineTooLongError())
                 await _skip_line(reader)
                 continue
             await sink.send(parse_line(line))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, NoReturn
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes, pass_context
@@ -108,9 +109,35 @@ def compiles_without_trying(tree: nodes.Template) -> bool:
     return True
 
 
-def parse_body(source: str, *, path: str | None, line: int, field_name: str = "body") -> nodes.Template:
-    """Parse one Jinja source, mapping syntax errors to the file's line numbers."""
+class TokenBudget:
+    """The Jinja tokens one template (with its partials) may still have: parsing and analysing cost ~20 µs a token,
+    so a 100 KB body of tiny expressions (80,000 tokens) is refused after a cheap count, before the parse."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self, source: str, *, path: str | None, line: int, field_name: str) -> None:
+        """Count the tokens of ``source`` (stopping past what is left); refuse the template when they exceed it."""
+        tokens = (token for token in _PARSE_ENV.lex(source) if token[1] != "whitespace")
+        counted = sum(1 for _ in islice(tokens, self.left + 1))
+        if counted > self.left:
+            raise InvalidTemplateError(
+                f"the template has more than {self.limit:,} Jinja tokens (names, literals, operators, tag "
+                "delimiters; PBA_TUNNEL_MAX_TEMPLATE_TOKENS): write fewer, larger expressions or plain text",
+                path=path,
+                field=field_name,
+                line=line,
+            )
+        self.left -= counted
+
+
+def parse_body(
+    source: str, *, path: str | None, line: int, field_name: str = "body", budget: TokenBudget | None = None
+) -> nodes.Template:
+    """Parse one Jinja source within a token budget, mapping syntax errors to the file's line numbers."""
     try:
+        (budget or TokenBudget(Limits().max_template_tokens)).spend(source, path=path, line=line, field_name=field_name)
         tree = _PARSE_ENV.parse(source)
         # Compiling (~1 ms) makes Python's own limits (nesting depth, nested blocks) fail here, not at render.
         # From the tree, not the source: parsing is a third of the cost of analysing a large body. Plain,
@@ -190,6 +217,7 @@ def analyse_variables(
     analysis = VariableAnalysis()
     facts: dict[str, _PartialFacts] = {}
     expanded: dict[str, int] = {}  # partial renders one include of a partial causes (itself included)
+    budget = TokenBudget(bounds.max_template_tokens)  # shared by every part and partial
 
     def used_names(tree: nodes.Template) -> set[str]:
         return meta.find_undeclared_variables(tree) - _GLOBALS
@@ -215,7 +243,7 @@ def analyse_variables(
             raise InvalidTemplateError(
                 f"unknown partial '{partial}': add the file {partial}", path=path, field="body", line=line
             )
-        tree = parse_body(source, path=partial, line=1)
+        tree = parse_body(source, path=partial, line=1, budget=budget)
         includes = tuple(_referenced_partials(tree, path=partial, line=1))
         result = _PartialFacts(frozenset(used_names(tree)), includes)
         total = 1
@@ -228,7 +256,7 @@ def analyse_variables(
 
     count = 0
     for part in parts:
-        tree = parse_body(part.source, path=path, line=part.line)
+        tree = parse_body(part.source, path=path, line=part.line, budget=budget)
         names = used_names(tree)
         analysis.used |= names
         for node in tree.find_all(nodes.Name):
