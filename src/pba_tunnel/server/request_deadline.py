@@ -9,9 +9,10 @@ body has a deadline of its own (``BodyDeadline``) and a long response (an SSE st
 On expiry the connection is closed.
 
 The app call finds its connection without mapping addresses: uvicorn creates each request's task inside
-``data_received`` (a pipelined request's inside the previous request's task), and an asyncio task runs in a copy
-of the context it was created in, so :class:`HeaderDeadlineLink`, the outermost ASGI app, reads the connection from
-a ContextVar set around ``data_received``. That needs uvicorn's ``reset_contextvars`` off, its default.
+``data_received``, or a pipelined request's inside the ``send`` that completes the previous response, and an
+asyncio task runs in a copy of the context it was created in. So a ContextVar holds the connection around
+``data_received`` and around each ``send``, and :class:`HeaderDeadlineLink`, the outermost ASGI app, reads it.
+That needs uvicorn's ``reset_contextvars`` off, its default.
 """
 
 from __future__ import annotations
@@ -144,11 +145,17 @@ class HeaderDeadlineLink:
         request = connection.request_started()
 
         async def tracked_send(message: Message) -> None:
-            await send(message)
+            token = CONNECTION.set(connection)  # a pipelined request starts in here, from whichever task sends
+            try:
+                await send(message)
+            finally:
+                CONNECTION.reset(token)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 connection.response_done(request)
 
+        token = CONNECTION.set(None)  # tasks the app starts (sessions, streams) need not keep the connection alive
         try:
             await self.app(scope, receive, tracked_send)
         finally:
+            CONNECTION.reset(token)  # uvicorn may still answer (500) and start a pipelined request
             connection.response_done(request)  # no complete response: uvicorn answers 500 or drops the connection
