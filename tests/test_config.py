@@ -74,6 +74,10 @@ def test_every_limit_is_configurable_through_the_environment() -> None:
             {"PBA_TUNNEL_PROVIDER_MAX_RESPONSE_BYTES": "1.5"},
             "PBA_TUNNEL_PROVIDER_MAX_RESPONSE_BYTES='1.5' is not a number",
         ),
+        (
+            {"PBA_TUNNEL_HTTP_HEADER_TIMEOUT_SECONDS": "0"},
+            "PBA_TUNNEL_HTTP_HEADER_TIMEOUT_SECONDS must be positive, got 0",
+        ),
         ({"PBA_TUNNEL_SEED": "sometimes"}, "PBA_TUNNEL_SEED='sometimes' is not a boolean: use 1/0, true/false, yes/no"),
     ],
 )

@@ -50,6 +50,7 @@ _FLOAT_FIELDS = frozenset(
         "database_timeout",
         "database_query_timeout",
         "change_check_seconds",
+        "http_header_timeout_seconds",
     }
 )
 _RATE_FIELDS = ("rate_requests", "rate_renders", "rate_enhancements")
@@ -122,6 +123,11 @@ class Settings(EnvironmentSettings):
     http_sessions_per_client: int = 64
     # Streamable HTTP answers: auto = JSON bodies when stateless, SSE streams when stateful (see server/run_options).
     http_responses: Literal["auto", "json", "sse"] = "auto"
+    # A request's headers (a few KB) must arrive within this many seconds of the connection opening, or of the
+    # request's first byte on a kept-alive connection, or the connection is closed (slow-loris). Far above what any
+    # working link needs, and a third of the body deadline; a slot held this long costs an attacker a new
+    # connection every few milliseconds to keep the server's 4,096 connections full.
+    http_header_timeout_seconds: float = 10.0
     max_source_bytes: int = _LIMITS.max_source_bytes
     max_argument_bytes: int = _LIMITS.max_argument_bytes
     max_output_bytes: int = _LIMITS.max_output_bytes
@@ -175,6 +181,7 @@ class Settings(EnvironmentSettings):
         "database_timeout",
         "database_query_timeout",
         "change_check_seconds",
+        "http_header_timeout_seconds",
         *_BURST_FIELDS,
         mode="before",
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hmac
 import ipaddress
@@ -25,14 +26,14 @@ from .event_store import MemoryEventStore, SessionScope
 from .gate import guarded
 from .label_paths import LabelPaths
 from .rate_limit import RateLimiter
+from .request_deadline import HeaderDeadlineLink, header_deadline_protocol
 from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
 MAX_SESSIONS = 1000  # then new sessions get 503 until idle ones expire
 RETRY_MILLISECONDS = 1000  # how soon a client whose stream dropped should reconnect (sent as SSE ``retry``)
-BODY_SECONDS = 30.0  # longest a client may take to send a request body
-# uvicorn has no timeout for headers: slow clients are bounded in number instead (beyond this, 503 at once).
-MAX_OPEN_CONNECTIONS = 4096
+BODY_SECONDS = 30.0  # longest a client may take to send a request body (headers: request_deadline.py)
+MAX_OPEN_CONNECTIONS = 4096  # beyond this, 503 at once
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 OPEN_PATHS = {"/healthz", "/readyz"}
@@ -226,7 +227,7 @@ def http_asgi(
     json_response: bool = False,
 ) -> ASGIApp:
     """The whole HTTP app of one process: the transport, session limits, tokens, rate limits, the web page beside
-    them, the body deadline."""
+    them, the body deadline, and outermost the link to the header deadline of the connection."""
     asgi: Any = (
         sse_app(app, host=host, token=token)
         if transport == "sse"
@@ -246,14 +247,15 @@ def http_asgi(
         after_write=app.notifier.check,
         charge=rate_limiter.charge if rate_limiter is not None else None,
     )
-    return BodyDeadline(WithWebPage(asgi, page))
+    return HeaderDeadlineLink(BodyDeadline(WithWebPage(asgi, page)))
 
 
-def uvicorn_options(host: str, port: int) -> dict[str, Any]:
-    """How uvicorn serves us, in one process or in several."""
+def uvicorn_options(host: str, port: int, protocol: type[asyncio.Protocol]) -> dict[str, Any]:
+    """How uvicorn serves us, in one process or in several: ``protocol`` is a request_deadline.py class."""
     return {
         "host": host,
         "port": port,
+        "http": protocol,
         "log_level": "warning",
         "lifespan": "on",
         "access_log": False,
@@ -273,8 +275,10 @@ async def serve_http(
     sessions_per_client: int = 64,
     rate_limiter: RateLimiter | None = None,
     json_response: bool = False,
+    header_seconds: float,
 ) -> None:
-    """Serve HTTP until cancelled, with the change watcher beside it; tokens and rate limits in front."""
+    """Serve HTTP until cancelled, with the change watcher beside it; tokens and rate limits in front, and a
+    deadline of ``header_seconds`` for each request's headers."""
     check_exposure(host, token)
     asgi = http_asgi(
         app,
@@ -286,6 +290,7 @@ async def serve_http(
         rate_limiter=rate_limiter,
         json_response=json_response,
     )
-    server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port)))
+    protocol = header_deadline_protocol(header_seconds)
+    server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port, protocol)))
     async with app.notifier.watching():
         await server.serve()

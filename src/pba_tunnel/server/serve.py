@@ -103,6 +103,7 @@ async def serve_forever(
                     sessions_per_client=settings.http_sessions_per_client,
                     rate_limiter=RateLimiter.from_settings(settings),
                     json_response=json_responses(settings.http_responses, stateless=stateless),
+                    header_seconds=settings.http_header_timeout_seconds,
                 )
             watchers.cancel_scope.cancel()
     finally:

@@ -8,12 +8,14 @@ Only stateless HTTP can be spread over processes: a session lives in the process
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import structlog
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from ..config import Settings, export_worker_options, worker_options
 from ..labels import LabelView
@@ -22,6 +24,7 @@ from .app import McpApp
 from .caller import CallerDefaults
 from .http import check_exposure, http_asgi, uvicorn_options
 from .rate_limit import RateLimiter
+from .request_deadline import HeaderDeadline
 from .run_options import json_responses
 from .slot import ServiceSlot
 
@@ -50,6 +53,21 @@ class ServiceLifespan:
         finally:
             with anyio.CancelScope(shield=True):
                 await self.mcp.slot.close()
+
+
+@cache
+def header_seconds() -> float:
+    """In a worker process: the header deadline of the settings its parent exported (read once)."""
+    settings, _options = worker_options()
+    return settings.http_header_timeout_seconds
+
+
+class WorkerProtocol(HeaderDeadline):
+    """A worker's HTTP protocol: uvicorn's own with the header deadline. uvicorn hands its config to the worker
+    processes by pickling, so the class is found by name and reads its deadline in the worker."""
+
+    def __init__(self, **uvicorn_options: Any) -> None:
+        super().__init__(header_seconds(), AutoHTTPProtocol, **uvicorn_options)
 
 
 def create_app() -> ASGIApp:
@@ -108,4 +126,4 @@ def serve_workers(
         settings, host=host, token=token, label=label, fallback_latest=fallback_latest, workers=workers
     )
     log.info("serving MCP over HTTP", url=f"http://{host}:{port}/mcp", stateless=True, workers=workers)
-    uvicorn.run(APP_FACTORY, factory=True, workers=workers, **uvicorn_options(host, port))
+    uvicorn.run(APP_FACTORY, factory=True, workers=workers, **uvicorn_options(host, port, WorkerProtocol))
