@@ -15,6 +15,7 @@ STOCK_GET = "stock MCPServer hello-world prompts/get"
 NODE_GET = "Node reference server prompts/get"
 STOCK_INIT = "stock MCPServer hello-world, spawn to initialize answered"
 STOCK_LIST = "stock MCPServer hello-world, spawn to first prompts/list answered"
+STOCK_SAME = "stock MCPServer with 300 prompts, spawn to first prompts/list answered"  # --quick: 300 stored
 SCAN = "LIKE '%term%' scan"
 EXPECTED = {
     "get_vs_stock": STOCK_GET,
@@ -25,6 +26,7 @@ EXPECTED = {
     "rss_warm": None,
     "cold_start": STOCK_INIT,
     "cold_list": STOCK_LIST,
+    "cold_list_same_count": STOCK_SAME,
     "render_vs_jinja": "bare Jinja2 render",
     "index_rebuild": "pba-tunnel db upgrade with nothing to do (the CLI's own start)",
     "write_one": None,
@@ -49,6 +51,7 @@ PORTABLE = {
     "get_vs_node_portable": NODE_GET,
     "cold_start_portable": STOCK_INIT,
     "cold_list_portable": STOCK_LIST,
+    "cold_list_same_count_portable": STOCK_SAME,
 }
 
 

@@ -28,6 +28,18 @@ def hello(who: str) -> str:
     return f"Hello {who}"
 mcp.run()
 """
+# The same server with ``count`` prompts: the baseline for a first prompts/list that carries that many.
+STOCK_PROMPTS = """
+from mcp.server import MCPServer
+mcp = MCPServer("hello")
+def greeter(index: int):
+    def hello(who: str) -> str:
+        return f"Hello {{who}} from {{index}}"
+    return hello
+for index in range({count}):
+    mcp.prompt(name=f"hello-{{index:06d}}", description="Say hello")(greeter(index))
+mcp.run()
+"""
 INITIALIZE = {
     "protocolVersion": "2025-11-25",
     "capabilities": {},
@@ -124,10 +136,10 @@ def pin_cpu() -> int | None:
     return cpus[-1]
 
 
-def stock_server(folder: Path) -> list[str]:
-    """The command of a stock ``MCPServer`` hello-world with one prompt, written into ``folder``."""
-    script = folder / "hello_world.py"
-    script.write_text(HELLO_WORLD)
+def stock_server(folder: Path, prompts: int | None = None) -> list[str]:
+    """The command of a stock ``MCPServer`` hello-world with one prompt (or ``prompts``), written into ``folder``."""
+    script = folder / ("hello_world.py" if prompts is None else f"hello_{prompts}.py")
+    script.write_text(HELLO_WORLD if prompts is None else STOCK_PROMPTS.format(count=prompts))
     return [sys.executable, str(script)]
 
 

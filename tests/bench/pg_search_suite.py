@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from pba_tunnel.service import TemplateService
 from pba_tunnel.store.cursors import encode_cursor
-from pba_tunnel.store.models import TemplateRow, VersionRow
+from pba_tunnel.store.models import TEMPLATES, VERSIONS
 
 from .fill import Row, bench_settings, insert_rows
 from .report import Figure, p50
@@ -87,7 +87,7 @@ async def _run(url: str, count: int, repeats: int, log: Callable[[str], None]) -
         settings = bench_settings(home, url)
         service = await TemplateService.open(settings)
         engine = create_async_engine(url)
-        templates, versions = TemplateRow.__table__, VersionRow.__table__  # type: ignore[attr-defined]
+        templates, versions = TEMPLATES, VERSIONS
         try:
             async with engine.connect() as connection:
                 await connection.execute(select(func.count()).select_from(templates))

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from pba_tunnel.service import TemplateService
-from pba_tunnel.store.models import TemplateRow, VersionRow
+from pba_tunnel.store.models import TEMPLATES, VERSIONS
 
 from .fill import Row, bench_settings, insert_rows, run_cli
 from .report import Figure, p50
@@ -134,7 +134,7 @@ async def _run(count: int, repeats: int, writes: int, log: Callable[[str], None]
                 )
             )
 
-            templates, versions = TemplateRow.__table__, VersionRow.__table__  # type: ignore[attr-defined]
+            templates, versions = TEMPLATES, VERSIONS
             like = (
                 select(templates.c.name)
                 .join(

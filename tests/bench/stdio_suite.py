@@ -14,7 +14,7 @@ from pathlib import Path
 
 import anyio
 
-from .fill import Row, cli_env, fill_store
+from .fill import Row, bench_settings, cli_env, fill_store
 from .peers import StdioPeer, cold_start, node_reference, our_transports, pin_cpu, stock_server
 from .report import Figure, p50, versus
 
@@ -46,6 +46,7 @@ BENCH_ARGUMENTS = {"text": "MCP lets clients discover prompts and tools.", "audi
 TOPICS = ["databases", "security", "testing", "design", "operations", "writing", "data", "product"]
 # The figures issue 8 asks for, with their targets.
 GET_VS_STOCK, GET_VS_NODE, COLD_VS_STOCK = 0.4, 3.0, 1.15
+COLD_LIST_VS_SAME = 1.2  # issue 15: against a stock server whose first prompts/list carries as many prompts as ours
 RSS_MB = 150  # issue 15: resident memory after warm-up at 100,000 templates
 
 
@@ -146,6 +147,8 @@ def run_stdio(
         name = f"bench-{templates // 2:06d}"
         stock = stock_server(root)
         env = cli_env(small)
+        first_page = min(templates, bench_settings(small).page_size)  # prompts in our first prompts/list answer
+        stock_same = stock_server(root, first_page)
 
         log(f"prompts/get, {calls:,} calls to each server ...")
         params = {"name": name, "arguments": BENCH_ARGUMENTS}
@@ -229,12 +232,13 @@ def run_stdio(
             )
 
         log(f"cold starts, {cold_starts} of each server ...")
-        starts: dict[str, list[tuple[float, float]]] = {name: [] for name in [*ours, "stock"]}
+        starts: dict[str, list[tuple[float, float]]] = {name: [] for name in [*ours, "stock", "stock_same"]}
         for _ in range(cold_starts):  # interleaved, so a slow moment of the machine hits every server alike
-            for transport, command in [*ours.items(), ("stock", stock)]:
+            for transport, command in [*ours.items(), ("stock", stock), ("stock_same", stock_same)]:
                 starts[transport].append(cold_start(command, env))
         stock_init = p50([s[0] for s in starts["stock"]])
         stock_list = p50([s[1] for s in starts["stock"]])
+        same_list = p50([s[1] for s in starts["stock_same"]])
         for transport in ours:
             key, label = _suffix(transport)
             init, listed = p50([s[0] for s in starts[transport]]), p50([s[1] for s in starts[transport]])
@@ -258,6 +262,18 @@ def run_stdio(
                     "stock MCPServer hello-world, spawn to first prompts/list answered",
                     stock_list,
                     COLD_VS_STOCK,
+                )
+            )
+            figures.append(
+                versus(
+                    f"cold_list_same_count{key}",
+                    f"cold start, spawn to first prompts/list answered ({first_page:,} prompts), "
+                    f"{templates:,} stored{label}",
+                    listed,
+                    "ms",
+                    f"stock MCPServer with {first_page:,} prompts, spawn to first prompts/list answered",
+                    same_list,
+                    COLD_LIST_VS_SAME,
                 )
             )
     figures.append(bench_render(max(2000, calls)))

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import SQLModel
 
 from conftest import make_settings, run_cli, template_source
 from pba_tunnel.service import TemplateService
 from pba_tunnel.store.copying import TargetNotEmptyError, copy_store
+from pba_tunnel.store.models import METADATA
 from pba_tunnel.store.records import EnhancementEvent
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -52,7 +52,7 @@ def _normal(value: Any) -> Any:
 
 async def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every content table, read with the schema's types (timestamps in UTC)."""
-    tables = {t.name: t for t in SQLModel.metadata.sorted_tables}
+    tables = {t.name: t for t in METADATA.sorted_tables}
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..collector import exiting
 from .app import cli, fail
 
 __all__ = ["cli", "main"]
@@ -25,6 +26,13 @@ def main() -> None:
         commands_write,
     )
 
+    try:
+        _dispatch()
+    finally:
+        exiting()
+
+
+def _dispatch() -> None:
     # Not standalone: click's own usage errors would be a four-line block; ours are one "error:" line.
     try:
         code = cli.main(standalone_mode=False)

@@ -13,6 +13,7 @@ import anyio
 import click
 from pydantic import BaseModel
 
+from ..collector import starting_up
 from ..config import ENV_PREFIX, MAX_VERSION, Settings, load_settings
 from ..errors import PbaError
 from ..logging import configure_logging
@@ -48,9 +49,10 @@ def run(work: Callable[[TemplateService], Awaitable[T]]) -> T:
     state: State = click.get_current_context().find_object(State)  # type: ignore[assignment]
 
     async def main() -> T:
-        from ..startup import open_service
+        with starting_up():
+            from ..startup import open_service
 
-        service = await open_service(state.settings())
+            service = await open_service(state.settings())
         try:
             return await work(service)
         finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 import anyio
 import click
 
+from ..collector import starting_up
 from ..errors import ConfigError, PbaError
 from .app import State, cli, fail, run
 from .errors import describe
@@ -146,8 +147,9 @@ def serve(
     fallback: str | None,
 ) -> None:
     """Serve the templates over MCP (stdio by default)."""
-    from ..server.run_options import event_loop_options
-    from ..server.serve import check_workers, serve_forever
+    with starting_up():  # the SDK's import, before the first answer
+        from ..server.run_options import event_loop_options
+        from ..server.serve import check_workers, serve_forever
 
     state = click.get_current_context().find_object(State)
     assert state is not None

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process, utils
-
 SHORTLIST = 60  # candidates taken by the fast C scorer before rescoring word by word
 SHORTLIST_SCORE = 45.0
 MIN_SCORE = 70.0  # word similarity below this is chance resemblance (measured on starter + prompts.chat names)
@@ -21,6 +19,8 @@ class NameIndex:
 
     def closest(self, text: str, limit: int, exclude: set[str]) -> list[tuple[str, float]]:
         """Names whose name or title looks like ``text``, best first, with a 0-100 similarity."""
+        from rapidfuzz import fuzz, process, utils  # here: most searches find enough by full text alone
+
         words = utils.default_process(text).split()
         if not words:
             return []
@@ -49,6 +49,8 @@ def word_similarity(query_words: list[str], label_words: list[str]) -> float:
     "reveiw code" against "code review" scores 92, against "manim code" 65: a typo in one word still
     finds the template, a shared common word alone does not.
     """
+    from rapidfuzz import fuzz
+
     if not label_words:
         return 0.0
     return sum(max(fuzz.ratio(q, w) for w in label_words) for q in query_words) / len(query_words)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import anyio
 import structlog
 
+from ..collector import starting_up
 from ..config import Settings
 from ..errors import ConfigError
 from ..labels import LabelView
@@ -65,10 +66,11 @@ async def serve_forever(
     async def open_service() -> TemplateService:
         # Importing the store (SQLAlchemy, Jinja) takes a few hundred ms: in a worker thread, so the event loop
         # can still write the answer to initialize that came just before.
-        await anyio.to_thread.run_sync(importlib.import_module, "pba_tunnel.startup")
-        from ..startup import open_service as open_seeded
+        with starting_up():
+            await anyio.to_thread.run_sync(importlib.import_module, "pba_tunnel.startup")
+            from ..startup import open_service as open_seeded
 
-        return await open_seeded(settings)
+            return await open_seeded(settings)
 
     app = McpApp(
         ServiceSlot(open_service),

@@ -1,4 +1,4 @@
-"""The versioned template store (SQLModel over SQLite by default, any SQLAlchemy async URL)."""
+"""The versioned template store (SQLAlchemy Core over SQLite by default, any SQLAlchemy async URL)."""
 
 from .bulk import BatchItem
 from .labels import LabelMove

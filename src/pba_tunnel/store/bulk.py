@@ -18,11 +18,10 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col
 
 from ..errors import ConflictError, NotFoundError, PbaError
 from .connections import bump_generation
-from .models import TagRow, utcnow
+from .models import TAGS, utcnow
 from .records import TemplateWrite, WriteResult
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
@@ -179,11 +178,11 @@ class BulkWrites(TemplateWrites):
     ) -> None:
         if existing and items:
             await connection.execute(
-                delete(TagRow).where(col(TagRow.template_id) == bindparam("b_id")), [{"b_id": t} for t, _ in items]
+                delete(TAGS).where(TAGS.c.template_id == bindparam("b_id")), [{"b_id": t} for t, _ in items]
             )
         tags = [{"template_id": t, "tag": tag} for t, item in items for tag in sorted(set(item.tags))]
         if tags:
-            await connection.execute(insert(TagRow), tags)
+            await connection.execute(insert(TAGS), tags)
 
 
 _UPDATE_CURRENT = (

@@ -10,12 +10,11 @@ from sqlalchemy import Integer, Text, cast, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlmodel import col
 
 from ..errors import StoreError
 from . import migrate
 from .dialects import Dialect
-from .models import MetaRow
+from .models import META
 from .opening import describe_database_error
 
 GENERATION_KEY = "generation"
@@ -26,12 +25,10 @@ async def bump_generation(connection: AsyncConnection) -> None:
     """Count one change to what templates exist or say, in the writer's transaction."""
     # So any process can tell "templates changed" from "only render events were written".
     bumped = await connection.execute(
-        update(MetaRow)
-        .where(col(MetaRow.key) == GENERATION_KEY)
-        .values(value=cast(cast(col(MetaRow.value), Integer) + 1, Text))
+        update(META).where(META.c.key == GENERATION_KEY).values(value=cast(cast(META.c.value, Integer) + 1, Text))
     )
     if bumped.rowcount == 0:
-        await connection.execute(insert(MetaRow).values(key=GENERATION_KEY, value="1"))
+        await connection.execute(insert(META).values(key=GENERATION_KEY, value="1"))
     if connection.dialect.name == "postgresql":
         # Sent in the writer's transaction, so it reaches every listener exactly when the write commits.
         await connection.execute(select(func.pg_notify(CHANGES_CHANNEL, "")))
@@ -39,8 +36,8 @@ async def bump_generation(connection: AsyncConnection) -> None:
 
 async def put_meta(connection: AsyncConnection, key: str, value: str) -> None:
     """Set a store-wide fact in the writer's transaction."""
-    await connection.execute(delete(MetaRow).where(col(MetaRow.key) == key))
-    await connection.execute(insert(MetaRow).values(key=key, value=value))
+    await connection.execute(delete(META).where(META.c.key == key))
+    await connection.execute(insert(META).values(key=key, value=value))
 
 
 class StoreBase:
@@ -119,9 +116,7 @@ class StoreBase:
     async def get_meta(self, key: str) -> str | None:
         """A store-wide fact."""
         async with self._read() as connection:
-            return (
-                await connection.execute(select(col(MetaRow.value)).where(col(MetaRow.key) == key))
-            ).scalar_one_or_none()
+            return (await connection.execute(select(META.c.value).where(META.c.key == key))).scalar_one_or_none()
 
     async def set_meta(self, key: str, value: str) -> None:
         """Set a store-wide fact."""

@@ -13,11 +13,10 @@ from typing import Any
 
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import SQLModel
 
 from ..errors import ConflictError, StoreError
-from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from .connections import bump_generation
+from .models import METADATA
 from .store import Store
 
 GENERATION_TABLE = "store_meta"  # a new store already holds its generation there: not "content"
@@ -65,7 +64,7 @@ def describe_url(url: str) -> str:
 
 
 def _tables() -> list[Table]:
-    return list(SQLModel.metadata.sorted_tables)  # parents before children
+    return list(METADATA.sorted_tables)  # parents before children
 
 
 def _utc(row: dict[str, Any]) -> dict[str, Any]:

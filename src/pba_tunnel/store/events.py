@@ -8,10 +8,9 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col
 
 from .connections import StoreBase
-from .models import EnhancementEventRow, RenderEventRow, utcnow
+from .models import ENHANCEMENT_EVENTS, RENDER_EVENTS, utcnow
 from .records import EnhancementEvent, RenderEvent
 from .tables import TEMPLATES as _T
 from .usage import daily, prune_daily, record_daily
@@ -49,7 +48,7 @@ class EventLog(StoreBase):
                 if e.name in ids and e.error is None
             ]
             if rows:
-                await connection.execute(insert(RenderEventRow), rows)
+                await connection.execute(insert(RENDER_EVENTS), rows)
             if usage:
                 await record_daily(connection, daily(events, ids))
             if prune_before is not None:
@@ -67,14 +66,14 @@ class EventLog(StoreBase):
     ) -> list[str]:
         """Distinct values of ``argument`` in the latest renders of ``name`` by ``client`` (or by anyone)."""
         query = (
-            select(col(RenderEventRow.arguments_json))
-            .join(_T, _T.c.id == col(RenderEventRow.template_id))
-            .where(_T.c.name == name, col(RenderEventRow.arguments_json).is_not(None))
-            .order_by(col(RenderEventRow.id).desc())
+            select(RENDER_EVENTS.c.arguments_json)
+            .join(_T, _T.c.id == RENDER_EVENTS.c.template_id)
+            .where(_T.c.name == name, RENDER_EVENTS.c.arguments_json.is_not(None))
+            .order_by(RENDER_EVENTS.c.id.desc())
             .limit(scan)
         )
         if not every_client:
-            query = query.where(col(RenderEventRow.client).is_not_distinct_from(client))
+            query = query.where(RENDER_EVENTS.c.client.is_not_distinct_from(client))
         async with self._read() as connection:
             rows = (await connection.execute(query)).scalars().all()
         values: list[str] = []
@@ -90,13 +89,13 @@ class EventLog(StoreBase):
         values["template_name"] = values.pop("name")
         values["created_at"] = event.created_at or utcnow()
         async with self._write() as connection:
-            await connection.execute(insert(EnhancementEventRow).values(**values))
+            await connection.execute(insert(ENHANCEMENT_EVENTS).values(**values))
 
     async def enhancement_events(self, name: str | None = None, *, limit: int = 100) -> list[EnhancementEvent]:
         """The latest recorded enhancements (of ``name``, or of every template), newest first."""
-        query = select(EnhancementEventRow).order_by(col(EnhancementEventRow.id).desc()).limit(limit)
+        query = select(ENHANCEMENT_EVENTS).order_by(ENHANCEMENT_EVENTS.c.id.desc()).limit(limit)
         if name is not None:
-            query = query.where(col(EnhancementEventRow.template_name) == name)
+            query = query.where(ENHANCEMENT_EVENTS.c.template_name == name)
         async with self._read() as connection:
             rows = (await connection.execute(query)).mappings().all()
         return [
@@ -108,5 +107,5 @@ class EventLog(StoreBase):
 
 
 async def _prune(connection: AsyncConnection, before: datetime) -> int:
-    dropped = await connection.execute(delete(RenderEventRow).where(col(RenderEventRow.created_at) < before))
+    dropped = await connection.execute(delete(RENDER_EVENTS).where(RENDER_EVENTS.c.created_at < before))
     return int(dropped.rowcount)

@@ -9,12 +9,11 @@ from typing import Any
 
 from sqlalchemy import and_, case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col
 
 from ..errors import ConflictError, NotFoundError
 from ..templates.spec import ArgumentSpec
 from .connections import StoreBase, bump_generation
-from .models import ChangeRow, utcnow
+from .models import CHANGES, utcnow
 from .records import ChangeInfo, TemplateWrite
 from .tables import LABELS as _L
 from .tables import TEMPLATES as _T
@@ -112,10 +111,7 @@ class LabelStore(StoreBase):
     async def changes(self, name: str) -> list[ChangeInfo]:
         """Label moves, deletes and restores of ``name``, oldest first."""
         query = (
-            select(ChangeRow)
-            .join(_T, _T.c.id == col(ChangeRow.template_id))
-            .where(_T.c.name == name)
-            .order_by(col(ChangeRow.id))
+            select(CHANGES).join(_T, _T.c.id == CHANGES.c.template_id).where(_T.c.name == name).order_by(CHANGES.c.id)
         )
         async with self._read() as connection:
             rows = (await connection.execute(query)).mappings().all()

@@ -19,10 +19,9 @@ import anyio
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlmodel import col
 
 from .connections import CHANGES_CHANNEL, GENERATION_KEY
-from .models import MetaRow
+from .models import META
 
 log = structlog.get_logger(__name__)
 
@@ -136,7 +135,7 @@ class ChangeListener:
     async def _check(self, connection: AsyncConnection) -> None:
         """Read the change counter: a moved one we were not told about moves ours (and proves the link alive)."""
         with anyio.fail_after(self.timeout):
-            result = await connection.execute(select(col(MetaRow.value)).where(col(MetaRow.key) == GENERATION_KEY))
+            result = await connection.execute(select(META.c.value).where(META.c.key == GENERATION_KEY))
             generation = result.scalar_one_or_none()
             await connection.rollback()  # end the read's transaction: an idle LISTEN connection holds no snapshot
         if self._generation is not None and generation != self._generation:

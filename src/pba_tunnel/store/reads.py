@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col
 
 from ..errors import LabelNotFoundError, NotFoundError
 from .connections import StoreBase
 from .cursors import MAX_PAGE, decode_cursor, encode_cursor
-from .models import TagRow
+from .models import TAGS
 from .records import Kind, Page, StoredTemplate, TemplateSummary, VersionInfo
 from .tables import LABELS as _L
 from .tables import TEMPLATES as _T
@@ -96,7 +95,7 @@ class TemplateReads(StoreBase):
         if category:
             query = query.where(or_(_T.c.category == category, _T.c.category.startswith(f"{category}/")))
         if tag:
-            tagged = select(col(TagRow.template_id)).where(col(TagRow.tag) == tag)
+            tagged = select(TAGS.c.template_id).where(TAGS.c.tag == tag)
             query = query.where(_T.c.id.in_(tagged))
         if cursor:
             query = query.where(_T.c.name > decode_cursor(cursor))

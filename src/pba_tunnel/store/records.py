@@ -1,4 +1,4 @@
-"""Plain pydantic records the store returns; SQLModel rows never leave it."""
+"""Plain pydantic records the store returns; table rows never leave it."""
 
 from __future__ import annotations
 

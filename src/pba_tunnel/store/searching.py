@@ -7,12 +7,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import col
 
 from ..errors import QueryError, StoreError
 from .connections import StoreBase
 from .matching import TextMatch
-from .models import TagRow
+from .models import TAGS
 from .records import StoredTemplate, TemplateSummary
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
@@ -48,7 +47,7 @@ class SearchReads(StoreBase):
         if category:
             query = query.where(or_(_T.c.category == category, _T.c.category.startswith(f"{category}/")))
         for tag in tags:
-            query = query.where(_T.c.id.in_(select(col(TagRow.template_id)).where(col(TagRow.tag) == tag)))
+            query = query.where(_T.c.id.in_(select(TAGS.c.template_id).where(TAGS.c.tag == tag)))
         async with self._read() as connection:
             rows = (await connection.execute(query)).mappings().all()
         return [stored_from_row(r, r["current_version"]) for r in rows]

@@ -1,4 +1,4 @@
-"""The two main tables as SQLAlchemy Core objects, and conversion between their rows and the records."""
+"""The main tables (re-exported from ``models``), and conversion between their rows and the records."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..templates.spec import ArgumentSpec
 from .cursors import decode_cursor, encode_cursor
-from .models import LabelRow, TemplateRow, VersionRow
+from .models import LABELS as LABELS  # the tables' home is models; the store's parts import them from here
+from .models import TEMPLATES as TEMPLATES
+from .models import VERSIONS as VERSIONS
 from .records import StoredTemplate, TemplateSummary, TemplateWrite
-
-TEMPLATES = TemplateRow.__table__  # type: ignore[attr-defined]
-VERSIONS = VersionRow.__table__  # type: ignore[attr-defined]
-LABELS = LabelRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -6,31 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, delete, insert, select, update
-from sqlmodel import Field, SQLModel, col
+from sqlalchemy import delete, insert, select, update
 
 from ..errors import ConflictError
 from .connections import StoreBase
-from .models import utcnow
-
-
-class TokenRow(SQLModel, table=True):
-    """One API token. A revoked token keeps its row (so its name stays known) until the name is reused."""
-
-    __tablename__ = "api_tokens"
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
-    secret_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
-    scope: str = Field(max_length=16)
-    label: str | None = Field(default=None, max_length=200)
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-
-
-TOKENS = TokenRow.__table__  # type: ignore[attr-defined]
+from .models import TOKENS, utcnow
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -116,7 +96,7 @@ class TokenRecords(StoreBase):
     async def note_token_used(self, name: str, when: datetime) -> None:
         """Remember when a token was last used."""
         async with self._write() as connection:
-            await connection.execute(update(TOKENS).where(col(TokenRow.name) == name).values(last_used_at=when))
+            await connection.execute(update(TOKENS).where(TOKENS.c.name == name).values(last_used_at=when))
 
     async def has_live_tokens(self) -> bool:
         """True when some token is not revoked (then HTTP clients must present one)."""

@@ -9,11 +9,10 @@ from typing import Literal
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col
 
 from . import histogram
 from .connections import StoreBase
-from .models import UsageDayRow
+from .models import USAGE_DAILY
 from .records import RenderEvent, UsageStat
 from .tables import TEMPLATES as _T
 
@@ -61,7 +60,7 @@ async def record_daily(connection: AsyncConnection, days: dict[_Key, _Day]) -> N
     there, else a new row (two processes may both add one at once: readers sum)."""
     if not days:
         return
-    table = UsageDayRow.__table__  # type: ignore[attr-defined]
+    table = USAGE_DAILY
     existing = await connection.execute(
         select(table).where(table.c.template_id.in_({k[0] for k in days}), table.c.day.in_({k[1] for k in days}))
     )
@@ -111,7 +110,7 @@ async def record_daily(connection: AsyncConnection, days: dict[_Key, _Day]) -> N
 
 async def prune_daily(connection: AsyncConnection, before: date) -> int:
     """Forget daily rows older than ``before``."""
-    dropped = await connection.execute(delete(UsageDayRow).where(col(UsageDayRow.day) < before))
+    dropped = await connection.execute(delete(USAGE_DAILY).where(USAGE_DAILY.c.day < before))
     return int(dropped.rowcount)
 
 
@@ -120,7 +119,7 @@ class UsageStore(StoreBase):
 
     async def usage(self, *, since: date, name: str | None = None, by: UsageGroup = "template") -> list[UsageStat]:
         """Renders since ``since`` (a day, UTC) per template, or per template and client, label or version."""
-        table = UsageDayRow.__table__  # type: ignore[attr-defined]
+        table = USAGE_DAILY
         group = {"template": None, "client": table.c.client, "label": table.c.label, "version": table.c.version}[by]
         query = (
             select(
@@ -159,7 +158,7 @@ class UsageStore(StoreBase):
     async def unused(self, *, since: date) -> list[tuple[str, datetime | None]]:
         """Live, listed prompts nobody rendered since ``since``, with when they last were (None: not in the kept
         days)."""
-        table = UsageDayRow.__table__  # type: ignore[attr-defined]
+        table = USAGE_DAILY
         used = select(table.c.template_id).where(table.c.day >= since)
         last = (
             select(table.c.template_id, func.max(table.c.last_used_at).label("last"))

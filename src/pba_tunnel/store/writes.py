@@ -8,11 +8,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col
 
 from ..errors import ConflictError, NotFoundError
 from .connections import StoreBase, bump_generation, put_meta
-from .models import ChangeRow, TagRow, utcnow
+from .models import CHANGES, TAGS, utcnow
 from .records import ChangeAction, TemplateWrite, WriteResult
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
@@ -32,7 +31,7 @@ async def record_change(
 ) -> None:
     """Note a change that makes no version (a label move, a delete, a restore) in the writer's transaction."""
     await connection.execute(
-        insert(ChangeRow).values(
+        insert(CHANGES).values(
             template_id=template_id,
             action=action,
             label=label,
@@ -224,10 +223,10 @@ class TemplateWrites(StoreBase):
             await self.dialect.fulltext.remove(connection, template_id)
 
     async def _set_tags(self, connection: AsyncConnection, template_id: int, tags: list[str]) -> None:
-        await connection.execute(delete(TagRow).where(col(TagRow.template_id) == template_id))
+        await connection.execute(delete(TAGS).where(TAGS.c.template_id == template_id))
         unique = sorted(set(tags))
         if unique:
-            await connection.execute(insert(TagRow), [{"template_id": template_id, "tag": t} for t in unique])
+            await connection.execute(insert(TAGS), [{"template_id": template_id, "tag": t} for t in unique])
 
     async def fill_facts(self, facts: Sequence[tuple[str, int, str]]) -> None:
         """Keep what parsing found for versions stored without it: (name, version, facts JSON), one transaction."""

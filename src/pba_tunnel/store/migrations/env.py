@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
-import pba_tunnel.store.models
-import pba_tunnel.store.tokens  # noqa: F401
+from pba_tunnel.store.models import METADATA
 
 connection: Connection | None = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations with `pba-tunnel db upgrade`, which supplies the database connection")
 
-context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True)
+context.configure(connection=connection, target_metadata=METADATA, render_as_batch=True)
 with context.begin_transaction():
     context.run_migrations()
