@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .http_suite import run_http
 from .pg_http_suite import run_pg_http
@@ -38,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--http-seconds", type=float, default=8.0, help="load time per server and client count (8)")
     parser.add_argument("--http-clients", default="1,10,50", help="concurrent HTTP clients, comma-separated (1,10,50)")
     parser.add_argument("--http-only", default=None, help="load only the HTTP servers whose name contains this")
+    parser.add_argument(
+        "--http-profile",
+        type=Path,
+        default=None,
+        help="http: run our servers under cProfile and write NAME.pstats of the last load into this folder",
+    )
     parser.add_argument("--search-templates", type=int, default=100_000, help="search corpus (100000)")
     parser.add_argument("--import-templates", type=int, default=10_000, help="files per import, first gets (10000)")
     parser.add_argument("--import-large", type=int, default=100_000, help="files of the large import (100000; 0: none)")
@@ -104,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             templates=args.templates,
             log=log,
             only=args.http_only,
+            profile=args.http_profile,
         )
     if args.suite in ("all", "web"):
         sizes = [300, 1000] if args.quick else [int(n) for n in args.web_templates.split(",")]

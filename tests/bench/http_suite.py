@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,6 +58,7 @@ class Peer:
     command: Callable[[int], list[str]]
     requests: Sequence[Request]
     env: dict[str, str]
+    profile: Path | None = None  # where its main thread's cProfile statistics of the last load go
 
 
 @dataclass
@@ -85,6 +87,24 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main_thread_share(pid: int, before: dict[int, float], after: dict[int, float]) -> str:
+    """How a process's CPU time between two :func:`thread_seconds` split between its main thread and the rest."""
+    spent = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
+    main = spent.pop(pid, 0.0)
+    return f"main thread {main:.2f} s CPU, {len(spent)} other threads {sum(spent.values()):.2f} s"
+
+
+def thread_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds of each thread of a process (Linux ``/proc``; empty elsewhere)."""
+    spent = {}
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                spent[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return spent
 
 
 def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
@@ -122,17 +142,38 @@ def running(peer: Peer, cpu: int | None) -> Iterator[tuple[int, int]]:
             process.wait()
 
 
-def measure(peer: Peer, clients: Sequence[int], seconds: float, cpu: int | None) -> dict[int, Result]:
+def measure(
+    peer: Peer, clients: Sequence[int], seconds: float, cpu: int | None, log: Callable[[str], None] | None = None
+) -> dict[int, Result]:
     """Load one server at each number of clients in turn (one warm-up round first)."""
     results: dict[int, Result] = {}
     with running(peer, cpu) as (port, pid):
         asyncio.run(run_load("127.0.0.1", port, "/mcp", peer.requests, clients=2, seconds=min(1.0, seconds)))
         for count in clients:
+            profiling = peer.profile is not None and count == clients[-1]
+            if profiling:
+                os.kill(pid, signal.SIGUSR1)
+                threads = thread_seconds(pid)
             before = cpu_seconds(pid)
             load = asyncio.run(run_load("127.0.0.1", port, "/mcp", peer.requests, clients=count, seconds=seconds))
             after = cpu_seconds(pid)
+            if profiling and peer.profile is not None:
+                os.kill(pid, signal.SIGUSR2)
+                share = main_thread_share(pid, threads, thread_seconds(pid))
+                wait_written(peer.profile)
+                if log is not None:
+                    collector = peer.profile.with_suffix(".gc.txt").read_text()
+                    log(f"{peer.name}: {share}; garbage collector: {collector}")
             results[count] = summarise(load, None if before is None or after is None else after - before)
     return results
+
+
+def wait_written(path: Path, seconds: float = 30.0) -> None:
+    """Block until the profiled server has written its statistics to ``path``."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # dump_stats writes in one go; leave it time to finish
 
 
 def summarise(load: Load, cpu: float | None) -> Result:
@@ -152,8 +193,11 @@ def summarise(load: Load, cpu: float | None) -> Result:
     )
 
 
-def peers(root: Path, home: Path, log: Callable[[str], None]) -> list[Peer]:
-    """Ours stateful and stateless, the Node reference server when installed, and a stock MCPServer."""
+def peers(root: Path, home: Path, log: Callable[[str], None], profile: Path | None = None) -> list[Peer]:
+    """Ours stateful and stateless, the Node reference server when installed, and a stock MCPServer.
+
+    With ``profile`` (a folder), ours run under cProfile (``profiled.py``) and leave NAME.pstats there.
+    """
     name = "bench-000050"
     ours_requests: list[Request] = [
         ("prompts/get", {"name": name, "arguments": BENCH_ARGUMENTS}),
@@ -161,11 +205,12 @@ def peers(root: Path, home: Path, log: Callable[[str], None]) -> list[Peer]:
     ]
     env = {**cli_env(home), "PBA_TUNNEL_LOG_LEVEL": "warning"}
 
-    def ours(*extra: str) -> Callable[[int], list[str]]:
+    def ours(*extra: str, name: str = "") -> Callable[[int], list[str]]:
+        runner = ["pba_tunnel"] if profile is None else ["tests.bench.profiled", str(stats_file(profile, name))]
         return lambda port: [
             sys.executable,
             "-m",
-            "pba_tunnel",
+            *runner,
             "serve",
             "--transport",
             "http",
@@ -176,10 +221,13 @@ def peers(root: Path, home: Path, log: Callable[[str], None]) -> list[Peer]:
 
     json_env = {**env, "PBA_TUNNEL_HTTP_RESPONSES": "json"}
     found = [
-        Peer("ours", ours(), ours_requests, env),
-        Peer("ours json", ours(), ours_requests, json_env),
-        Peer("ours --stateless", ours("--stateless"), ours_requests, env),
+        Peer("ours", ours(name="ours"), ours_requests, env),
+        Peer("ours json", ours(name="ours json"), ours_requests, json_env),
+        Peer("ours --stateless", ours("--stateless", name="ours --stateless"), ours_requests, env),
     ]
+    if profile is not None:
+        for peer in found:
+            peer.profile = stats_file(profile, peer.name)
     node = node_reference(log)
     if node is not None:
         found.append(
@@ -209,6 +257,11 @@ def peers(root: Path, home: Path, log: Callable[[str], None]) -> list[Peer]:
     return found
 
 
+def stats_file(folder: Path, name: str) -> Path:
+    """Where the profile of server ``name`` goes."""
+    return folder / (name.replace(" ", "_").replace("-", "") + ".pstats")
+
+
 def pinning() -> tuple[int | None, int | None]:
     """(server CPU, load-generator CPU): two distinct CPUs where the OS allows pinning, else (None, None)."""
     if not hasattr(os, "sched_setaffinity"):
@@ -221,22 +274,31 @@ def pinning() -> tuple[int | None, int | None]:
 
 
 def run_http(
-    *, clients: Sequence[int], seconds: float, templates: int, log: Callable[[str], None], only: str | None = None
+    *,
+    clients: Sequence[int],
+    seconds: float,
+    templates: int,
+    log: Callable[[str], None],
+    only: str | None = None,
+    profile: Path | None = None,
 ) -> list[Figure]:
-    """Measure every figure of the HTTP suite; see the module docstring."""
+    """Measure every figure of the HTTP suite; see the module docstring (``profile``: see :func:`peers`)."""
     server_cpu, _ = pinning()
+    if profile is not None:
+        profile = profile.resolve()
+        profile.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[int, Result]] = {}
     with tempfile.TemporaryDirectory(prefix="pba-bench-http-") as tmp:
         root = Path(tmp)
         home = root / "store"
         log(f"filling a store with {templates:,} templates ...")
         anyio.run(fill_store, home, bench_rows(templates))
-        for peer in peers(root, home, log):
+        for peer in peers(root, home, log, profile):
             if only is not None and only not in peer.name:
                 continue
             log(f"{peer.name}: {', '.join(map(str, clients))} clients, {seconds:g} s each ...")
             try:
-                results[peer.name] = measure(peer, clients, seconds, server_cpu)
+                results[peer.name] = measure(peer, clients, seconds, server_cpu, log)
             except RuntimeError as exc:
                 log(f"{peer.name}: not measured: {exc}")
     return figures(results, clients)

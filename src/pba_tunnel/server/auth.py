@@ -16,6 +16,7 @@ import hmac
 import time
 from collections.abc import Callable
 
+import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
@@ -87,14 +88,21 @@ class TokenBackend(AuthenticationBackend):
         self.env_token = env_token.encode() if env_token else None
         self.open_paths = open_paths
         self._live: tuple[float, bool] = (-LIVE_TOKENS_SECONDS, False)  # (when looked, store had live tokens)
+        # One look at a time: when the answer goes stale under load, every request in flight would otherwise
+        # query the store at once (50 clients made ~450 lookups a second instead of one, and queued behind them).
+        self._looking = anyio.Lock()
 
     async def _tokens_required(self) -> bool:
         if self.env_token is not None:
             return True
         looked, live = self._live
-        if time.monotonic() - looked >= LIVE_TOKENS_SECONDS:
-            live = await (await self.slot.get()).tokens.any_live()
-            self._live = (time.monotonic(), live)
+        if time.monotonic() - looked < LIVE_TOKENS_SECONDS:
+            return live
+        async with self._looking:
+            looked, live = self._live
+            if time.monotonic() - looked >= LIVE_TOKENS_SECONDS:  # nobody looked while this request waited
+                live = await (await self.slot.get()).tokens.any_live()
+                self._live = (time.monotonic(), live)
         return live
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
