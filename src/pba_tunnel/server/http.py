@@ -25,6 +25,7 @@ from .event_store import MemoryEventStore, SessionScope
 from .gate import guarded
 from .label_paths import LabelPaths
 from .rate_limit import RateLimiter
+from .run_options import collect_less_often
 from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
@@ -287,5 +288,6 @@ async def serve_http(
         json_response=json_response,
     )
     server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port)))
+    collect_less_often()
     async with app.notifier.watching():
         await server.serve()

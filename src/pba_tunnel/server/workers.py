@@ -22,7 +22,7 @@ from .app import McpApp
 from .caller import CallerDefaults
 from .http import check_exposure, http_asgi, uvicorn_options
 from .rate_limit import RateLimiter
-from .run_options import json_responses
+from .run_options import collect_less_often, json_responses
 from .slot import ServiceSlot
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ def create_app() -> ASGIApp:
         rate_limiter=limiter,
         json_response=json_responses(settings.http_responses, stateless=True),
     )
+    collect_less_often()
     return ServiceLifespan(asgi, mcp)
 
 
