@@ -19,13 +19,14 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ConfigError, PbaError
+from .answer_modes import ByClient, answer_managers, running
 from .app import McpApp
 from .batches import BatchLayer
 from .event_store import MemoryEventStore, SessionScope
 from .gate import guarded
 from .label_paths import LabelPaths
 from .rate_limit import RateLimiter
-from .run_options import collect_less_often
+from .run_options import Answers, collect_less_often
 from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
@@ -171,21 +172,36 @@ def ready_route(app: McpApp) -> Route:
 
 
 def streamable_http_app(
-    app: McpApp, *, host: str, stateless: bool, token: str | None = None, json_response: bool = False
+    app: McpApp, *, host: str, stateless: bool, token: str | None = None, answers: Answers = "json"
 ) -> ASGIApp:
-    """The streamable HTTP app at ``/mcp`` (which takes 2025-03-26 batches) plus ``/healthz``; streams resume."""
-    sdk_app = app.server.streamable_http_app(
-        streamable_http_path="/mcp",
-        stateless_http=stateless,
-        json_response=json_response,
-        event_store=None if stateless else MemoryEventStore(),
-        retry_interval=RETRY_MILLISECONDS,
-        session_idle_timeout=SESSION_IDLE_SECONDS,
-        max_sessions=MAX_SESSIONS,
-        transport_security=rebinding_protection(host),
-        host=host,
-        custom_starlette_routes=[health_route(app, token), ready_route(app)],
-    )
+    """The streamable HTTP app at ``/mcp`` (which takes 2025-03-26 batches) plus ``/healthz``; streams resume.
+
+    ``answers``: JSON bodies, SSE streams, or (stateful) chosen per client (``answer_modes.py``)."""
+    routes = [health_route(app, token), ready_route(app)]
+    sdk_app: ASGIApp
+    if answers == "by-client" and not stateless:
+        managers = answer_managers(
+            app.server,
+            retry_interval=RETRY_MILLISECONDS,
+            session_idle_timeout=SESSION_IDLE_SECONDS,
+            max_sessions=MAX_SESSIONS,
+            security_settings=rebinding_protection(host),
+        )
+        router = ByClient(*managers, remembered=4 * MAX_SESSIONS)
+        sdk_app = Starlette(routes=[Route("/mcp", router), *routes], lifespan=lambda _app: running(*managers))
+    else:
+        sdk_app = app.server.streamable_http_app(
+            streamable_http_path="/mcp",
+            stateless_http=stateless,
+            json_response=answers != "sse",
+            event_store=None if stateless else MemoryEventStore(),
+            retry_interval=RETRY_MILLISECONDS,
+            session_idle_timeout=SESSION_IDLE_SECONDS,
+            max_sessions=MAX_SESSIONS,
+            transport_security=rebinding_protection(host),
+            host=host,
+            custom_starlette_routes=routes,
+        )
     batches = BatchLayer(sdk_app, "/mcp")
     return batches if stateless else SessionScope(batches)  # the scope only serves the event store
 
@@ -224,14 +240,14 @@ def http_asgi(
     token: str | None,
     sessions_per_client: int = 64,
     rate_limiter: RateLimiter | None = None,
-    json_response: bool = False,
+    answers: Answers = "json",
 ) -> ASGIApp:
     """The whole HTTP app of one process: the transport, session limits, tokens, rate limits, the web page beside
     them, the body deadline."""
     asgi: Any = (
         sse_app(app, host=host, token=token)
         if transport == "sse"
-        else streamable_http_app(app, host=host, stateless=stateless, token=token, json_response=json_response)
+        else streamable_http_app(app, host=host, stateless=stateless, token=token, answers=answers)
     )
     if transport == "http" and not stateless:
         asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
@@ -273,7 +289,7 @@ async def serve_http(
     token: str | None,
     sessions_per_client: int = 64,
     rate_limiter: RateLimiter | None = None,
-    json_response: bool = False,
+    answers: Answers = "json",
 ) -> None:
     """Serve HTTP until cancelled, with the change watcher beside it; tokens and rate limits in front."""
     check_exposure(host, token)
@@ -285,7 +301,7 @@ async def serve_http(
         token=token,
         sessions_per_client=sessions_per_client,
         rate_limiter=rate_limiter,
-        json_response=json_response,
+        answers=answers,
     )
     server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port)))
     collect_less_often()

@@ -22,7 +22,7 @@ from .app import McpApp
 from .caller import CallerDefaults
 from .http import check_exposure, http_asgi, uvicorn_options
 from .rate_limit import RateLimiter
-from .run_options import collect_less_often, json_responses
+from .run_options import answers_for, collect_less_often
 from .slot import ServiceSlot
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def create_app() -> ASGIApp:
         stateless=True,
         token=options["token"],
         rate_limiter=limiter,
-        json_response=json_responses(settings.http_responses, stateless=True),
+        answers=answers_for(settings.http_responses, stateless=True),
     )
     collect_less_often()
     return ServiceLifespan(asgi, mcp)
