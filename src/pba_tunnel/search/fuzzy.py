@@ -54,8 +54,11 @@ def word_similarity(query_words: list[str], label_words: list[str]) -> float:
     return sum(max(fuzz.ratio(q, w) for w in label_words) for q in query_words) / len(query_words)
 
 
+def choice_of(name: str, title: str | None) -> str:
+    """What the index compares a query with for one prompt."""
+    return utils.default_process(f"{name} {title or ''}")
+
+
 def build_index(generation: int, rows: list[tuple[str, str | None]]) -> NameIndex:
     """A name index over ``(name, title)`` rows."""
-    names = [name for name, _title in rows]
-    choices = [utils.default_process(f"{name} {title or ''}") for name, title in rows]
-    return NameIndex(generation, names, choices)
+    return NameIndex(generation, [name for name, _title in rows], [choice_of(name, title) for name, title in rows])
