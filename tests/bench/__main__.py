@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .http_memory import run_http_memory
 from .http_suite import run_http
 from .pg_http_suite import run_pg_http
 from .pg_search_suite import run_pg_search
@@ -24,10 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--suite",
-        choices=["all", "stdio", "search", "store", "stats", "http", "web", "pg-search", "pg-http"],
+        choices=["all", "stdio", "search", "store", "stats", "http", "http-memory", "web", "pg-search", "pg-http"],
         default="all",
         help="default: all (stdio, search, store, stats, http and web); pg-search and pg-http start a throwaway "
-        "PostgreSQL server",
+        "PostgreSQL server; http-memory measures our HTTP server's RSS at --list-templates",
     )
     parser.add_argument("--pg-url", default=None, help="pg-search, pg-http: a PostgreSQL database to fill instead")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             only=args.http_only,
             profile=args.http_profile,
         )
+    if args.suite == "http-memory":
+        figures += run_http_memory(templates=args.list_templates, log=log)
     if args.suite in ("all", "web"):
         sizes = [300, 1000] if args.quick else [int(n) for n in args.web_templates.split(",")]
         figures += run_web(sizes=sizes, repeats=20 if args.quick else 200, log=log)
