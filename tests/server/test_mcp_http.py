@@ -251,6 +251,20 @@ def test_answers_are_sse_streams_only_for_stateful_clients_that_may_be_asked_to_
     assert answer_types(servers.with_token, {"sampling": {}}, **token) == [json, json]  # as asked
 
 
+def test_a_streamed_session_that_was_deleted_is_gone(servers: Servers) -> None:
+    initialize = {**INITIALIZE, "params": {**INITIALIZE["params"], "capabilities": {"sampling": {}}}}
+    opened = httpx2.post(f"{servers.stateful.base}/mcp", json=initialize, headers=STREAMABLE)
+    session = {"Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-11-25"}
+    ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+
+    deleted = httpx2.delete(f"{servers.stateful.base}/mcp", headers={**STREAMABLE, **session})
+    again = httpx2.post(f"{servers.stateful.base}/mcp", json=ping, headers={**STREAMABLE, **session})
+
+    assert deleted.status_code == 200
+    assert again.status_code == 404  # as for any session the server does not know
+    assert again.json()["error"]["message"] == "Session not found"
+
+
 async def test_the_sdk_sse_client_lists_and_gets_prompts(servers: Servers) -> None:
     async with Client(sse_client(f"{servers.sse.base}/sse"), mode="legacy", cache=None) as client:
         assert client.protocol_version == "2025-11-25"
