@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ConfigError, PbaError
-from .answer_modes import ByClient, answer_managers, running
+from .answer_modes import STREAMED_GET_ONLY, ByClient, answer_managers, running
 from .app import McpApp
 from .batches import BatchLayer
 from .event_store import MemoryEventStore, SessionScope
@@ -190,11 +190,12 @@ def streamable_http_app(
         router = ByClient(*managers, remembered=4 * MAX_SESSIONS)
         sdk_app = Starlette(routes=[Route("/mcp", router), *routes], lifespan=lambda _app: running(*managers))
     else:
+        kept = None if answers == "sse" else STREAMED_GET_ONLY  # JSON bodies are never resumed
         sdk_app = app.server.streamable_http_app(
             streamable_http_path="/mcp",
             stateless_http=stateless,
             json_response=answers != "sse",
-            event_store=None if stateless else MemoryEventStore(),
+            event_store=None if stateless else MemoryEventStore(streams=kept),
             retry_interval=RETRY_MILLISECONDS,
             session_idle_timeout=SESSION_IDLE_SECONDS,
             max_sessions=MAX_SESSIONS,
