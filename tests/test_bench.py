@@ -80,7 +80,7 @@ def test_quick_bench_reports_each_figure_against_its_baseline() -> None:
     figures = [f for f in figures if not f["key"].startswith("http")]
     assert {f["key"]: f["baseline"] for f in figures} == expected
     # HTTP: each of our servers under 1 and 4 clients against the stock server, every request answered.
-    for ours in ("", "_json", "_stateless"):
+    for ours in ("", "_sse", "_stateless"):
         for clients in (1, 4):
             key = f"http{ours}_{clients}"
             assert http[f"{key}_rps_vs_stock"]["baseline_value"] > 0, http

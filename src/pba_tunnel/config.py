@@ -121,7 +121,8 @@ class Settings(EnvironmentSettings):
     page_size: int = 1000
     # Streamable-HTTP sessions one client (token, else address) may hold at once.
     http_sessions_per_client: int = 64
-    # Streamable HTTP answers: auto = JSON bodies when stateless, SSE streams when stateful (see server/run_options).
+    # Streamable HTTP answers: auto = JSON bodies, SSE streams for stateful clients that declare sampling
+    # (see server/run_options).
     http_responses: Literal["auto", "json", "sse"] = "auto"
     # A request's headers (a few KB) must arrive within this many seconds of the connection opening, or of the
     # request's first byte on a kept-alive connection, or the connection is closed (slow-loris). Far above what any

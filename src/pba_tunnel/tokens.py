@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
+import anyio
+
 from .access import ANONYMOUS_NAME, ENV_TOKEN_NAME, SCOPES, RequestIdentity, Scope
 from .errors import NotFoundError, TokenError
 from .store import Store
@@ -107,6 +109,9 @@ class Tokens:
         self._store = store
         self._noted: dict[str, datetime] = {}  # name -> when "last used" was last written by this process
         self._verdicts: dict[str, tuple[float, datetime | None, Verdict]] = {}  # hash -> (looked, expires, verdict)
+        # Hashes being looked up: the other requests with that token wait for the one look (or, when the token
+        # had a verdict, go on with it meanwhile) instead of each querying the store at once.
+        self._looking: dict[str, anyio.Event] = {}
 
     async def create(
         self, name: str, scope: str, *, label: str | None = None, lifetime: timedelta | None = None
@@ -141,12 +146,21 @@ class Tokens:
         if not secret.startswith(PREFIX):
             return Verdict(None, "unknown")
         presented = hash_secret(secret)
+        looking = self._looking.get(presented)
         cached = self._verdicts.get(presented)
-        if cached is not None and time.monotonic() - cached[0] < VERDICT_SECONDS:
+        if cached is not None and (looking is not None or time.monotonic() - cached[0] < VERDICT_SECONDS):
             _looked, expires_at, verdict = cached
             if verdict.identity is None or expires_at is None or expires_at > utcnow():
                 return verdict
-        verdict, expires_at = await self._look_up(presented)
+        if looking is not None:
+            await looking.wait()
+            return await self.verify(secret)
+        self._looking[presented] = looked = anyio.Event()
+        try:
+            verdict, expires_at = await self._look_up(presented)
+        finally:
+            del self._looking[presented]
+            looked.set()
         if len(self._verdicts) >= MAX_VERDICTS:
             self._verdicts.clear()
         self._verdicts[presented] = (time.monotonic(), expires_at, verdict)

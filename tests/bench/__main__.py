@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from .http_memory import run_http_memory
 from .http_suite import run_http
 from .pg_http_suite import run_pg_http
 from .pg_search_suite import run_pg_search
@@ -23,10 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--suite",
-        choices=["all", "stdio", "search", "store", "stats", "http", "web", "pg-search", "pg-http"],
+        choices=["all", "stdio", "search", "store", "stats", "http", "http-memory", "web", "pg-search", "pg-http"],
         default="all",
         help="default: all (stdio, search, store, stats, http and web); pg-search and pg-http start a throwaway "
-        "PostgreSQL server",
+        "PostgreSQL server; http-memory measures our HTTP server's RSS at --list-templates",
     )
     parser.add_argument("--pg-url", default=None, help="pg-search, pg-http: a PostgreSQL database to fill instead")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few calls, small stores)")
@@ -38,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--http-seconds", type=float, default=8.0, help="load time per server and client count (8)")
     parser.add_argument("--http-clients", default="1,10,50", help="concurrent HTTP clients, comma-separated (1,10,50)")
     parser.add_argument("--http-only", default=None, help="load only the HTTP servers whose name contains this")
+    parser.add_argument(
+        "--http-profile",
+        type=Path,
+        default=None,
+        help="http: run our servers under cProfile and write NAME.pstats of the last load into this folder",
+    )
     parser.add_argument("--search-templates", type=int, default=100_000, help="search corpus (100000)")
     parser.add_argument("--import-templates", type=int, default=10_000, help="files per import, first gets (10000)")
     parser.add_argument("--import-large", type=int, default=100_000, help="files of the large import (100000; 0: none)")
@@ -104,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             templates=args.templates,
             log=log,
             only=args.http_only,
+            profile=args.http_profile,
         )
+    if args.suite == "http-memory":
+        figures += run_http_memory(templates=args.list_templates, log=log)
     if args.suite in ("all", "web"):
         sizes = [300, 1000] if args.quick else [int(n) for n in args.web_templates.split(",")]
         figures += run_web(sizes=sizes, repeats=20 if args.quick else 200, log=log)

@@ -3,8 +3,8 @@
 Each server answers a mix of ``prompts/get`` and ``tools/call`` for a bounded time: ours stateful and
 ``--stateless`` (a 3-argument template rendered by ``prompts/get`` and by ``render_template``), the Node
 reference server (``args-prompt`` and ``echo``) and a stock ``MCPServer`` (a one-argument prompt and a tool).
-Ours is loaded stateful with SSE answers (its default), stateful with
-``PBA_TUNNEL_HTTP_RESPONSES=json`` and ``--stateless`` (JSON answers by default).
+Ours is loaded stateful as started by default (JSON answers: these clients declare no sampling), stateful with
+``PBA_TUNNEL_HTTP_RESPONSES=sse`` (SSE answers, as a client that declares sampling gets) and ``--stateless``.
 Figures: requests per second, server CPU per request (Linux: from ``/proc``), p99 latency and errors.
 The load generator runs on one CPU and the server on the other when the OS allows pinning.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -43,8 +44,8 @@ def echo(message: str) -> str:
     return message
 mcp.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
 """
-# Our servers: stateful (SSE answers, the default), stateful with JSON answers, stateless (JSON answers by default).
-OURS = {"ours": "", "ours json": "_json", "ours --stateless": "_stateless"}
+# Our servers: stateful (JSON answers to these clients), stateful with SSE answers, stateless (JSON answers).
+OURS = {"ours": "", "ours sse": "_sse", "ours --stateless": "_stateless"}
 # Targets of issue 15 at 50 clients.
 CPU_MS, VS_NODE, P99_MS = 1.0, 0.6, 100.0
 
@@ -57,6 +58,7 @@ class Peer:
     command: Callable[[int], list[str]]
     requests: Sequence[Request]
     env: dict[str, str]
+    profile: Path | None = None  # where its main thread's cProfile statistics of the last load go
 
 
 @dataclass
@@ -87,6 +89,37 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """:func:`cpu_seconds` of a process and its children (``serve --workers``); None where ``/proc`` is missing."""
+    own = cpu_seconds(pid)
+    if own is None:
+        return None
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    own += cpu_seconds(int(entry.name)) or 0.0
+    return own
+
+
+def main_thread_share(pid: int, before: dict[int, float], after: dict[int, float]) -> str:
+    """How a process's CPU time between two :func:`thread_seconds` split between its main thread and the rest."""
+    spent = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
+    main = spent.pop(pid, 0.0)
+    return f"main thread {main:.2f} s CPU, {len(spent)} other threads {sum(spent.values()):.2f} s"
+
+
+def thread_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds of each thread of a process (Linux ``/proc``; empty elsewhere)."""
+    spent = {}
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                spent[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return spent
+
+
 def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
     """Block until something accepts connections on ``port`` (RuntimeError when the server exits first)."""
     deadline = time.monotonic() + seconds
@@ -100,15 +133,16 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float =
 
 
 @contextlib.contextmanager
-def running(peer: Peer, cpu: int | None) -> Iterator[tuple[int, int]]:
-    """The peer's server started on a free port (pinned to ``cpu``); yields (port, pid)."""
+def running(peer: Peer, cpu: int | set[int] | None) -> Iterator[tuple[int, int]]:
+    """The peer's server started on a free port (pinned to ``cpu`` or to a set of CPUs); yields (port, pid)."""
     port = free_port()
+    cpus = {cpu} if isinstance(cpu, int) else cpu
     process = subprocess.Popen(
         peer.command(port),
         env={**peer.env, "PORT": str(port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus is not None else None,
     )
     try:
         wait_listening(port, process)
@@ -122,17 +156,42 @@ def running(peer: Peer, cpu: int | None) -> Iterator[tuple[int, int]]:
             process.wait()
 
 
-def measure(peer: Peer, clients: Sequence[int], seconds: float, cpu: int | None) -> dict[int, Result]:
+def measure(
+    peer: Peer,
+    clients: Sequence[int],
+    seconds: float,
+    cpu: int | set[int] | None,
+    log: Callable[[str], None] | None = None,
+) -> dict[int, Result]:
     """Load one server at each number of clients in turn (one warm-up round first)."""
     results: dict[int, Result] = {}
     with running(peer, cpu) as (port, pid):
         asyncio.run(run_load("127.0.0.1", port, "/mcp", peer.requests, clients=2, seconds=min(1.0, seconds)))
         for count in clients:
-            before = cpu_seconds(pid)
+            profiling = peer.profile is not None and count == clients[-1]
+            if profiling:
+                os.kill(pid, signal.SIGUSR1)
+                threads = thread_seconds(pid)
+            before = tree_cpu_seconds(pid)
             load = asyncio.run(run_load("127.0.0.1", port, "/mcp", peer.requests, clients=count, seconds=seconds))
-            after = cpu_seconds(pid)
+            after = tree_cpu_seconds(pid)
+            if profiling and peer.profile is not None:
+                os.kill(pid, signal.SIGUSR2)
+                share = main_thread_share(pid, threads, thread_seconds(pid))
+                wait_written(peer.profile)
+                if log is not None:
+                    collector = peer.profile.with_suffix(".gc.txt").read_text()
+                    log(f"{peer.name}: {share}; garbage collector: {collector}")
             results[count] = summarise(load, None if before is None or after is None else after - before)
     return results
+
+
+def wait_written(path: Path, seconds: float = 30.0) -> None:
+    """Block until the profiled server has written its statistics to ``path``."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # dump_stats writes in one go; leave it time to finish
 
 
 def summarise(load: Load, cpu: float | None) -> Result:
@@ -152,8 +211,11 @@ def summarise(load: Load, cpu: float | None) -> Result:
     )
 
 
-def peers(root: Path, home: Path, log: Callable[[str], None]) -> list[Peer]:
-    """Ours stateful and stateless, the Node reference server when installed, and a stock MCPServer."""
+def peers(root: Path, home: Path, log: Callable[[str], None], profile: Path | None = None) -> list[Peer]:
+    """Ours stateful and stateless, the Node reference server when installed, and a stock MCPServer.
+
+    With ``profile`` (a folder), ours run under cProfile (``profiled.py``) and leave NAME.pstats there.
+    """
     name = "bench-000050"
     ours_requests: list[Request] = [
         ("prompts/get", {"name": name, "arguments": BENCH_ARGUMENTS}),
@@ -161,11 +223,12 @@ def peers(root: Path, home: Path, log: Callable[[str], None]) -> list[Peer]:
     ]
     env = {**cli_env(home), "PBA_TUNNEL_LOG_LEVEL": "warning"}
 
-    def ours(*extra: str) -> Callable[[int], list[str]]:
+    def ours(*extra: str, name: str = "") -> Callable[[int], list[str]]:
+        runner = ["pba_tunnel"] if profile is None else ["tests.bench.profiled", str(stats_file(profile, name))]
         return lambda port: [
             sys.executable,
             "-m",
-            "pba_tunnel",
+            *runner,
             "serve",
             "--transport",
             "http",
@@ -174,12 +237,15 @@ def peers(root: Path, home: Path, log: Callable[[str], None]) -> list[Peer]:
             *extra,
         ]
 
-    json_env = {**env, "PBA_TUNNEL_HTTP_RESPONSES": "json"}
+    sse_env = {**env, "PBA_TUNNEL_HTTP_RESPONSES": "sse"}
     found = [
-        Peer("ours", ours(), ours_requests, env),
-        Peer("ours json", ours(), ours_requests, json_env),
-        Peer("ours --stateless", ours("--stateless"), ours_requests, env),
+        Peer("ours", ours(name="ours"), ours_requests, env),
+        Peer("ours sse", ours(name="ours sse"), ours_requests, sse_env),
+        Peer("ours --stateless", ours("--stateless", name="ours --stateless"), ours_requests, env),
     ]
+    if profile is not None:
+        for peer in found:
+            peer.profile = stats_file(profile, peer.name)
     node = node_reference(log)
     if node is not None:
         found.append(
@@ -209,6 +275,11 @@ def peers(root: Path, home: Path, log: Callable[[str], None]) -> list[Peer]:
     return found
 
 
+def stats_file(folder: Path, name: str) -> Path:
+    """Where the profile of server ``name`` goes."""
+    return folder / (name.replace(" ", "_").replace("-", "") + ".pstats")
+
+
 def pinning() -> tuple[int | None, int | None]:
     """(server CPU, load-generator CPU): two distinct CPUs where the OS allows pinning, else (None, None)."""
     if not hasattr(os, "sched_setaffinity"):
@@ -221,22 +292,31 @@ def pinning() -> tuple[int | None, int | None]:
 
 
 def run_http(
-    *, clients: Sequence[int], seconds: float, templates: int, log: Callable[[str], None], only: str | None = None
+    *,
+    clients: Sequence[int],
+    seconds: float,
+    templates: int,
+    log: Callable[[str], None],
+    only: str | None = None,
+    profile: Path | None = None,
 ) -> list[Figure]:
-    """Measure every figure of the HTTP suite; see the module docstring."""
+    """Measure every figure of the HTTP suite; see the module docstring (``profile``: see :func:`peers`)."""
     server_cpu, _ = pinning()
+    if profile is not None:
+        profile = profile.resolve()
+        profile.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[int, Result]] = {}
     with tempfile.TemporaryDirectory(prefix="pba-bench-http-") as tmp:
         root = Path(tmp)
         home = root / "store"
         log(f"filling a store with {templates:,} templates ...")
         anyio.run(fill_store, home, bench_rows(templates))
-        for peer in peers(root, home, log):
+        for peer in peers(root, home, log, profile):
             if only is not None and only not in peer.name:
                 continue
             log(f"{peer.name}: {', '.join(map(str, clients))} clients, {seconds:g} s each ...")
             try:
-                results[peer.name] = measure(peer, clients, seconds, server_cpu)
+                results[peer.name] = measure(peer, clients, seconds, server_cpu, log)
             except RuntimeError as exc:
                 log(f"{peer.name}: not measured: {exc}")
     return figures(results, clients)
@@ -254,7 +334,7 @@ def figures(results: dict[str, dict[int, Result]], clients: Sequence[int]) -> li
             r = results[name][count]
             key = f"http{OURS[name]}_{count}"
             what = f"streamable HTTP, {name}, {count} clients, prompts/get + render_template"
-            judged = count == most
+            judged = count == most and name != "ours sse"  # the targets are for what clients get by default
             n, s = node.get(count), stock.get(count)
             out.append(
                 versus(f"{key}_rps_vs_node", what, r.rps, "req/s", f"Node reference ({EVERYTHING})", n and n.rps, None)

@@ -227,16 +227,42 @@ async def test_with_a_token_the_sdk_client_sending_it_is_served(servers: Servers
         assert first_text(await client.get_prompt("greet", {"who": "Ann"})) == "Hello Ann!"
 
 
-def test_answers_are_sse_streams_when_stateful_and_json_bodies_when_stateless_or_asked(servers: Servers) -> None:
-    def answer_type(server: HttpServer, **headers: str) -> str:
-        response = httpx2.post(f"{server.base}/mcp", json=INITIALIZE, headers={**STREAMABLE, **headers})
-        assert response.status_code == 200, response.text
-        assert '"serverInfo"' in response.text
-        return response.headers["content-type"].split(";")[0]
+def test_answers_are_sse_streams_only_for_stateful_clients_that_may_be_asked_to_sample(servers: Servers) -> None:
+    def answer_types(server: HttpServer, capabilities: dict[str, object], **headers: str) -> list[str]:
+        initialize = {**INITIALIZE, "params": {**INITIALIZE["params"], "capabilities": capabilities}}
+        opened = httpx2.post(f"{server.base}/mcp", json=initialize, headers={**STREAMABLE, **headers})
+        assert opened.status_code == 200, opened.text
+        assert '"serverInfo"' in opened.text
+        types = [opened.headers["content-type"].split(";")[0]]
+        if "mcp-session-id" in opened.headers:  # the session's next request is answered the same way
+            session = {"Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-11-25"}
+            ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+            pinged = httpx2.post(f"{server.base}/mcp", json=ping, headers={**STREAMABLE, **session, **headers})
+            assert pinged.status_code == 200, pinged.text
+            types.append(pinged.headers["content-type"].split(";")[0])
+        return types
 
-    assert answer_type(servers.stateful) == "text/event-stream"  # keeps mid-call sampling and resumable streams
-    assert answer_type(servers.stateless) == "application/json"
-    assert answer_type(servers.with_token, Authorization=f"Bearer {TOKEN}") == "application/json"
+    json, sse = "application/json", "text/event-stream"
+    # enhance_template asks a client that declared sampling mid-call: only a stream can carry that request.
+    assert answer_types(servers.stateful, {"sampling": {}}) == [sse, sse]
+    assert answer_types(servers.stateful, {}) == [json, json]  # about half the server CPU per request
+    assert answer_types(servers.stateless, {"sampling": {}}) == [json]
+    token = {"Authorization": f"Bearer {TOKEN}"}
+    assert answer_types(servers.with_token, {"sampling": {}}, **token) == [json, json]  # as asked
+
+
+def test_a_streamed_session_that_was_deleted_is_gone(servers: Servers) -> None:
+    initialize = {**INITIALIZE, "params": {**INITIALIZE["params"], "capabilities": {"sampling": {}}}}
+    opened = httpx2.post(f"{servers.stateful.base}/mcp", json=initialize, headers=STREAMABLE)
+    session = {"Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-11-25"}
+    ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+
+    deleted = httpx2.delete(f"{servers.stateful.base}/mcp", headers={**STREAMABLE, **session})
+    again = httpx2.post(f"{servers.stateful.base}/mcp", json=ping, headers={**STREAMABLE, **session})
+
+    assert deleted.status_code == 200
+    assert again.status_code == 404  # as for any session the server does not know
+    assert again.json()["error"]["message"] == "Session not found"
 
 
 async def test_the_sdk_sse_client_lists_and_gets_prompts(servers: Servers) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 import httpx2
 import pytest
-from mcp.server.streamable_http import EventMessage
+from mcp.server.streamable_http import GET_STREAM_KEY, EventMessage
 from mcp.types import JSONRPCResponse
 from mcp_server_support import GREET_SOURCE, WAIT_SECONDS, HttpServer, prepare_store
 
@@ -70,6 +70,7 @@ def test_a_stream_is_primed_and_a_client_that_lost_it_gets_what_it_missed(server
 
 
 def open_session(http: httpx2.Client) -> dict[str, str]:
+    # A client that declares sampling: its answers are streams (the server may ask it mid-call), so they resume.
     init = http.post(
         "/mcp",
         headers=HEADERS,
@@ -77,7 +78,11 @@ def open_session(http: httpx2.Client) -> dict[str, str]:
             "jsonrpc": "2.0",
             "id": 1,
             "method": "initialize",
-            "params": {"protocolVersion": VERSION, "capabilities": {}, "clientInfo": {"name": "r", "version": "1"}},
+            "params": {
+                "protocolVersion": VERSION,
+                "capabilities": {"sampling": {}},
+                "clientInfo": {"name": "r", "version": "1"},
+            },
         },
     )
     session = {**HEADERS, "mcp-session-id": init.headers["mcp-session-id"], "mcp-protocol-version": VERSION}
@@ -132,3 +137,21 @@ async def test_kept_events_are_bounded_in_bytes_and_replayed_as_sent() -> None:
     assert await store.replay_events_after(ids[0], collect) is None  # forgotten: the newest three fill the bound
     assert await store.replay_events_after(ids[1], collect) == "1"
     assert [(e.event_id, e.message) for e in replayed] == [(ids[2], big[2]), (ids[3], big[3])]
+
+
+@pytest.mark.anyio
+async def test_a_store_for_json_sessions_keeps_only_the_get_streams_events() -> None:
+    # A JSON body is never resumed: its response is not serialised again and kept, the GET stream's events are.
+    CURRENT_SESSION.set(SessionNote("session-1"))
+    store = MemoryEventStore(streams=frozenset({GET_STREAM_KEY}))
+    messages = [JSONRPCResponse(jsonrpc="2.0", id=n, result={"n": n}) for n in range(1, 4)]
+    answered = await store.store_event("1", messages[0])
+    first, second = [await store.store_event(GET_STREAM_KEY, message) for message in messages[1:]]
+    replayed: list[EventMessage] = []
+
+    async def collect(event: EventMessage) -> None:
+        replayed.append(event)
+
+    assert await store.replay_events_after(answered, collect) is None
+    assert await store.replay_events_after(first, collect) == GET_STREAM_KEY
+    assert [(e.event_id, e.message) for e in replayed] == [(second, messages[2])]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from ..paging import PromptRowListing, TemplateListing, iter_prompt_rows
-from .fuzzy import SHORTLIST, NameIndex, build_index
+from .fuzzy import SHORTLIST, NameIndex, build_index, choice_of
 from .models import Mode, SearchHit, SearchResult
 from .plain import Candidates
 from .plain import search as plain_search
@@ -154,8 +154,13 @@ class Searcher:
         await self.service.sync_changes()
         generation = self.service.generation
         if self._names is None or self._names.generation != generation:
-            rows = [(row.name, row.title) async for row in iter_prompt_rows(self.service)]
-            self._names = build_index(generation, rows)
+            self._names = None  # the old index goes before the new one is built, not after
+            names: list[str] = []
+            choices: list[str] = []
+            async for row in iter_prompt_rows(self.service):  # page by page: no list of every row at once
+                names.append(row.name)
+                choices.append(choice_of(row.name, row.title))
+            self._names = NameIndex(generation, names, choices)
         return self._names
 
     async def _fuzzy(

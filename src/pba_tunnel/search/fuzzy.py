@@ -15,20 +15,20 @@ class NameIndex:
 
     generation: int
     names: list[str]
-    choices: list[str]  # "name title", lower-cased, hyphens as spaces
+    choices: list[str]  # "name title" as rapidfuzz's default processor leaves it (lower case, words only)
 
     def closest(self, text: str, limit: int, exclude: set[str]) -> list[tuple[str, float]]:
         """Names whose name or title looks like ``text``, best first, with a 0-100 similarity."""
         from rapidfuzz import fuzz, process, utils  # here: most searches find enough by full text alone
 
-        words = utils.default_process(text).split()
+        processed = utils.default_process(text)
+        words = processed.split()
         if not words:
             return []
-        shortlist = process.extract(
-            text,
+        shortlist = process.extract(  # the choices were processed once, when the index was built
+            processed,
             self.choices,
             scorer=fuzz.token_set_ratio,
-            processor=utils.default_process,
             limit=SHORTLIST + len(exclude),
             score_cutoff=SHORTLIST_SCORE,
         )
@@ -36,7 +36,7 @@ class NameIndex:
         for _choice, _score, index in shortlist:
             if self.names[index] in exclude:
                 continue
-            similarity = word_similarity(words, utils.default_process(self.choices[index]).split())
+            similarity = word_similarity(words, self.choices[index].split())
             if similarity >= MIN_SCORE:
                 scored.append((self.names[index], similarity))
         scored.sort(key=lambda pair: (-pair[1], pair[0]))
@@ -56,8 +56,14 @@ def word_similarity(query_words: list[str], label_words: list[str]) -> float:
     return sum(max(fuzz.ratio(q, w) for w in label_words) for q in query_words) / len(query_words)
 
 
+def choice_of(name: str, title: str | None) -> str:
+    """What the index compares a query with for one prompt."""
+    from rapidfuzz import utils
+
+    processed: str = utils.default_process(f"{name} {title or ''}")
+    return processed
+
+
 def build_index(generation: int, rows: list[tuple[str, str | None]]) -> NameIndex:
     """A name index over ``(name, title)`` rows."""
-    names = [name for name, _title in rows]
-    choices = [f"{name.replace('-', ' ').replace('_', ' ')} {title or ''}".strip() for name, title in rows]
-    return NameIndex(generation, names, choices)
+    return NameIndex(generation, [name for name, _title in rows], [choice_of(name, title) for name, title in rows])

@@ -16,6 +16,7 @@ import hmac
 import time
 from collections.abc import Callable
 
+import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
@@ -86,16 +87,24 @@ class TokenBackend(AuthenticationBackend):
         self.slot = slot
         self.env_token = env_token.encode() if env_token else None
         self.open_paths = open_paths
-        self._live: tuple[float, bool] = (-LIVE_TOKENS_SECONDS, False)  # (when looked, store had live tokens)
+        self._live: tuple[float, bool] | None = None  # (when looked, store had live tokens), once looked
+        # One look at a time, and only its request waits for it: the others go on with the last answer meanwhile.
+        # Under 50 clients every request in flight used to query the store each second, and queued behind
+        # whatever the store was writing (the usage batch), so every request stalled at once.
+        self._looking = anyio.Lock()
 
     async def _tokens_required(self) -> bool:
         if self.env_token is not None:
             return True
-        looked, live = self._live
-        if time.monotonic() - looked >= LIVE_TOKENS_SECONDS:
-            live = await (await self.slot.get()).tokens.any_live()
-            self._live = (time.monotonic(), live)
-        return live
+        known = self._live
+        if known is not None and (time.monotonic() - known[0] < LIVE_TOKENS_SECONDS or self._looking.locked()):
+            return known[1]  # fresh, or another request is looking again
+        async with self._looking:  # only before the first answer do several requests wait for one look
+            known = self._live
+            if known is None or time.monotonic() - known[0] >= LIVE_TOKENS_SECONDS:
+                known = (time.monotonic(), await (await self.slot.get()).tokens.any_live())
+                self._live = known
+        return known[1]
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         """The request's identity; :class:`Refused` when it needs a token it did not present."""

@@ -76,11 +76,21 @@ StreamKey = tuple[str | None, StreamId]
 
 
 class MemoryEventStore(EventStore):
-    """The last ``EVENTS_PER_STREAM`` events of each stream of each session, ``MAX_EVENTS`` and ``MAX_BYTES`` in all."""
+    """The last ``EVENTS_PER_STREAM`` events of each stream of each session, ``MAX_EVENTS`` and ``MAX_BYTES`` in all.
+
+    ``streams``: keep only the events of these streams (a session answered with JSON bodies can resume only the
+    stream it opens with GET; its responses need not be serialised a second time and kept).
+    """
 
     def __init__(
-        self, *, per_stream: int = EVENTS_PER_STREAM, total: int = MAX_EVENTS, total_bytes: int = MAX_BYTES
+        self,
+        *,
+        per_stream: int = EVENTS_PER_STREAM,
+        total: int = MAX_EVENTS,
+        total_bytes: int = MAX_BYTES,
+        streams: frozenset[StreamId] | None = None,
     ) -> None:
+        self.streams = streams
         self.per_stream = per_stream
         self.total = total
         self.total_bytes = total_bytes
@@ -93,6 +103,8 @@ class MemoryEventStore(EventStore):
     async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
         """Keep one event; its id is a number that grows across all streams."""
         number = next(self._numbers)
+        if self.streams is not None and stream_id not in self.streams:
+            return str(number)  # numbered like the rest, never replayed
         data = None if message is None else message.model_dump_json(by_alias=True, exclude_unset=True).encode()
         key = (current_session(), stream_id)
         events = self._streams.setdefault(key, deque())

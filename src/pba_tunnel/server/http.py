@@ -19,7 +19,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..collector import collect_less_often
 from ..errors import ConfigError, PbaError
+from .answer_modes import STREAMED_GET_ONLY, ByClient, answer_managers, running
 from .app import McpApp
 from .batches import BatchLayer
 from .event_store import MemoryEventStore, SessionScope
@@ -27,6 +29,7 @@ from .gate import guarded
 from .label_paths import LabelPaths
 from .rate_limit import RateLimiter
 from .request_deadline import HeaderDeadlineLink, header_deadline_protocol
+from .run_options import Answers
 from .session_limits import SessionLimits
 
 SESSION_IDLE_SECONDS = 300  # a session nobody used for five minutes is closed (the SDK's default is 30 min)
@@ -171,21 +174,37 @@ def ready_route(app: McpApp) -> Route:
 
 
 def streamable_http_app(
-    app: McpApp, *, host: str, stateless: bool, token: str | None = None, json_response: bool = False
+    app: McpApp, *, host: str, stateless: bool, token: str | None = None, answers: Answers = "json"
 ) -> ASGIApp:
-    """The streamable HTTP app at ``/mcp`` (which takes 2025-03-26 batches) plus ``/healthz``; streams resume."""
-    sdk_app = app.server.streamable_http_app(
-        streamable_http_path="/mcp",
-        stateless_http=stateless,
-        json_response=json_response,
-        event_store=None if stateless else MemoryEventStore(),
-        retry_interval=RETRY_MILLISECONDS,
-        session_idle_timeout=SESSION_IDLE_SECONDS,
-        max_sessions=MAX_SESSIONS,
-        transport_security=rebinding_protection(host),
-        host=host,
-        custom_starlette_routes=[health_route(app, token), ready_route(app)],
-    )
+    """The streamable HTTP app at ``/mcp`` (which takes 2025-03-26 batches) plus ``/healthz``; streams resume.
+
+    ``answers``: JSON bodies, SSE streams, or (stateful) chosen per client (``answer_modes.py``)."""
+    routes = [health_route(app, token), ready_route(app)]
+    sdk_app: ASGIApp
+    if answers == "by-client" and not stateless:
+        managers = answer_managers(
+            app.server,
+            retry_interval=RETRY_MILLISECONDS,
+            session_idle_timeout=SESSION_IDLE_SECONDS,
+            max_sessions=MAX_SESSIONS,
+            security_settings=rebinding_protection(host),
+        )
+        router = ByClient(*managers, remembered=4 * MAX_SESSIONS)
+        sdk_app = Starlette(routes=[Route("/mcp", router), *routes], lifespan=lambda _app: running(*managers))
+    else:
+        kept = None if answers == "sse" else STREAMED_GET_ONLY  # JSON bodies are never resumed
+        sdk_app = app.server.streamable_http_app(
+            streamable_http_path="/mcp",
+            stateless_http=stateless,
+            json_response=answers != "sse",
+            event_store=None if stateless else MemoryEventStore(streams=kept),
+            retry_interval=RETRY_MILLISECONDS,
+            session_idle_timeout=SESSION_IDLE_SECONDS,
+            max_sessions=MAX_SESSIONS,
+            transport_security=rebinding_protection(host),
+            host=host,
+            custom_starlette_routes=routes,
+        )
     batches = BatchLayer(sdk_app, "/mcp")
     return batches if stateless else SessionScope(batches)  # the scope only serves the event store
 
@@ -224,14 +243,14 @@ def http_asgi(
     token: str | None,
     sessions_per_client: int = 64,
     rate_limiter: RateLimiter | None = None,
-    json_response: bool = False,
+    answers: Answers = "json",
 ) -> ASGIApp:
     """The whole HTTP app of one process: the transport, session limits, tokens, rate limits, the web page beside
     them, the body deadline, and outermost the link to the header deadline of the connection."""
     asgi: Any = (
         sse_app(app, host=host, token=token)
         if transport == "sse"
-        else streamable_http_app(app, host=host, stateless=stateless, token=token, json_response=json_response)
+        else streamable_http_app(app, host=host, stateless=stateless, token=token, answers=answers)
     )
     if transport == "http" and not stateless:
         asgi = SessionLimits(asgi, path="/mcp", per_client=sessions_per_client, idle_seconds=SESSION_IDLE_SECONDS)
@@ -274,7 +293,7 @@ async def serve_http(
     token: str | None,
     sessions_per_client: int = 64,
     rate_limiter: RateLimiter | None = None,
-    json_response: bool = False,
+    answers: Answers = "json",
     header_seconds: float,
 ) -> None:
     """Serve HTTP until cancelled, with the change watcher beside it; tokens and rate limits in front, and a
@@ -288,9 +307,10 @@ async def serve_http(
         token=token,
         sessions_per_client=sessions_per_client,
         rate_limiter=rate_limiter,
-        json_response=json_response,
+        answers=answers,
     )
     protocol = header_deadline_protocol(header_seconds)
     server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port, protocol)))
+    collect_less_often()
     async with app.notifier.watching():
         await server.serve()

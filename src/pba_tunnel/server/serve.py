@@ -90,7 +90,7 @@ async def serve_forever(
             else:
                 from .http import serve_http
                 from .rate_limit import RateLimiter
-                from .run_options import json_responses
+                from .run_options import answers_for
 
                 await app.slot.open()
                 path = "/sse" if transport == "sse" else "/mcp"
@@ -104,7 +104,7 @@ async def serve_forever(
                     token=token,
                     sessions_per_client=settings.http_sessions_per_client,
                     rate_limiter=RateLimiter.from_settings(settings),
-                    json_response=json_responses(settings.http_responses, stateless=stateless),
+                    answers=answers_for(settings.http_responses, stateless=stateless),
                     header_seconds=settings.http_header_timeout_seconds,
                 )
             watchers.cancel_scope.cancel()

@@ -17,6 +17,7 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from ..collector import collect_less_often
 from ..config import Settings, export_worker_options, worker_options
 from ..labels import LabelView
 from ..logging import configure_logging
@@ -25,7 +26,7 @@ from .caller import CallerDefaults
 from .http import check_exposure, http_asgi, uvicorn_options
 from .rate_limit import RateLimiter
 from .request_deadline import HeaderDeadline
-from .run_options import json_responses
+from .run_options import answers_for
 from .slot import ServiceSlot
 
 if TYPE_CHECKING:
@@ -95,8 +96,9 @@ def create_app() -> ASGIApp:
         stateless=True,
         token=options["token"],
         rate_limiter=limiter,
-        json_response=json_responses(settings.http_responses, stateless=True),
+        answers=answers_for(settings.http_responses, stateless=True),
     )
+    collect_less_often()
     return ServiceLifespan(asgi, mcp)
 
 
