@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,7 +69,11 @@ async def serve_forever(
         await anyio.to_thread.run_sync(importlib.import_module, "pba_tunnel.startup")
         from ..startup import open_service as open_seeded
 
-        return await open_seeded(settings)
+        service = await open_seeded(settings)
+        # What starting made (modules, the store's engine, caches) lives as long as the process: frozen out of
+        # every later collection, a full one walks only what serving made (at 100,000 templates ~20 ms, not ~100).
+        gc.freeze()
+        return service
 
     app = McpApp(
         ServiceSlot(open_service),
