@@ -120,6 +120,7 @@ async def prompt_row_page(
         query, values = pages.after, {**values, "after": decode_cursor(cursor), "limit": limit + 1}
     else:
         query, values = pages.first, {**values, "limit": limit + 1}
-    rows = [PromptRow(*row) for row in await connection.execute(query, values)]
+    # all() fetches the page at once; iterating the result would fetch it row by row through three calls each
+    rows = [PromptRow(*row) for row in (await connection.execute(query, values)).all()]
     next_cursor = encode_cursor(rows[limit - 1].name) if len(rows) > limit else None
     return rows[:limit], next_cursor
