@@ -355,3 +355,27 @@ async def test_the_sqlite_file_is_in_wal_mode(service: TemplateService, settings
     await service.create(V1, name="greet")
     with sqlite3.connect(database(settings)) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+async def test_every_read_of_a_version_shows_all_labels_of_its_template(service: TemplateService) -> None:
+    # One statement brings the version and the labels (a row per label): none may be lost or repeated.
+    await service.create(V1, name="greet")
+    await service.update("greet", V2)
+    await service.create(V1.replace("Hello", "Hey"), name="plain")
+    for label, version in (("staging", 2), ("production", 1), ("canary", 2)):
+        await service.set_label("greet", label, version=version, author="ann", can_admin=True)
+    labels = {"canary": 2, "production": 1, "staging": 2}
+
+    current, first, labelled = (
+        await service.get("greet"),
+        await service.get("greet", 1),
+        await service.get("greet", label="production"),
+    )
+
+    assert [(s.version, s.source, s.labels) for s in (current, first, labelled)] == [
+        (2, V2, labels),
+        (1, V1, labels),
+        (1, V1, labels),
+    ]
+    assert list(current.labels) == ["canary", "production", "staging"]
+    assert (await service.get("plain")).labels == {}

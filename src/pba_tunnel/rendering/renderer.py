@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,15 +48,15 @@ class CompiledPart:
     merges ChainMaps of globals, which costs more than rendering a short prompt)."""
 
     role: Role
-    template: Template
+    template: Template | None  # None: only text and substitutions, printed from ``pieces`` without Jinja code
     globals: dict[str, Any]
+    pieces: tuple[str | nodes.Name, ...] = ()
 
 
 CompiledParts = tuple[CompiledPart, ...]
 # What a template may hold and still render on the event loop: text and bare substitutions of arguments, whose
 # render time grows only with the output (bounded by max_output_bytes). Anything that loops, calls, filters,
 # includes, branches or computes (a string times a number) renders in a worker thread, under its time limit.
-QUICK_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name)
 
 
 class Renderer:
@@ -77,13 +77,17 @@ class Renderer:
         quick = self._quick.get(template.content_hash)
         if quick is None:
             try:
-                quick = all(
-                    isinstance(node, QUICK_NODES)
-                    for part in template.parts
-                    for node in self.environment.parse(part.source).find_all(nodes.Node)
-                )
+                pieces = [_pieces(self.environment.parse(part.source)) for part in template.parts]
             except TemplateError:
-                quick = False  # the render reports the error, from a worker thread like any other
+                pieces = [None]  # the render reports the error, from a worker thread like any other
+            quick = all(p is not None for p in pieces)
+            if quick:  # such parts print their pieces in order: no Python code to generate and compile for them
+                globals = dict(self.environment.globals)
+                parts = (
+                    CompiledPart(part.role, None, globals, p or ())
+                    for part, p in zip(template.parts, pieces, strict=True)
+                )
+                self._remember(template.content_hash, tuple(parts))
             if len(self._quick) >= self._cache_size:
                 self._quick.clear()
             self._quick[template.content_hash] = quick
@@ -101,11 +105,14 @@ class Renderer:
             for part in template.parts
             for jinja in (self.environment.from_string(part.source),)
         )
+        self._remember(template.content_hash, compiled)
+        return compiled
+
+    def _remember(self, content_hash: str, compiled: CompiledParts) -> None:
         with self._lock:
-            self._compiled[template.content_hash] = compiled
+            self._compiled[content_hash] = compiled
             if len(self._compiled) > self._cache_size:
                 self._compiled.popitem(last=False)
-        return compiled
 
     def render(
         self, template: ParsedTemplate, arguments: Mapping[str, Any], *, version: int | None = None
@@ -132,14 +139,37 @@ class Renderer:
             duration_ms=(time.perf_counter() - started) * 1000,
         )
 
+    def _printed(self, part: CompiledPart, values: dict[str, Any]) -> Iterator[str]:
+        """What Jinja's code for text and ``{{ name }}`` yields: the text, and each value looked up among the
+        arguments then the globals, finalized (``environment.finalize``) and made a string; undefined if neither."""
+        finalize = self.environment.finalize
+        assert finalize is not None
+        for piece in part.pieces:
+            if type(piece) is str:
+                yield piece
+                continue
+            assert isinstance(piece, nodes.Name)
+            name = piece.name
+            if name in values:
+                value = values[name]
+            elif name in part.globals:
+                value = part.globals[name]
+            else:
+                value = self.environment.undefined(name=name)
+            yield str(finalize(value))
+
     def _render_part(self, name: str, part: CompiledPart, values: dict[str, Any], budget: Budget) -> str:
         limit = self.limits.max_output_bytes
         chunks: list[str] = []
         size = 0
         try:
             template = part.template
-            context = Context(self.environment, {**part.globals, **values}, template.name, {}, globals=part.globals)
-            for chunk in template.root_render_func(context):
+            if template is None:
+                chunks_out = self._printed(part, values)
+            else:
+                context = Context(self.environment, {**part.globals, **values}, template.name, {}, globals=part.globals)
+                chunks_out = template.root_render_func(context)
+            for chunk in chunks_out:
                 size += len(chunk)
                 if size > limit:
                     raise OutputTooLargeError(
@@ -165,3 +195,19 @@ class Renderer:
         if len(text.encode("utf-8", errors="surrogatepass")) > limit:
             raise OutputTooLargeError(f"rendering '{name}' produced more than {limit:,} bytes")
         return text
+
+
+def _pieces(tree: nodes.Template) -> tuple[str | nodes.Name, ...] | None:
+    """The text and substituted names of a part made only of those, in order; None for any other part."""
+    pieces: list[str | nodes.Name] = []
+    for output in tree.body:
+        if not isinstance(output, nodes.Output):
+            return None
+        for child in output.nodes:
+            if isinstance(child, nodes.TemplateData):
+                pieces.append(child.data)
+            elif type(child) is nodes.Name and child.ctx == "load":
+                pieces.append(child)
+            else:
+                return None
+    return tuple(pieces)

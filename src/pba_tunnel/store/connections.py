@@ -46,6 +46,8 @@ class StoreBase:
     def __init__(self, engine: AsyncEngine, dialect: Dialect, url: str) -> None:
         self.engine = engine
         self.dialect = dialect
+        # The same pool, for reads made of one statement: they need no transaction around them.
+        self._statement_engine = engine.execution_options(**dialect.statement_options())
         self.url = url
         self.commits = 0  # write transactions this store committed
 
@@ -74,6 +76,13 @@ class StoreBase:
     async def _read(self) -> AsyncIterator[AsyncConnection]:
         with anyio.CancelScope(shield=True):
             async with self._errors(), self.engine.connect() as connection:
+                yield connection
+
+    @asynccontextmanager
+    async def _read_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a read of exactly one statement (the hot reads: a template, a page, the generation)."""
+        with anyio.CancelScope(shield=True):
+            async with self._errors(), self._statement_engine.connect() as connection:
                 yield connection
 
     @asynccontextmanager
@@ -115,7 +124,7 @@ class StoreBase:
 
     async def get_meta(self, key: str) -> str | None:
         """A store-wide fact."""
-        async with self._read() as connection:
+        async with self._read_statement() as connection:
             return (await connection.execute(select(META.c.value).where(META.c.key == key))).scalar_one_or_none()
 
     async def set_meta(self, key: str, value: str) -> None:

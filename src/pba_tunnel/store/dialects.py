@@ -33,6 +33,9 @@ class Dialect(Protocol):
     def write_options(self) -> dict[str, Any]:
         """Execution options for a connection that will write."""
 
+    def statement_options(self) -> dict[str, Any]:
+        """Execution options for a connection that reads with one statement (which sees one state by itself)."""
+
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         """Make a SELECT of the row about to change hold it until commit."""
 
@@ -86,10 +89,16 @@ class SqliteDialect:
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
             mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-            connection.exec_driver_sql(f"BEGIN {mode}")
+            if mode is not None:  # None: no transaction, each statement commits (or reads) on its own
+                connection.exec_driver_sql(f"BEGIN {mode}")
 
     def write_options(self) -> dict[str, Any]:
         return {"sqlite_begin": "IMMEDIATE"}
+
+    def statement_options(self) -> dict[str, Any]:
+        # One statement reads one snapshot in autocommit mode; leaving out BEGIN saves three of the eight hops to
+        # aiosqlite's thread a read took (the BEGIN's cursor, execute and close; the closing rollback is a no-op).
+        return {"sqlite_begin": None}
 
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         return statement  # BEGIN IMMEDIATE already holds the write lock
@@ -140,6 +149,9 @@ class GenericDialect:
 
     def write_options(self) -> dict[str, Any]:
         return {}
+
+    def statement_options(self) -> dict[str, Any]:
+        return {}  # a server database's read transaction costs no more than the statement's own
 
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         return statement.with_for_update()

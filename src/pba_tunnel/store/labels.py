@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, delete, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import ConflictError, NotFoundError
@@ -18,8 +18,25 @@ from .records import ChangeInfo, TemplateWrite
 from .tables import LABELS as _L
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
-from .tables import PromptRow, denormalized, prompt_row_page
+from .tables import PromptPages, PromptRow, denormalized, prompt_pages, prompt_row_page
 from .writes import record_change
+
+
+def _labelled_pages(fallback: bool) -> PromptPages:
+    """Listed prompts as a client that sees the label bound as ``label`` lists them (the rest too with
+    ``fallback``)."""
+    joined = and_(_L.c.template_id == _T.c.id, _L.c.label == bindparam("label"))
+    labelled = _L.c.version.is_not(None)
+    query = select(
+        _T.c.name,
+        case((labelled, _L.c.title), else_=_T.c.title),
+        case((labelled, _L.c.description), else_=_T.c.description),
+        case((labelled, _L.c.arguments_json), else_=_T.c.arguments_json),
+    ).select_from(_T.outerjoin(_L, joined) if fallback else _T.join(_L, joined))
+    return prompt_pages(query)
+
+
+_LABELLED_PAGES, _LABELLED_OR_LATEST_PAGES = _labelled_pages(False), _labelled_pages(True)
 
 TemplateSummaryFields = dict[str, Any]  # the fields of a TemplateSummary a label's version decides
 
@@ -128,16 +145,9 @@ class LabelStore(StoreBase):
         self, label: str, *, fallback: bool, cursor: str | None, limit: int
     ) -> tuple[list[PromptRow], str | None]:
         """One page of listed prompts as a client that sees ``label`` lists them (the rest too with ``fallback``)."""
-        joined = and_(_L.c.template_id == _T.c.id, _L.c.label == label)
-        labelled = _L.c.version.is_not(None)
-        query = select(
-            _T.c.name,
-            case((labelled, _L.c.title), else_=_T.c.title),
-            case((labelled, _L.c.description), else_=_T.c.description),
-            case((labelled, _L.c.arguments_json), else_=_T.c.arguments_json),
-        ).select_from(_T.outerjoin(_L, joined) if fallback else _T.join(_L, joined))
-        async with self._read() as connection:
-            return await prompt_row_page(connection, query, cursor, limit)
+        pages = _LABELLED_OR_LATEST_PAGES if fallback else _LABELLED_PAGES
+        async with self._read_statement() as connection:
+            return await prompt_row_page(connection, pages, cursor, limit, label=label)
 
     async def labelled_names(self, label: str) -> set[str]:
         """Names of the live templates that have ``label``."""

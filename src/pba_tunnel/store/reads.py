@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import LabelNotFoundError, NotFoundError
@@ -13,7 +13,36 @@ from .records import Kind, Page, StoredTemplate, TemplateSummary, VersionInfo
 from .tables import LABELS as _L
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
-from .tables import PromptRow, labels_of, prompt_row_page, stored_from_row, summary_fields
+from .tables import PromptRow, labels_of, prompt_pages, prompt_row_page, stored_from_row, summary_fields
+
+# One version of a template with all its labels (an outer join, one row per label): a read of one statement.
+# Built once: making a statement this size costs more than running it.
+_EVERY_LABEL = _L.alias("every_label")
+_VERSION = (
+    select(
+        _T,
+        _V.c.version.label("v_version"),
+        _V.c.source,
+        _V.c.content_hash,
+        _V.c.message,
+        _V.c.origin,
+        _V.c.author,
+        _V.c.created_at.label("v_created_at"),
+        _V.c.facts_json.label("v_facts_json"),
+        _EVERY_LABEL.c.label.label("l_label"),
+        _EVERY_LABEL.c.version.label("l_version"),
+    )
+    .join(_V, _V.c.template_id == _T.c.id)
+    .outerjoin(_EVERY_LABEL, _EVERY_LABEL.c.template_id == _T.c.id)
+    .where(_T.c.name == bindparam("name"))
+    .order_by(_EVERY_LABEL.c.label)
+)
+_PROMPT_PAGES = prompt_pages(select(_T.c.name, _T.c.title, _T.c.description, _T.c.arguments_json))
+_CURRENT_VERSION = _VERSION.where(_V.c.version == _T.c.current_version)
+_NUMBERED_VERSION = _VERSION.where(_V.c.version == bindparam("version"))
+_LABELLED_VERSION = _VERSION.join(_L, and_(_L.c.template_id == _T.c.id, _L.c.label == bindparam("label"))).where(
+    _V.c.version == _L.c.version
+)
 
 
 class TemplateReads(StoreBase):
@@ -30,38 +59,24 @@ class TemplateReads(StoreBase):
         self, name: str, version: int | None = None, *, include_deleted: bool = False, label: str | None = None
     ) -> tuple[StoredTemplate, str | None]:
         """``get``, with what validation found when the version was written (None: not known, parse it)."""
-        query = (
-            select(
-                _T,
-                _V.c.version.label("v_version"),
-                _V.c.source,
-                _V.c.content_hash,
-                _V.c.message,
-                _V.c.origin,
-                _V.c.author,
-                _V.c.created_at.label("v_created_at"),
-                _V.c.facts_json.label("v_facts_json"),
-            )
-            .join(_V, _V.c.template_id == _T.c.id)
-            .where(_T.c.name == name)
-        )
+        values: dict[str, str | int]
         if label is not None:
-            query = query.join(_L, and_(_L.c.template_id == _T.c.id, _L.c.label == label)).where(
-                _V.c.version == _L.c.version
-            )
+            query, values = _LABELLED_VERSION, {"name": name, "label": label}
+        elif version is not None:
+            query, values = _NUMBERED_VERSION, {"name": name, "version": version}
         else:
-            query = query.where(_V.c.version == (version if version is not None else _T.c.current_version))
-        async with self._read() as connection:
-            row = (await connection.execute(query)).mappings().first()
-            if row is None:
+            query, values = _CURRENT_VERSION, {"name": name}
+        async with self._read_statement() as connection:
+            rows = (await connection.execute(query, values)).mappings().all()
+            if not rows:
                 await self._raise_missing(connection, name, version)
                 if label is None:
                     raise NotFoundError(f"template '{name}' has no current version", name=name)
                 raise LabelNotFoundError(f"template '{name}' has no label '{label}'", name=name, label=str(label))
-            assert row is not None
-            if row["deleted_at"] is not None and not include_deleted:
-                raise NotFoundError(f"template '{name}' is deleted", name=name, deleted=True)
-            labels = await labels_of(connection, row["id"])
+        row = rows[0]
+        if row["deleted_at"] is not None and not include_deleted:
+            raise NotFoundError(f"template '{name}' is deleted", name=name, deleted=True)
+        labels = {r["l_label"]: r["l_version"] for r in rows if r["l_label"] is not None}
         return stored_from_row(row, row["v_version"], labels), row["v_facts_json"]
 
     async def _raise_missing(self, connection: AsyncConnection, name: str, version: int | None) -> None:
@@ -107,9 +122,8 @@ class TemplateReads(StoreBase):
 
     async def prompt_rows(self, *, cursor: str | None, limit: int) -> tuple[list[PromptRow], str | None]:
         """One page of live, listed prompts as bare rows (no validation): the listing clients call most."""
-        query = select(_T.c.name, _T.c.title, _T.c.description, _T.c.arguments_json)
-        async with self._read() as connection:
-            return await prompt_row_page(connection, query, cursor, limit)
+        async with self._read_statement() as connection:
+            return await prompt_row_page(connection, _PROMPT_PAGES, cursor, limit)
 
     async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
         """How many templates the store holds."""

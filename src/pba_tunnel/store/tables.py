@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Integer, Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..templates.spec import ArgumentSpec
@@ -92,17 +92,33 @@ def summary_fields(row: Any) -> dict[str, Any]:
     }
 
 
-async def prompt_row_page(
-    connection: AsyncConnection, query: Select[Any], cursor: str | None, limit: int
-) -> tuple[list[PromptRow], str | None]:
-    """One page of live, listed prompts from ``query`` (which selects a :class:`PromptRow`'s columns), by name."""
-    query = (
+class PromptPages(NamedTuple):
+    """The statements of a listing of prompts by name: the first page, and a page after a cursor (bind ``limit``,
+    ``after`` and what the base query binds). Built once: making them costs more than running them."""
+
+    first: Select[Any]
+    after: Select[Any]
+
+
+def prompt_pages(query: Select[Any]) -> PromptPages:
+    """The live, listed prompts of ``query`` (which selects a :class:`PromptRow`'s columns), in pages by name."""
+    listed = (
         query.where(TEMPLATES.c.kind == "prompt", TEMPLATES.c.deleted_at.is_(None), TEMPLATES.c.internal.is_(False))
         .order_by(TEMPLATES.c.name)
-        .limit(limit + 1)
+        .limit(bindparam("limit", type_=Integer))
     )
+    return PromptPages(listed, listed.where(TEMPLATES.c.name > bindparam("after")))
+
+
+async def prompt_row_page(
+    connection: AsyncConnection, pages: PromptPages, cursor: str | None, limit: int, **values: Any
+) -> tuple[list[PromptRow], str | None]:
+    """One page of ``pages``, and the cursor of the next (None: this is the last)."""
     if cursor:
-        query = query.where(TEMPLATES.c.name > decode_cursor(cursor))
-    rows = [PromptRow(*row) for row in await connection.execute(query)]
+        query, values = pages.after, {**values, "after": decode_cursor(cursor), "limit": limit + 1}
+    else:
+        query, values = pages.first, {**values, "limit": limit + 1}
+    # all() fetches the page at once; iterating the result would fetch it row by row through three calls each
+    rows = [PromptRow(*row) for row in (await connection.execute(query, values)).all()]
     next_cursor = encode_cursor(rows[limit - 1].name) if len(rows) > limit else None
     return rows[:limit], next_cursor
