@@ -24,7 +24,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE, RequestBodyLimitMiddleware
 from starlette.types import Message, Receive, Scope, Send
 
-from .batches import replaying
+from .batches import read_body, replaying
 from .event_store import SESSION_HEADER, MemoryEventStore
 
 STREAMED_GET_ONLY = frozenset({GET_STREAM_KEY})  # a JSON session's only stream: the one it opens with GET
@@ -89,13 +89,7 @@ class ByClient:
             self._streamed.pop(session, None)
 
     async def _open(self, scope: Scope, receive: Receive, send: Send) -> None:
-        consumed: list[Message] = []
-        while True:
-            message = await receive()
-            consumed.append(message)
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-        body = b"".join(part.get("body", b"") for part in consumed if part["type"] == "http.request")
+        consumed, body = await read_body(receive)
         if not declares_sampling(body):
             await self.json_manager.handle_request(scope, replaying(consumed, receive), send)
             return

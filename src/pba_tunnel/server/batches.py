@@ -51,13 +51,7 @@ class BatchLayer:
             await self.app(scope, receive, send)
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
-        consumed: list[Message] = []
-        while True:
-            message = await receive()
-            consumed.append(message)
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-        body = b"".join(part.get("body", b"") for part in consumed if part["type"] == "http.request")
+        consumed, body = await read_body(receive)
         batch = batch_in(body) if consumed[-1]["type"] == "http.request" else None
         if batch is None:
             await self.app(scope, replaying(consumed, receive), send)
@@ -254,6 +248,17 @@ async def set_when(event: anyio.Event, then: anyio.Event) -> None:
     """Set ``then`` once ``event`` is set."""
     await event.wait()
     then.set()
+
+
+async def read_body(receive: Receive) -> tuple[list[Message], bytes]:
+    """Read a request's body: the messages read (to replay them with ``replaying``) and the body they carry."""
+    consumed: list[Message] = []
+    while True:
+        message = await receive()
+        consumed.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    return consumed, b"".join(part.get("body", b"") for part in consumed if part["type"] == "http.request")
 
 
 def replaying(consumed: list[Message], receive: Receive) -> Receive:
