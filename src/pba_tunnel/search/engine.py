@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from ..paging import PromptRowListing, TemplateListing, iter_prompt_rows
-from .fuzzy import SHORTLIST, NameIndex, build_index, choice_of
+from .fuzzy import SEPARATOR, SHORTLIST, NameIndex, build_index, joined_names, make_index
 from .models import Mode, SearchHit, SearchResult
 from .plain import Candidates
 from .plain import search as plain_search
@@ -21,6 +21,7 @@ FUZZY_BELOW = 3  # fewer full-text hits than this and the fuzzy fallback adds ca
 RERANK_POOL = 30  # full-text candidates reranked by how well their name and title cover the query
 STRONG_SIMILARITY = 0.85  # a fuzzy name/title match this close outranks a loosened (any-word) full-text hit
 NAME_COVERAGE_BONUS = 8.0  # bm25 points for a name or title holding every query word
+INDEX_BATCH = 1000  # rows joined at a time while the fuzzy name index is built
 
 
 def _hit(summary: TemplateSummary, score: float, snippet: str, matched: list[str], fuzzy: bool = False) -> SearchHit:
@@ -157,10 +158,20 @@ class Searcher:
             self._names = None  # the old index goes before the new one is built, not after
             names: list[str] = []
             choices: list[str] = []
-            async for row in iter_prompt_rows(self.service):  # page by page: no list of every row at once
-                names.append(row.name)
-                choices.append(choice_of(row.name, row.title))
-            self._names = NameIndex(generation, names, choices)
+            batch: list[tuple[str, str | None]] = []
+            rows = iter_prompt_rows(self.service)  # page by page: no list of every row at once
+            async for row in rows:
+                batch.append((row.name, row.title))
+                if len(batch) == INDEX_BATCH:
+                    names_part, choices_part = joined_names(batch)  # no string per row is kept beyond a batch
+                    names.append(names_part)
+                    choices.append(choices_part)
+                    batch.clear()
+            if batch:
+                names_part, choices_part = joined_names(batch)
+                names.append(names_part)
+                choices.append(choices_part)
+            self._names = make_index(generation, SEPARATOR.join(names), SEPARATOR.join(choices))
         return self._names
 
     async def _fuzzy(
