@@ -27,6 +27,8 @@ STATS_URI = "stats://templates"
 STATS_DAYS = 30  # the period stats://templates covers
 TEMPLATE_URI = "template://"
 MAX_COMPLETIONS = 100
+# prompts/list entries kept (two default pages): ~1.3 KB each with its row; building 1,000 costs ~2.5 ms.
+PROMPT_MODELS_KEPT = 2_000
 
 
 class PromptModels:
@@ -36,7 +38,7 @@ class PromptModels:
     argument lists are shared by every template that declares the same arguments.
     """
 
-    def __init__(self, limit: int = 10_000) -> None:
+    def __init__(self, limit: int = PROMPT_MODELS_KEPT) -> None:
         self._limit = limit
         self._prompts: dict[PromptRow, types.Prompt] = {}
         self._arguments: dict[str, list[types.PromptArgument]] = {}
