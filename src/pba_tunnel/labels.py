@@ -11,12 +11,12 @@ from .errors import AdminRequiredError, InvalidLabelError, LabelNotFoundError, N
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .recent import Recent
     from .search.models import SearchHit
     from .store import ChangeInfo, LabelMove, Store, StoredTemplate, TemplateSummary
     from .templates.spec import ParsedTemplate
 
 ItemT = TypeVar("ItemT", "TemplateSummary", "SearchHit")  # what a listing or a search shows of a template
-_CACHE_LIMIT = 20_000  # labelled versions kept in memory
 LATEST = "latest"  # implicit: always the newest version; never stored
 LABEL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
@@ -55,7 +55,7 @@ class LabelOps:
 
     _store: Store
     settings: Settings
-    _labelled: dict[tuple[str, str], tuple[StoredTemplate, ParsedTemplate] | None]
+    _labelled: Recent[tuple[str, str], tuple[StoredTemplate, ParsedTemplate] | None]
     _reloads: int
 
     async def _parsed_version(self, stored: StoredTemplate, facts: str | None = None) -> ParsedTemplate:
@@ -74,8 +74,9 @@ class LabelOps:
         when nothing changed (a label move changes the store's generation)."""
         await self.sync_changes()
         key = (name, label)
-        if key in self._labelled:
-            return self._labelled[key]
+        kept, cached = self._labelled.lookup(key)
+        if kept:
+            return cached
         from .stored import prompt_only
 
         reloads = self._reloads
@@ -85,10 +86,8 @@ class LabelOps:
             entry = (prompt_only(stored), await self._parsed_version(stored, facts))
         except LabelNotFoundError:
             pass
-        if len(self._labelled) >= _CACHE_LIMIT:
-            self._labelled.clear()
         if reloads == self._reloads:
-            self._labelled[key] = entry
+            self._labelled.put(key, entry)
         return entry
 
     async def _to_render(

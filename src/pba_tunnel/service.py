@@ -14,6 +14,7 @@ from .changes import ChangeWatch
 from .config import Settings
 from .errors import InvalidTemplateError, LabelNotFoundError, NotFoundError, PbaError, StoreError
 from .labels import LATEST, LabelOps, LabelView
+from .recent import Recent
 from .store import (
     BatchItem,
     EnhancementEvent,
@@ -48,7 +49,7 @@ from .usage import RenderLog
 
 # Who a write is by when the caller does not say: the command line. The MCP layer always passes its caller's author.
 CLI_AUTHOR = "cli"
-_CACHE_LIMIT = 20_000  # parsed templates kept in memory; far above any real library
+_UNFILLED_LIMIT = 20_000  # facts found by parsing, waiting to be written with the next flush
 
 
 async def upgrade_store(database_url: str) -> bool:
@@ -68,11 +69,13 @@ class TemplateService(LabelOps):
         self.settings = settings
         self.limits = settings.limits
         self._partials: dict[str, str] = {}
-        self._parsed: dict[str, ParsedTemplate] = {}
+        # Each kept template costs ~12 KB (a short one; more for a long source); a miss costs ~1 ms.
+        kept = settings.template_cache
+        self._parsed: Recent[str, ParsedTemplate] = Recent(kept)
         # Current versions by name, trusted until the store's generation moves (any process's write).
-        self._current: dict[str, tuple[StoredTemplate, ParsedTemplate]] = {}
+        self._current: Recent[str, tuple[StoredTemplate, ParsedTemplate]] = Recent(kept)
         # The same for labelled versions, by (name, label); None: the template has no such label.
-        self._labelled: dict[tuple[str, str], tuple[StoredTemplate, ParsedTemplate] | None] = {}
+        self._labelled: Recent[tuple[str, str], tuple[StoredTemplate, ParsedTemplate] | None] = Recent(kept)
         self._changes = ChangeWatch(store, self._reload)
         self._reloads = 0
         self._renders = RenderLog(store, settings)
@@ -148,10 +151,8 @@ class TemplateService(LabelOps):
             reloads = self._reloads
             stored, facts = await self._store.get_with_facts(name)
             entry = (prompt_only(stored), await self._parsed_version(stored, facts))
-            if len(self._current) >= _CACHE_LIMIT:
-                self._current.clear()
             if reloads == self._reloads:  # a reload while we read could make this row stale
-                self._current[name] = entry
+                self._current.put(name, entry)
         return entry
 
     async def get_meta(self, key: str) -> str | None:
@@ -185,7 +186,7 @@ class TemplateService(LabelOps):
         """The sandboxed renderer, made on first use: Jinja2 is not imported by commands that never render."""
         from .rendering import Renderer
 
-        return Renderer(self.limits, partials=self._partial)
+        return Renderer(self.limits, partials=self._partial, cache_size=self.settings.template_cache)
 
     def parse(
         self,
@@ -231,11 +232,9 @@ class TemplateService(LabelOps):
                 stored.source, default_name=stored.name, default_category=stored.category
             )
             found = facts_json(parsed) if stored.version == stored.current_version else None
-            if found is not None and len(self._unfilled) < _CACHE_LIMIT:
+            if found is not None and len(self._unfilled) < _UNFILLED_LIMIT:
                 self._unfilled.append((stored.name, stored.version, found))
-        if len(self._parsed) >= _CACHE_LIMIT:
-            self._parsed.clear()
-        self._parsed[stored.content_hash] = parsed
+        self._parsed.put(stored.content_hash, parsed)
         return parsed
 
     async def _parse_off_loop(
