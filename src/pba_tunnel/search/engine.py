@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from ..paging import PromptRowListing, TemplateListing, iter_prompt_rows
-from .fuzzy import SEPARATOR, SHORTLIST, NameIndex, build_index, joined_names, make_index
+from .fuzzy import BATCH, SHORTLIST, NameIndex, build_index, joined_names, make_index
 from .models import Mode, SearchHit, SearchResult
 from .plain import Candidates
 from .plain import search as plain_search
@@ -21,7 +21,6 @@ FUZZY_BELOW = 3  # fewer full-text hits than this and the fuzzy fallback adds ca
 RERANK_POOL = 30  # full-text candidates reranked by how well their name and title cover the query
 STRONG_SIMILARITY = 0.85  # a fuzzy name/title match this close outranks a loosened (any-word) full-text hit
 NAME_COVERAGE_BONUS = 8.0  # bm25 points for a name or title holding every query word
-INDEX_BATCH = 1000  # rows joined at a time while the fuzzy name index is built
 
 
 def _hit(summary: TemplateSummary, score: float, snippet: str, matched: list[str], fuzzy: bool = False) -> SearchHit:
@@ -162,7 +161,7 @@ class Searcher:
             rows = iter_prompt_rows(self.service)  # page by page: no list of every row at once
             async for row in rows:
                 batch.append((row.name, row.title))
-                if len(batch) == INDEX_BATCH:
+                if len(batch) == BATCH:
                     names_part, choices_part = joined_names(batch)  # no string per row is kept beyond a batch
                     names.append(names_part)
                     choices.append(choices_part)
@@ -171,7 +170,7 @@ class Searcher:
                 names_part, choices_part = joined_names(batch)
                 names.append(names_part)
                 choices.append(choices_part)
-            self._names = make_index(generation, SEPARATOR.join(names), SEPARATOR.join(choices))
+            self._names = make_index(generation, names, choices)
         return self._names
 
     async def _fuzzy(

@@ -13,20 +13,23 @@ MIN_SCORE = 70.0  # word similarity below this is chance resemblance (measured o
 
 # Names (NAME_PATTERN) and processed choices (words and spaces) never hold a line break.
 SEPARATOR = "\n"
+BATCH = 1000  # rows joined at a time while the index is built: no string per row outlives its batch
+CHUNK = 10_000  # choices compared per rapidfuzz call: a search makes at most this many strings at once
 
 
 @dataclass(frozen=True)
 class NameIndex:
     """Names and titles of every live prompt, for one store generation.
 
-    Names and choices are each one string joined by line breaks (the choices are split for a search, names
-    are cut out by offset): at 100,000 prompts that holds ~4 MB instead of ~16 MB of separate strings.
+    Names are one string joined by line breaks (a name is cut out by its offset); choices are a few such strings
+    of up to CHUNK choices each, split one at a time for a search. At 100,000 prompts that holds ~4 MB instead
+    of ~16 MB of separate strings, and a search splits 10,000 choices at a time, not all of them.
     """
 
     generation: int
     names: str
-    choices: str  # "name title" as rapidfuzz's default processor leaves it (lower case, words only)
     starts: array[int]  # where each name starts in ``names``
+    chunks: tuple[str, ...]  # "name title" as rapidfuzz's default processor leaves it (lower case, words only)
 
     def name(self, index: int) -> str:
         """The name at ``index`` (the line of ``names`` after the ``index``-th line break)."""
@@ -42,20 +45,26 @@ class NameIndex:
         words = processed.split()
         if not words or not self.names:
             return []
-        choices = self.choices.split(SEPARATOR)
-        shortlist = process.extract(  # the choices were processed once, when the index was built
-            processed,
-            choices,
-            scorer=fuzz.token_set_ratio,
-            limit=SHORTLIST + len(exclude),
-            score_cutoff=SHORTLIST_SCORE,
-        )
+        shortlist: list[tuple[float, int, str]] = []
+        offset = 0
+        for chunk in self.chunks:
+            choices = chunk.split(SEPARATOR)
+            found = process.extract(  # the choices were processed once, when the index was built
+                processed,
+                choices,
+                scorer=fuzz.token_set_ratio,
+                limit=SHORTLIST + len(exclude),
+                score_cutoff=SHORTLIST_SCORE,
+            )
+            shortlist += [(score, offset + index, choice) for choice, score, index in found]
+            offset += len(choices)
+        shortlist.sort(key=lambda found: (-found[0], found[1]))  # as one extract over every choice orders them
         scored = []
-        for _choice, _score, index in shortlist:
+        for _score, index, choice in shortlist[: SHORTLIST + len(exclude)]:
             name = self.name(index)
             if name in exclude:
                 continue
-            similarity = word_similarity(words, choices[index].split())
+            similarity = word_similarity(words, choice.split())
             if similarity >= MIN_SCORE:
                 scored.append((name, similarity))
         scored.sort(key=lambda pair: (-pair[1], pair[0]))
@@ -100,11 +109,19 @@ def name_starts(names: str) -> array[int]:
     return starts
 
 
-def make_index(generation: int, names: str, choices: str) -> NameIndex:
-    """A name index over joined names and choices."""
-    return NameIndex(generation, names, choices, name_starts(names))
+def make_index(generation: int, names: list[str], choices: list[str]) -> NameIndex:
+    """A name index over batches of joined names and choices of BATCH rows each (the last may hold fewer)."""
+    joined = SEPARATOR.join(names)
+    step = CHUNK // BATCH
+    chunks = tuple(SEPARATOR.join(choices[start : start + step]) for start in range(0, len(choices), step))
+    return NameIndex(generation, joined, name_starts(joined), chunks)
 
 
 def build_index(generation: int, rows: list[tuple[str, str | None]]) -> NameIndex:
     """A name index over ``(name, title)`` rows."""
-    return make_index(generation, *joined_names(rows))
+    names, choices = [], []
+    for start in range(0, len(rows), BATCH):
+        names_part, choices_part = joined_names(rows[start : start + BATCH])
+        names.append(names_part)
+        choices.append(choices_part)
+    return make_index(generation, names, choices)
