@@ -46,14 +46,18 @@ class PromptEntries:
         self._limit = limit
         self._arguments: dict[str, list[WireObject]] = {}
 
-    def prompt(self, row: PromptRow) -> WireObject:
-        """A template as ``prompts/list`` shows it: arguments with description and required flag as declared."""
-        return {
-            "name": row.name,
-            "title": row.title or None,
-            "description": row.description,
-            "arguments": self._argument_list(row.arguments_json),
-        }
+    def page(self, rows: list[PromptRow]) -> list[WireObject]:
+        """Templates as ``prompts/list`` shows them: arguments with description and required flag as declared."""
+        known = self._arguments
+        return [
+            {
+                "name": name,
+                "title": title or None,
+                "description": description,
+                "arguments": known.get(arguments_json) or self._argument_list(arguments_json),
+            }
+            for name, title, description, arguments_json in rows
+        ]
 
     def _argument_list(self, arguments_json: str) -> list[WireObject]:
         arguments = self._arguments.get(arguments_json)
@@ -126,7 +130,7 @@ class Handlers:
             rows, next_cursor = await service.prompt_rows(cursor=cursor, limit=self.page_size, view=caller.view)
         except PbaError as exc:
             raise protocol_error(exc) from None
-        prompts = [self._prompt_entries.prompt(row) for row in rows]
+        prompts = self._prompt_entries.page(rows)
         # resultType: what the model's default puts in (2026-07-28 requires it; older versions' schemas drop it)
         return {"prompts": prompts, "nextCursor": next_cursor, "resultType": "complete"}
 
