@@ -32,7 +32,7 @@ def exiting() -> None:
     gc.freeze()
 
 
-# Net new container objects between two young-generation collections while serving HTTP (CPython's default: 700).
+# Net new container objects between two young-generation collections while serving (CPython's default: 700).
 YOUNG_OBJECTS = 20_000
 
 

@@ -191,7 +191,7 @@ def run_stdio(
 
         log(f"prompts/list pages over {list_templates:,} templates ...")
         resident: float | None = None
-        for page_size, limit_ms in ((100, 3.0), (1000, None)):  # 1000: the default, whole for most libraries
+        for page_size, limit_ms in ((100, 2.0), (1000, None)):  # 2.0: issue 16; 1000: the default page
             peer = StdioPeer(ours["auto"], {**cli_env(large), "PBA_TUNNEL_PAGE_SIZE": str(page_size)}, cpu)
             peer.call("prompts/list", {})
             pages: list[float] = []

@@ -138,10 +138,8 @@ class McpApp:
     def _build(self, stateless: bool) -> TunnelServer:
         h = self.handlers
 
-        async def list_prompts(
-            ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams | None
-        ) -> types.ListPromptsResult:
-            return await h.list_prompts(p.cursor if p else None, caller_of(ctx, self.callers))
+        async def list_prompts(ctx: ServerRequestContext[Any], p: types.PaginatedRequestParams) -> dict[str, Any]:
+            return await h.list_prompts(p.cursor, caller_of(ctx, self.callers))
 
         async def get_prompt(ctx: ServerRequestContext[Any], p: types.GetPromptRequestParams) -> types.GetPromptResult:
             return await h.get_prompt(p.name, p.arguments, caller_of(ctx, self.callers))
@@ -182,7 +180,6 @@ class McpApp:
             description="Prompt templates from one versioned store, for every MCP client",
             instructions=INSTRUCTIONS,
             delivers_notifications=not stateless,
-            on_list_prompts=list_prompts,
             on_get_prompt=get_prompt,
             on_list_tools=list_tools,
             on_call_tool=self._call_tool,
@@ -193,6 +190,8 @@ class McpApp:
             on_subscriptions_listen=self.notifier.listen,
             cache_hints=CACHE_HINTS,
         )
+        # The page goes to the SDK as the wire dict it validates anyway (``on_list_prompts`` wants a model).
+        server.add_request_handler("prompts/list", types.PaginatedRequestParams, list_prompts)
         server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, set_level)
         if not stateless:
             server.add_request_handler("resources/subscribe", types.SubscribeRequestParams, self.notifier.subscribe)

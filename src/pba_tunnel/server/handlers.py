@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mcp.types as types
 from mcp import MCPError
@@ -27,47 +27,50 @@ STATS_URI = "stats://templates"
 STATS_DAYS = 30  # the period stats://templates covers
 TEMPLATE_URI = "template://"
 MAX_COMPLETIONS = 100
-# prompts/list entries kept (two default pages): ~1.3 KB each with its row; building 1,000 costs ~2.5 ms.
-PROMPT_MODELS_KEPT = 2_000
+ARGUMENT_LISTS_KEPT = 1_000  # distinct argument lists of prompts/list entries kept parsed (~1.5 KB each at most)
 
 
-class PromptModels:
-    """``prompts/list`` entries built from store rows, remembered: building the models is most of a page's cost.
+# A prompts/list entry or page as JSON-RPC carries it (camelCase keys). The SDK validates and dumps every result
+# against the protocol version's schema whatever the handler returns, so handing it a model as well would build,
+# and then dump, 400 models a page (~0.4 ms of a 2 ms page) only for it to validate the dump again.
+WireObject = dict[str, Any]
 
-    A row is a plain tuple of what the entry shows, so an entry is reused only while its row is the same;
-    argument lists are shared by every template that declares the same arguments.
+
+class PromptEntries:
+    """``prompts/list`` entries built from store rows, as wire dicts.
+
+    Building an entry is a few dict lookups; only the parsed argument lists are remembered (by their JSON), since
+    decoding that JSON is the costly part and most templates share a handful of argument lists.
     """
 
-    def __init__(self, limit: int = PROMPT_MODELS_KEPT) -> None:
+    def __init__(self, limit: int = ARGUMENT_LISTS_KEPT) -> None:
         self._limit = limit
-        self._prompts: dict[PromptRow, types.Prompt] = {}
-        self._arguments: dict[str, list[types.PromptArgument]] = {}
+        self._arguments: dict[str, list[WireObject]] = {}
 
-    def prompt(self, row: PromptRow) -> types.Prompt:
-        """A template as ``prompts/list`` shows it: arguments with description and required flag as declared."""
-        prompt = self._prompts.get(row)
-        if prompt is None:
-            if len(self._prompts) >= self._limit:
-                self._prompts.clear()
-            prompt = self._prompts[row] = types.Prompt(
-                name=row.name,
-                title=row.title or None,
-                description=row.description,
-                arguments=self._argument_list(row.arguments_json),
-            )
-        return prompt
+    def page(self, rows: list[PromptRow]) -> list[WireObject]:
+        """Templates as ``prompts/list`` shows them: arguments with description and required flag as declared."""
+        known = self._arguments
+        return [
+            {
+                "name": name,
+                "title": title or None,
+                "description": description,
+                "arguments": known.get(arguments_json) or self._argument_list(arguments_json),
+            }
+            for name, title, description, arguments_json in rows
+        ]
 
-    def _argument_list(self, arguments_json: str) -> list[types.PromptArgument]:
+    def _argument_list(self, arguments_json: str) -> list[WireObject]:
         arguments = self._arguments.get(arguments_json)
         if arguments is None:
             if len(self._arguments) >= self._limit:
                 self._arguments.clear()
             arguments = self._arguments[arguments_json] = [
-                types.PromptArgument(
-                    name=a["name"],
-                    description=a["description"],
-                    required=a["required"] if a.get("required") is not None else a.get("default") is None,
-                )
+                {
+                    "name": a["name"],
+                    "description": a["description"],
+                    "required": a["required"] if a.get("required") is not None else a.get("default") is None,
+                }
                 for a in json.loads(arguments_json)
             ]
         return arguments
@@ -119,16 +122,18 @@ class Handlers:
     def __init__(self, slot: ServiceSlot, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
         self.slot = slot
         self.page_size = page_size
-        self._prompt_models = PromptModels()
+        self._prompt_entries = PromptEntries()
 
-    async def list_prompts(self, cursor: str | None, caller: Caller) -> types.ListPromptsResult:
+    async def list_prompts(self, cursor: str | None, caller: Caller) -> dict[str, Any]:
+        """A page of prompts as the wire dict of a ``ListPromptsResult`` (the SDK validates it against the schema)."""
         try:
             service = await self.slot.get()
             rows, next_cursor = await service.prompt_rows(cursor=cursor, limit=self.page_size, view=caller.view)
         except PbaError as exc:
             raise protocol_error(exc) from None
-        prompts = [self._prompt_models.prompt(row) for row in rows]
-        return types.ListPromptsResult(prompts=prompts, next_cursor=next_cursor)
+        prompts = self._prompt_entries.page(rows)
+        # resultType: what the model's default puts in (2026-07-28 requires it; older versions' schemas drop it)
+        return {"prompts": prompts, "nextCursor": next_cursor, "resultType": "complete"}
 
     async def get_prompt(self, name: str, arguments: dict[str, str] | None, caller: Caller) -> types.GetPromptResult:
         try:

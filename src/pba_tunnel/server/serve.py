@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import anyio
 import structlog
 
-from ..collector import starting_up
+from ..collector import collect_less_often, starting_up
 from ..config import Settings
 from ..errors import ConfigError
 from ..labels import LabelView
@@ -86,6 +86,7 @@ async def serve_forever(
                 from .stdio import serve_stdio
 
                 log.info("serving MCP on stdio", store=settings.database_url.split("@")[-1])
+                collect_less_often()  # a page of 100 prompts leaves ~2 young collections behind at the default
                 await serve_stdio(app, stdio_transport)  # opens the store once the handshake is answered
             else:
                 from .http import serve_http
