@@ -107,18 +107,3 @@ def test_the_cli_reports_a_broken_store_in_one_line(cli, home: Path) -> None:  #
         result = cli(*command)
         assert (result.returncode, result.stdout) == (1, ""), command
         assert result.stderr == f"error: {not_valid(home, 'file is not a database')}\n", command
-
-
-async def test_a_table_gone_under_an_open_store_fails_every_listing_the_same_way(home: Path) -> None:
-    service = await open_service(make_settings(home, seed=True))
-    try:
-        assert (await service.prompt_rows())[0]  # a page read the quick way (one trip to the driver's thread)
-        with sqlite3.connect(store_file(home)) as connection:
-            connection.execute("DROP TABLE templates")
-        expected = f"the store {store_file(home)} cannot be used: no such table: templates"
-        for listing in (service.prompt_rows, service.list_templates):
-            with pytest.raises(StoreError) as caught:
-                await listing()
-            assert (caught.value.code, caught.value.message) == ("store_error", expected)
-    finally:
-        await service.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -66,7 +65,7 @@ class StoreBase:
     async def _errors(self) -> AsyncIterator[None]:
         try:
             yield
-        except (DBAPIError, sqlite3.Error, OSError, PoolTimeoutError) as exc:  # sqlite3: a read past SQLAlchemy
+        except (DBAPIError, OSError, PoolTimeoutError) as exc:
             if isinstance(exc, IntegrityError):
                 raise
             raise StoreError(describe_database_error(self.url, exc)) from None

@@ -7,14 +7,12 @@ lock, full-text search and how another process's commit is noticed differ per da
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Table, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from .fulltext import FullText, SqliteFullText
 from .pg_fulltext import PostgresFullText
@@ -37,11 +35,6 @@ class Dialect(Protocol):
 
     def statement_options(self) -> dict[str, Any]:
         """Execution options for a connection that reads with one statement (which sees one state by itself)."""
-
-    async def fetch_all(
-        self, connection: AsyncConnection, statement: Select[Any], values: dict[str, Any]
-    ) -> Sequence[Sequence[Any]]:
-        """Every row of one SELECT (a statement built once, not per call), as plain tuples."""
 
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         """Make a SELECT of the row about to change hold it until commit."""
@@ -72,7 +65,6 @@ class SqliteDialect:
         self.busy_timeout_ms = busy_timeout_ms
         self._path = path
         self._watch: sqlite3.Connection | None = None
-        self._compiled: dict[Select[Any], SQLCompiler] = {}
 
     def prepare(self, engine: AsyncEngine) -> None:
         busy_timeout_ms = self.busy_timeout_ms
@@ -107,25 +99,6 @@ class SqliteDialect:
         # One statement reads one snapshot in autocommit mode; leaving out BEGIN saves three of the eight hops to
         # aiosqlite's thread a read took (the BEGIN's cursor, execute and close; the closing rollback is a no-op).
         return {"sqlite_begin": None}
-
-    async def fetch_all(
-        self, connection: AsyncConnection, statement: Select[Any], values: dict[str, Any]
-    ) -> Sequence[Sequence[Any]]:
-        # Through SQLAlchemy's cursor a SELECT takes four trips to aiosqlite's worker thread (cursor, execute,
-        # fetchall, close) and an autobegun transaction a fifth (its rollback); aiosqlite's execute_fetchall takes
-        # one. The SQL is SQLAlchemy's own, compiled once per statement; its parameters are plain str, int, bool.
-        compiled = self._compiled.get(statement)
-        if compiled is None:
-            built = statement.compile(dialect=connection.dialect)
-            assert isinstance(built, SQLCompiler)
-            compiled = self._compiled[statement] = built
-        params = compiled.construct_params(values)
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None
-        rows: Sequence[Sequence[Any]] = await driver.execute_fetchall(
-            compiled.string, [params[name] for name in compiled.positiontup or ()]
-        )
-        return rows
 
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         return statement  # BEGIN IMMEDIATE already holds the write lock
@@ -179,12 +152,6 @@ class GenericDialect:
 
     def statement_options(self) -> dict[str, Any]:
         return {}  # a server database's read transaction costs no more than the statement's own
-
-    async def fetch_all(
-        self, connection: AsyncConnection, statement: Select[Any], values: dict[str, Any]
-    ) -> Sequence[Sequence[Any]]:
-        rows: Sequence[Sequence[Any]] = (await connection.execute(statement, values)).all()
-        return rows
 
     def lock_for_write(self, statement: Select[Any]) -> Select[Any]:
         return statement.with_for_update()

@@ -147,7 +147,7 @@ class LabelStore(StoreBase):
         """One page of listed prompts as a client that sees ``label`` lists them (the rest too with ``fallback``)."""
         pages = _LABELLED_OR_LATEST_PAGES if fallback else _LABELLED_PAGES
         async with self._read_statement() as connection:
-            return await prompt_row_page(connection, self.dialect, pages, cursor, limit, label=label)
+            return await prompt_row_page(connection, pages, cursor, limit, label=label)
 
     async def labelled_names(self, label: str) -> set[str]:
         """Names of the live templates that have ``label``."""

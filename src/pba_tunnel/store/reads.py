@@ -123,7 +123,7 @@ class TemplateReads(StoreBase):
     async def prompt_rows(self, *, cursor: str | None, limit: int) -> tuple[list[PromptRow], str | None]:
         """One page of live, listed prompts as bare rows (no validation): the listing clients call most."""
         async with self._read_statement() as connection:
-            return await prompt_row_page(connection, self.dialect, _PROMPT_PAGES, cursor, limit)
+            return await prompt_row_page(connection, _PROMPT_PAGES, cursor, limit)
 
     async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
         """How many templates the store holds."""

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..templates.spec import ArgumentSpec
 from .cursors import decode_cursor, encode_cursor
-from .dialects import Dialect
 from .models import LABELS as LABELS  # the tables' home is models; the store's parts import them from here
 from .models import TEMPLATES as TEMPLATES
 from .models import VERSIONS as VERSIONS
@@ -112,13 +111,14 @@ def prompt_pages(query: Select[Any]) -> PromptPages:
 
 
 async def prompt_row_page(
-    connection: AsyncConnection, dialect: Dialect, pages: PromptPages, cursor: str | None, limit: int, **values: Any
+    connection: AsyncConnection, pages: PromptPages, cursor: str | None, limit: int, **values: Any
 ) -> tuple[list[PromptRow], str | None]:
     """One page of ``pages``, and the cursor of the next (None: this is the last)."""
     if cursor:
         query, values = pages.after, {**values, "after": decode_cursor(cursor), "limit": limit + 1}
     else:
         query, values = pages.first, {**values, "limit": limit + 1}
-    rows = [PromptRow(*row) for row in await dialect.fetch_all(connection, query, values)]
+    # all() fetches the page at once; iterating the result would fetch it row by row through three calls each
+    rows = [PromptRow(*row) for row in (await connection.execute(query, values)).all()]
     next_cursor = encode_cursor(rows[limit - 1].name) if len(rows) > limit else None
     return rows[:limit], next_cursor
