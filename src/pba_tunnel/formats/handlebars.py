@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .jinja_text import escape_literal
+from ..templates.literal import escape_literal
 
 _TAG = re.compile(r"\{\{(~?)(\{?)(!--.*--|!.*|.*?)(\}?)(~?)\}\}", re.S)  # one tag, already cut out
 _PATH_PART = re.compile(r"^(?:[A-Za-z_$][\w$-]*|\[[^\]]+\])$")

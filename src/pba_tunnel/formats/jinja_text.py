@@ -14,30 +14,11 @@ from collections.abc import Callable
 from jinja2 import Environment, TemplateSyntaxError
 
 from ..errors import ConversionError
+from ..templates.literal import escape_literal
 from ..templates.variables import SYNTAX_OPTIONS
 
 _DEFAULTS = Environment()  # only lexes: never renders
 _OURS = Environment(**{k: v for k, v in SYNTAX_OPTIONS.items() if k != "undefined"})
-_JINJA_OPEN = re.compile(r"\{[{%#]")
-ROLE_LINE = re.compile(r"^(system|user|assistant):[ \t]*$")
-
-
-def escape_literal(text: str) -> str:
-    """Jinja source that prints ``text`` exactly, whatever it holds (``{{``, ``{%``, ``{#``, a final ``{``)."""
-    out = _JINJA_OPEN.sub(lambda m: "{{ '" + m.group(0) + "' }}", text)
-    if out.endswith("{"):
-        out = out[:-1] + "{{ '{' }}"  # a '{' glued to a following tag would open it
-    return out
-
-
-def escape_role_lines(text: str) -> str:
-    """``text`` with every line our parser would read as a role marker printed by an expression instead."""
-    lines = text.splitlines(keepends=True)
-    for index, line in enumerate(lines):
-        marker = ROLE_LINE.match(line.rstrip("\r\n"))
-        if marker:
-            lines[index] = "{{ '" + marker.group(1) + ":' }}" + line[len(marker.group(1)) + 1 :]
-    return "".join(lines)
 
 
 def _tokens(environment: Environment, source: str) -> list[tuple[int, str, str]]:

@@ -18,10 +18,11 @@ from typing import Any
 
 from ..errors import ConversionError, InvalidLabelError
 from ..labels import LATEST, check_label
+from ..templates.literal import escape_literal, escape_role_lines
 from ..templates.spec import ParsedTemplate
 from .fields import hint_ok
 from .jinja_export import export_body
-from .jinja_text import escape_literal, escape_role_lines, inline_partials
+from .jinja_text import inline_partials
 from .losses import Conversion, ExportedFile
 from .native import FOREIGN_KEY, file_stem, native_source, template_name
 

@@ -25,13 +25,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from ..templates.literal import escape_literal, escape_role_lines
+
 # Every character str.splitlines() breaks on: the parser splits role markers with it, so a placeholder
 # (and so an argument default written into the front matter) never spans one.
 _BREAKS = r"\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
 PLACEHOLDER = re.compile(rf"\$\{{([^{{}}:{_BREAKS}]+)(?::([^{{}}{_BREAKS}]*))?\}}")
-# Mirrors templates.parsing: a line holding only a role name and a colon starts a message.
-_ROLE_LINE = re.compile(r"^(system|user|assistant):[ \t]*$")
-_JINJA_OPEN = re.compile(r"\{[{%#]")
 # Names Jinja reads as something else (keywords, constants, the sandbox's globals, special variables).
 _RESERVED = frozenset(
     {
@@ -93,23 +92,6 @@ def argument_name(label: str, taken: set[str]) -> str:
     return name
 
 
-def _escape_literal(text: str, *, before_tag: bool) -> str:
-    """``text`` as Jinja source that prints ``text``; ``before_tag`` when a generated tag follows it."""
-    out = _JINJA_OPEN.sub(lambda m: "{{ '" + m.group(0) + "' }}", text)
-    if before_tag and out.endswith("{"):
-        out = out[:-1] + "{{ '{' }}"  # a '{' glued to the next '{{' would open a tag
-    return out
-
-
-def _escape_role_lines(body: str) -> str:
-    lines = body.splitlines(keepends=True)
-    for index, line in enumerate(lines):
-        marker = _ROLE_LINE.match(line.rstrip("\r\n"))
-        if marker:
-            lines[index] = "{{ '" + marker.group(1) + ":' }}" + line[len(marker.group(1)) + 1 :]
-    return "".join(lines)
-
-
 def to_jinja(text: str) -> tuple[str, list[Variable]]:
     """A Jinja body that renders ``text`` with every placeholder replaced by its argument, and the arguments."""
     variables: dict[str, Variable] = {}
@@ -124,11 +106,11 @@ def to_jinja(text: str) -> tuple[str, list[Variable]]:
             variable = variables[label] = Variable(label, argument_name(label, taken))
             taken.add(variable.name)
         variable.add_default(default)
-        pieces.append(_escape_literal(text[position : match.start()], before_tag=True))
+        pieces.append(escape_literal(text[position : match.start()], before_tag=True))
         pieces.append("{{ " + variable.name + " }}")
         position = match.end()
-    pieces.append(_escape_literal(text[position:], before_tag=False))
-    return _escape_role_lines("".join(pieces)), list(variables.values())
+    pieces.append(escape_literal(text[position:], before_tag=False))
+    return escape_role_lines("".join(pieces)), list(variables.values())
 
 
 def fill(text: str) -> str:

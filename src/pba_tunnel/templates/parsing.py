@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,10 +13,10 @@ from ..config import Limits
 from ..errors import InvalidTemplateError, SourceTooLargeError
 from .bounded_yaml import YamlBoundsError, load_bounded
 from .field_bounds import field_problem
+from .literal import ROLE_MARKER
 from .spec import ArgumentSpec, MessagePart, ModelHints, ParsedTemplate, Role, TemplateSpec
 from .variables import PartialLookup, analyse_variables
 
-_MARKER = re.compile(r"^(system|user|assistant):[ \t]*$")
 _FRONT_MATTER_HELP = "a template starts with a line '---', then YAML front matter, then a closing '---' line"
 
 
@@ -77,7 +76,7 @@ def split_messages(body: str, first_line: int) -> list[MessagePart]:
             parts.append(MessagePart(role=role, source=text, line=start))
 
     for offset, line in enumerate(body.splitlines(keepends=True)):
-        marker = _MARKER.match(line.rstrip("\r\n"))
+        marker = ROLE_MARKER.match(line.rstrip("\r\n"))
         if marker:
             flush()
             role = marker.group(1)  # type: ignore[assignment]
