@@ -5,14 +5,12 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from chat_server import ChatServer
 from conftest import template_source
 
 ORIGINAL = template_source(body="user:\nHello {{ who }}!")
@@ -24,57 +22,13 @@ IMPROVED = (
 ANSWER = f"```markdown\n{IMPROVED}```\n\n- Added a role and an explicit length.\n"
 
 
-class ChatServer:
-    """``POST /v1/chat/completions`` answering with a scripted template; keeps each request it got."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str], dict[str, Any]]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append((self.path, dict(self.headers), body))
-                if self.path != "/v1/chat/completions":
-                    self.reply(404, {"error": f"model '{body['model']}' not found"})
-                    return
-                self.reply(
-                    200,
-                    {
-                        "id": "chatcmpl-1",
-                        "object": "chat.completion",
-                        "model": body["model"],
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER}}],
-                        "usage": {"prompt_tokens": 321, "completion_tokens": 87},
-                    },
-                )
-
-            def reply(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
 @pytest.fixture
 def chat_server() -> Iterator[ChatServer]:
-    server = ChatServer()
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
+    server = ChatServer(ANSWER)
     try:
         yield server
     finally:
-        server.server.shutdown()
-        server.server.server_close()
-        thread.join()
+        server.stop()
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from chat_server import ChatServer
+
 from .pages import ENHANCE_ANSWER, STORE
-from .web_support import Browser, ChatServer, WebServer, browser_recorder, prepare_store, require_chromium, screenshot
+from .web_support import Browser, WebServer, browser_recorder, prepare_store, require_chromium, screenshot
 
 TOKEN = "web-test-token-0123456789"
 # Two renders, then one a minute: the page's previews draw from the same bucket as MCP renders.
@@ -51,24 +53,23 @@ def server(servers: tuple[WebServer, WebServer]) -> WebServer:
     return servers[0]
 
 
-@pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
+def opened_browser() -> Iterator[Browser]:
     require_chromium()
     opened = Browser()
     try:
         yield opened
     finally:
         opened.quit()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    yield from opened_browser()
 
 
 @pytest.fixture(scope="package")
 def second_browser() -> Iterator[Browser]:
-    require_chromium()
-    opened = Browser()
-    try:
-        yield opened
-    finally:
-        opened.quit()
+    yield from opened_browser()
 
 
 @pytest.fixture
