@@ -19,7 +19,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..collector import collect_less_often
 from ..errors import ConfigError, PbaError
 from .answer_modes import STREAMED_GET_ONLY, ByClient, answer_managers, running
 from .app import McpApp
@@ -311,6 +310,5 @@ async def serve_http(
     )
     protocol = header_deadline_protocol(header_seconds)
     server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port, protocol)))
-    collect_less_often()
     async with app.notifier.watching():
         await server.serve()

@@ -78,6 +78,7 @@ async def serve_forever(
         page_size=settings.page_size,
         callers=callers,
     )
+    collect_less_often()  # every transport: at the default, a page of 100 prompts leaves ~2 young collections
     try:
         async with anyio.create_task_group() as watchers:
             for folder in watch:
@@ -86,7 +87,6 @@ async def serve_forever(
                 from .stdio import serve_stdio
 
                 log.info("serving MCP on stdio", store=settings.database_url.split("@")[-1])
-                collect_less_often()  # a page of 100 prompts leaves ~2 young collections behind at the default
                 await serve_stdio(app, stdio_transport)  # opens the store once the handshake is answered
             else:
                 from .http import serve_http
