@@ -143,12 +143,6 @@ class LabelStore(StoreBase):
         async with self._read_statement() as connection:
             return await prompt_row_page(connection, pages, cursor, limit, label=label)
 
-    async def labelled_names(self, label: str) -> set[str]:
-        """Names of the live templates that have ``label``."""
-        query = select(_T.c.name).join(_L, _L.c.template_id == _T.c.id).where(_L.c.label == label)
-        async with self._read() as connection:
-            return set((await connection.execute(query.where(_T.c.deleted_at.is_(None)))).scalars())
-
     async def label_listing(self, label: str, names: Sequence[str]) -> dict[str, TemplateSummaryFields]:
         """For those of ``names`` that have ``label``: its version and that version's title, description and
         arguments."""
