@@ -17,6 +17,9 @@ STOCK_INIT = "stock MCPServer hello-world, spawn to initialize answered"
 STOCK_LIST = "stock MCPServer hello-world, spawn to first prompts/list answered"
 STOCK_SAME = "stock MCPServer with 300 prompts, spawn to first prompts/list answered"  # --quick: 300 stored
 SCAN = "LIKE '%term%' scan"
+SDK_IMPORT = "python -c 'import mcp.server', spawn to imported"
+PASS = "python -c pass, spawn to exit"
+FLOOR = "dependency floor"
 EXPECTED = {
     "get_vs_stock": STOCK_GET,
     "get_vs_node": NODE_GET,
@@ -25,9 +28,18 @@ EXPECTED = {
     "list_page_1000": None,
     "rss_warm": None,
     "cold_start": STOCK_INIT,
+    "cold_start_vs_sdk_import": SDK_IMPORT,
+    "sdk_import": None,
     "cold_list": STOCK_LIST,
     "cold_list_same_count": STOCK_SAME,
     "render_vs_jinja": "bare Jinja2 render",
+    # The CLI against the interpreter's start and the imports its fixed dependencies cost (CPU too, on Unix).
+    "cli_floor": PASS,
+    **{f"cli_{command}": PASS for command in ("list", "search", "render")},
+    **{f"cli_{command}_vs_floor": FLOOR for command in ("list", "search")},
+    **{f"cli_{command}_cpu": f"{FLOOR}, CPU" for command in ("list", "search")},
+    "cli_render_vs_floor": f"{FLOOR} + jinja2.sandbox",
+    "cli_render_cpu": f"{FLOOR} + jinja2.sandbox, CPU",
     "index_rebuild": "pba-tunnel db upgrade with nothing to do (the CLI's own start)",
     "write_one": None,
     "search_rare": SCAN,
@@ -50,6 +62,7 @@ PORTABLE = {
     "get_vs_stock_portable": STOCK_GET,
     "get_vs_node_portable": NODE_GET,
     "cold_start_portable": STOCK_INIT,
+    "cold_start_vs_sdk_import_portable": SDK_IMPORT,
     "cold_list_portable": STOCK_LIST,
     "cold_list_same_count_portable": STOCK_SAME,
 }

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli_suite import run_cli
 from .http_memory import run_http_memory
 from .http_suite import run_http
 from .pg_http_suite import run_pg_http
@@ -25,9 +26,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--suite",
-        choices=["all", "stdio", "search", "store", "stats", "http", "http-memory", "web", "pg-search", "pg-http"],
+        choices=[
+            "all",
+            "cli",
+            "stdio",
+            "search",
+            "store",
+            "stats",
+            "http",
+            "http-memory",
+            "web",
+            "pg-search",
+            "pg-http",
+        ],
         default="all",
-        help="default: all (stdio, search, store, stats, http and web); pg-search and pg-http start a throwaway "
+        help="default: all (cli, stdio, search, store, stats, http and web); pg-search and pg-http start a throwaway "
         "PostgreSQL server; http-memory measures our HTTP server's RSS at --list-templates",
     )
     parser.add_argument("--pg-url", default=None, help="pg-search, pg-http: a PostgreSQL database to fill instead")
@@ -37,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--templates", type=int, default=10_000, help="store for prompts/get, cold start (10000)")
     parser.add_argument("--list-templates", type=int, default=100_000, help="store for prompts/list (100000)")
     parser.add_argument("--cold-starts", type=int, default=7, help="cold starts of each server (7)")
+    parser.add_argument("--cli-runs", type=int, default=15, help="cli: measured runs of each command (15)")
     parser.add_argument("--http-seconds", type=float, default=8.0, help="load time per server and client count (8)")
     parser.add_argument("--http-clients", default="1,10,50", help="concurrent HTTP clients, comma-separated (1,10,50)")
     parser.add_argument("--http-only", default=None, help="load only the HTTP servers whose name contains this")
@@ -68,11 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         args.import_templates, args.import_large = 300, 0
         args.http_seconds, args.http_clients = 1.0, "1,4"
+        args.cli_runs = 1
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     figures: list[Figure] = []
+    if args.suite in ("all", "cli"):  # first: the stdio suite pins this process, and what it spawns, to one CPU
+        figures += run_cli(runs=args.cli_runs, warmups=0 if args.quick else 3, log=log)
     if args.suite in ("all", "stdio"):
         figures += run_stdio(
             calls=args.calls,

@@ -45,8 +45,11 @@ def bench_settings(home: Path, database_url: str | None = None) -> Settings:
 
 
 def cli_env(home: Path) -> dict[str, str]:
-    """This process's environment minus PBA_TUNNEL_*, plus a quiet, unseeded store under ``home``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PBA_TUNNEL_")}
+    """This process's environment minus PBA_TUNNEL_* and PYTHONDONTWRITEBYTECODE, plus a quiet, unseeded store under
+    ``home``."""
+    # Start-up is mostly imports: without the bytecode cache a user's Python keeps, each would compile them again.
+    dropped = ("PBA_TUNNEL_", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     env.update(PBA_TUNNEL_HOME=str(home), PBA_TUNNEL_LOG_LEVEL="error", PBA_TUNNEL_SEED="0")
     return env
 

@@ -127,6 +127,19 @@ def cold_start(command: Sequence[str], env: dict[str, str]) -> tuple[float, floa
         peer.close()
 
 
+def spawn_to_line(command: Sequence[str], env: dict[str, str]) -> float:
+    """Milliseconds from spawn to the first line the process writes to stdout (its exit is not waited for)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    elapsed = (time.perf_counter() - started) * 1000
+    process.stdout.close()
+    if process.wait() != 0 or not line:
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}) before writing a line")
+    return elapsed
+
+
 def pin_cpu() -> int | None:
     """Pin this process to its last allowed CPU (inherited by the servers it starts); None where unsupported."""
     if not hasattr(os, "sched_setaffinity"):
