@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from ..paging import TemplateListing
-from .fuzzy import BATCH, SHORTLIST, NameIndex, build_index, joined_names, make_index
+from .fuzzy import BATCH, SHORTLIST, IndexBuilder, NameIndex, build_index
 from .models import Mode, SearchHit, SearchResult
 from .plain import Candidates
 from .plain import search as plain_search
@@ -161,18 +161,14 @@ class Searcher:
         generation = self.service.generation
         if self._names is None or self._names.generation != generation:
             self._names = None  # the old index goes before the new one is built, not after
-            names: list[str] = []
-            choices: list[str] = []
+            builder = IndexBuilder(generation)
             cursor: str | None = None
             while True:  # names and titles only, a page of BATCH rows at a time: no row outlives its page
                 page, cursor = await self.service.prompt_labels(cursor=cursor, limit=BATCH)
-                if page:
-                    names_part, choices_part = joined_names(page)
-                    names.append(names_part)
-                    choices.append(choices_part)
+                builder.add(page)
                 if cursor is None:
                     break
-            self._names = make_index(generation, names, choices)
+            self._names = builder.index()
         return self._names
 
     async def _fuzzy(
