@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..templates.literal import escape_literal
+from ..templates.literal import escape_literal, escape_role_lines
 
 _TAG = re.compile(r"\{\{(~?)(\{?)(!--.*--|!.*|.*?)(\}?)(~?)\}\}", re.S)  # one tag, already cut out
 _PATH_PART = re.compile(r"^(?:[A-Za-z_$][\w$-]*|\[[^\]]+\])$")
@@ -330,7 +330,7 @@ class _Translator:
             nxt = self.items[index + 1] if index + 1 < len(self.items) else ("text", "", False)
             after_newline = nxt[0] == "text" and nxt[1][:1] in ("\n", "\r")
             if kind == "text":
-                out.append(_escape_roles(escape_literal(text)))
+                out.append(escape_role_lines(escape_literal(text)))
             elif kind == "var":
                 out.append("{{ " + text + " }}")
             elif kind == "role":
@@ -351,11 +351,6 @@ class _Translator:
                 else:
                     out.append("{%" + lead + " " + text + " " + tail + "%}" + newline)
         return "".join(out)
-
-
-def _escape_roles(text: str) -> str:
-    """Literal lines that our parser would read as role markers, printed by an expression instead."""
-    return re.sub(r"(?m)^(system|user|assistant):(?=[ \t]*(?:\r?\n|$))", lambda m: "{{ '" + m.group(0) + "' }}", text)
 
 
 def _translate(tokens: list[Token], partial_name: Callable[[str], str | None]) -> Translation:
