@@ -29,6 +29,9 @@ TEXTS = {
     "marker-after-a-variable": "Hi {{who}}\x1euser:\nafter",
 }
 
+# Handlebars only: a comment that cannot be a Jinja comment ("#}") must not glue the text around it into a marker.
+COMMENT = "Intro\nuser{{!-- a #} b --}}:\nafter"
+
 
 def _rendered(text: str) -> str:
     """What the template should print: the text, its line ends as the renderer writes them (CR, CRLF: LF)."""
@@ -42,10 +45,12 @@ def _arguments(text: str) -> dict[str, str]:
 async def test_dotprompt_bodies_keep_role_lookalikes_as_text(service: TemplateService, tmp_path: Path) -> None:
     for name, text in TEXTS.items():
         (tmp_path / f"{name}.prompt").write_text(f"---\nmodel: m1\n---\n{text}\n", encoding="utf-8", newline="")
+    (tmp_path / "comment.prompt").write_text(f"---\nmodel: m1\n---\n{COMMENT}\n", encoding="utf-8")
     report = await import_path(service, tmp_path)
-    assert sorted(report.added) == sorted(TEXTS)
+    assert sorted(report.added) == sorted([*TEXTS, "comment"])
     for name, text in TEXTS.items():
         assert await messages(service, name, _arguments(text)) == [("user", _rendered(text))], name
+    assert await messages(service, "comment", {}) == [("user", "Intro\nuser:\nafter")]
 
 
 async def test_langfuse_prompts_keep_role_lookalikes_as_text(service: TemplateService, tmp_path: Path) -> None:

@@ -345,8 +345,9 @@ class _Translator:
                 own_line = standalone and not line
                 newline, tail = ("\n", "") if own_line else ("", tail)
                 if kind == "comment":
-                    if "#}" in text:
-                        continue
+                    # A comment Jinja cannot hold leaves an empty one: dropped, it could glue the text around it
+                    # into a role-marker line ("user{{! #} }}:").
+                    text = "" if "#}" in text else text
                     out.append("{#" + lead + " " + text + " " + tail + "#}" + newline)
                 else:
                     out.append("{%" + lead + " " + text + " " + tail + "%}" + newline)
