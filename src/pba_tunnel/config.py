@@ -119,6 +119,8 @@ class Settings(EnvironmentSettings):
     # prompts/list and resources/list page size: many clients never follow nextCursor, so a page holds a
     # library of normal size whole.
     page_size: int = 1000
+    # Rows per page of the web library (and search results shown there): it walks pages by cursor.
+    web_page_size: int = 50
     # Templates kept parsed and compiled in memory, least recently used dropped first: ~12 KB each for a short
     # template; one not kept costs ~1 ms more to get or render.
     template_cache: int = 500
@@ -179,6 +181,7 @@ class Settings(EnvironmentSettings):
         "render_event_days",
         "usage_days",
         "page_size",
+        "web_page_size",
         "template_cache",
         "http_sessions_per_client",
         "enhance_deadline_seconds",

@@ -158,9 +158,9 @@ class LabelOps:
         return await self._store.label_names()
 
     async def shown_as(self, view: LabelView, items: Sequence[ItemT]) -> list[ItemT]:
-        """``items`` (listed templates or search hits) as a client with ``view`` sees them: at the label's
-        version (title, description, arguments too where the item has them), without those lacking the label
-        unless the view falls back to the newest."""
+        """``items`` (search hits) as a client with ``view`` sees them: at the label's version (title, description,
+        arguments too where the item has them), without those lacking the label unless the view falls back to the
+        newest. Only for search, which ranks first; listings page through ``list_templates(view=…)`` instead."""
         listing = await self._store.label_listing(view.label, [item.name for item in items])
         shown = []
         for item in items:

@@ -407,8 +407,10 @@ class TemplateService(LabelOps):
         include_deleted: bool = False,
         kind: Kind | None = "prompt",
         include_internal: bool = False,
+        view: LabelView | None = None,
     ) -> Page[TemplateSummary]:
-        """One page of templates (of one kind, or all with None), ordered by name; internal ones when asked."""
+        """One page of templates (of one kind, or all with None), ordered by name; internal ones when asked. Through
+        ``view``: full pages of the templates it shows, each at the version it shows, and no deleted one."""
         return await self._store.list_templates(
             category=category,
             tag=tag,
@@ -417,6 +419,8 @@ class TemplateService(LabelOps):
             include_deleted=include_deleted,
             kind=kind,
             include_internal=include_internal,
+            label=None if view is None else view.label,
+            fallback=view is not None and view.fallback_latest,
         )
 
     async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:

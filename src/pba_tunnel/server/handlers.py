@@ -152,8 +152,7 @@ class Handlers:
     async def list_resources(self, cursor: str | None, caller: Caller) -> types.ListResourcesResult:
         try:
             service = await self.slot.get()
-            page = await service.list_templates(cursor=cursor, limit=self.page_size)
-            items = page.items if caller.view is None else await service.shown_as(caller.view, page.items)
+            page = await service.list_templates(cursor=cursor, limit=self.page_size, view=caller.view)
         except PbaError as exc:
             raise protocol_error(exc) from None
         resources = (
@@ -184,7 +183,7 @@ class Handlers:
                 description=item.description,
                 mime_type="text/markdown",
             )
-            for item in items
+            for item in page.items
         ]
         return types.ListResourcesResult(resources=resources, next_cursor=page.next_cursor)
 
@@ -269,9 +268,7 @@ class Handlers:
                 )
             elif argument == "name":
                 service = await self.slot.get()
-                items = (await service.list_templates(limit=1000)).items
-                if caller.view is not None:
-                    items = await service.shown_as(caller.view, items)
+                items = (await service.list_templates(limit=1000, view=caller.view)).items
                 values = [i.name for i in items if i.name.startswith(value)]
         except NotFoundError:
             values = []  # completing for an unknown prompt offers nothing rather than failing the client

@@ -71,9 +71,10 @@ async def _search(service: TemplateService, args: m.SearchInput, caller: Caller)
 
 
 async def _list(service: TemplateService, args: m.ListInput, caller: Caller) -> m.ListOut:
-    page = await service.list_templates(category=args.category, tag=args.tag, cursor=args.cursor, limit=args.limit)
-    items = page.items if caller.view is None else await service.shown_as(caller.view, page.items)
-    return m.ListOut(templates=items, next_cursor=page.next_cursor)
+    page = await service.list_templates(
+        category=args.category, tag=args.tag, cursor=args.cursor, limit=args.limit, view=caller.view
+    )
+    return m.ListOut(templates=page.items, next_cursor=page.next_cursor)
 
 
 async def _get(service: TemplateService, args: m.GetInput, caller: Caller) -> m.DetailOut:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import ConflictError, NotFoundError
@@ -18,21 +18,15 @@ from .records import ChangeInfo, TemplateWrite
 from .tables import LABELS as _L
 from .tables import TEMPLATES as _T
 from .tables import VERSIONS as _V
-from .tables import PromptPages, PromptRow, denormalized, prompt_pages, prompt_row_page
+from .tables import PromptPages, PromptRow, denormalized, label_shown, prompt_pages, prompt_row_page
 from .writes import record_change
 
 
 def _labelled_pages(fallback: bool) -> PromptPages:
     """Listed prompts as a client that sees the label bound as ``label`` lists them (the rest too with
     ``fallback``)."""
-    joined = and_(_L.c.template_id == _T.c.id, _L.c.label == bindparam("label"))
-    labelled = _L.c.version.is_not(None)
-    query = select(
-        _T.c.name,
-        case((labelled, _L.c.title), else_=_T.c.title),
-        case((labelled, _L.c.description), else_=_T.c.description),
-        case((labelled, _L.c.arguments_json), else_=_T.c.arguments_json),
-    ).select_from(_T.outerjoin(_L, joined) if fallback else _T.join(_L, joined))
+    shown = label_shown(fallback)
+    query = select(_T.c.name, shown.title, shown.description, shown.arguments_json).select_from(shown.source)
     return prompt_pages(query)
 
 
@@ -148,12 +142,6 @@ class LabelStore(StoreBase):
         pages = _LABELLED_OR_LATEST_PAGES if fallback else _LABELLED_PAGES
         async with self._read_statement() as connection:
             return await prompt_row_page(connection, pages, cursor, limit, label=label)
-
-    async def labelled_names(self, label: str) -> set[str]:
-        """Names of the live templates that have ``label``."""
-        query = select(_T.c.name).join(_L, _L.c.template_id == _T.c.id).where(_L.c.label == label)
-        async with self._read() as connection:
-            return set((await connection.execute(query.where(_T.c.deleted_at.is_(None)))).scalars())
 
     async def label_listing(self, label: str, names: Sequence[str]) -> dict[str, TemplateSummaryFields]:
         """For those of ``names`` that have ``label``: its version and that version's title, description and

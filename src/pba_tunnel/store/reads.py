@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import LabelNotFoundError, NotFoundError
@@ -14,7 +16,9 @@ from .tables import LABELS as _L
 from .tables import TEMPLATES as _T
 from .tables import (
     VERSION_COLUMNS,
+    LabelShown,
     PromptRow,
+    label_shown,
     labels_of,
     prompt_pages,
     prompt_row_page,
@@ -46,6 +50,21 @@ _NUMBERED_VERSION = _VERSION.where(_V.c.version == bindparam("version"))
 _LABELLED_VERSION = _VERSION.join(_L, and_(_L.c.template_id == _T.c.id, _L.c.label == bindparam("label"))).where(
     _V.c.version == _L.c.version
 )
+
+
+def _listing(shown: LabelShown | None) -> Select[Any]:
+    """Template rows as a listing shows them, with the version shown as ``shown_version``: each at its newest
+    version, or at the one a label shows (title, description and arguments of that version; the rest is the
+    template's own: category and tags, by which listings filter, are the newest version's)."""
+    if shown is None:
+        return select(_T, _T.c.current_version.label("shown_version"))
+    decided = {"title": shown.title, "description": shown.description, "arguments_json": shown.arguments_json}
+    columns = [decided[c.name].label(c.name) if c.name in decided else c for c in _T.c]
+    return select(*columns, shown.version.label("shown_version")).select_from(shown.source)
+
+
+# By the fallback of the label seen (None: no label); the filters and the page are added per call.
+_LISTINGS = {None: _listing(None), False: _listing(label_shown(False)), True: _listing(label_shown(True))}
 
 
 class TemplateReads(StoreBase):
@@ -100,13 +119,17 @@ class TemplateReads(StoreBase):
         include_deleted: bool = False,
         kind: Kind | None = "prompt",
         include_internal: bool = False,
+        label: str | None = None,
+        fallback: bool = False,
     ) -> Page[TemplateSummary]:
-        """One page of templates ordered by name (internal ones only when asked)."""
+        """One page of templates ordered by name (internal ones only when asked). With ``label``: the templates a
+        client that sees that label is shown, at that label's version (the rest at their newest with
+        ``fallback``), and never a deleted one: such a client cannot reach it."""
         limit = max(1, min(limit, MAX_PAGE))
-        query = select(_T).order_by(_T.c.name).limit(limit + 1)
+        query = _LISTINGS[None if label is None else fallback].order_by(_T.c.name).limit(limit + 1)
         if kind is not None:
             query = query.where(_T.c.kind == kind)
-        if not include_deleted:
+        if not include_deleted or label is not None:
             query = query.where(_T.c.deleted_at.is_(None))
         if not include_internal:
             query = query.where(_T.c.internal.is_(False))
@@ -118,8 +141,8 @@ class TemplateReads(StoreBase):
         if cursor:
             query = query.where(_T.c.name > decode_cursor(cursor))
         async with self._read() as connection:
-            rows = (await connection.execute(query)).mappings().all()
-        items = [TemplateSummary(**summary_fields(r), version=r["current_version"]) for r in rows[:limit]]
+            rows = (await connection.execute(query, None if label is None else {"label": label})).mappings().all()
+        items = [TemplateSummary(**summary_fields(r), version=r["shown_version"]) for r in rows[:limit]]
         next_cursor = encode_cursor(items[-1].name) if len(rows) > limit else None
         return Page[TemplateSummary](items=items, next_cursor=next_cursor)
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Integer, Select, bindparam, select, update
+from sqlalchemy import ColumnElement, FromClause, Integer, Select, and_, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..templates.spec import ArgumentSpec
@@ -111,6 +111,30 @@ def summary_fields(row: Any) -> dict[str, Any]:
         "deleted": row["deleted_at"] is not None,
         "updated_at": row["updated_at"],
     }
+
+
+class LabelShown(NamedTuple):
+    """The templates a client that sees one label (bind ``label``) is shown, and the columns that label's version
+    decides: its title, description, arguments and number (the newest version's, for a template shown by fallback)."""
+
+    source: FromClause
+    title: ColumnElement[Any]
+    description: ColumnElement[Any]
+    arguments_json: ColumnElement[Any]
+    version: ColumnElement[Any]
+
+
+def label_shown(fallback: bool) -> LabelShown:
+    """The templates with the label bound as ``label`` at its version (with ``fallback``, the rest at their newest)."""
+    joined = and_(LABELS.c.template_id == TEMPLATES.c.id, LABELS.c.label == bindparam("label"))
+    labelled = LABELS.c.version.is_not(None)
+    return LabelShown(
+        TEMPLATES.outerjoin(LABELS, joined) if fallback else TEMPLATES.join(LABELS, joined),
+        case((labelled, LABELS.c.title), else_=TEMPLATES.c.title),
+        case((labelled, LABELS.c.description), else_=TEMPLATES.c.description),
+        case((labelled, LABELS.c.arguments_json), else_=TEMPLATES.c.arguments_json),
+        case((labelled, LABELS.c.version), else_=TEMPLATES.c.current_version),
+    )
 
 
 class PromptPages(NamedTuple):

@@ -14,7 +14,6 @@ from ..labels import LabelView
 from .context import error_page, page, service_of
 from .security import viewer_of
 
-PAGE_SIZE = 50  # rows per page; the listing walks pages by cursor, so 100,000 templates cost the same
 MAX_QUERY = 500  # characters of a query; a longer one is cut (search ranks by a few words anyway)
 
 
@@ -51,9 +50,10 @@ async def library(request: Request) -> Response:
     next_cursor = None
     try:
         service = await service_of(request)
+        page_size = service.settings.web_page_size  # the listing walks pages by cursor: 100,000 cost the same
         view = LabelView.of(label)  # a label filter shows each template at that label's version
         if query:
-            found = await service.search(query, category=category, tags=[tag] if tag else None, limit=PAGE_SIZE)
+            found = await service.search(query, category=category, tags=[tag] if tag else None, limit=page_size)
             notice = found.notice
             hits = found.results if view is None else await service.shown_as(view, found.results)
             rows = [
@@ -62,11 +62,16 @@ async def library(request: Request) -> Response:
             ]
         else:
             listing = await service.list_templates(
-                category=category, tag=tag, cursor=cursor, limit=PAGE_SIZE, include_deleted=show_deleted
+                category=category,
+                tag=tag,
+                cursor=cursor,
+                limit=page_size,
+                include_deleted=show_deleted,
+                view=view,  # full pages of the labelled templates; a label's clients never see a deleted one
             )
-            items = listing.items if view is None else await service.shown_as(view, listing.items)
             rows = [
-                Row(i.name, i.title, i.description, i.category, i.tags, i.version, deleted=i.deleted) for i in items
+                Row(i.name, i.title, i.description, i.category, i.tags, i.version, deleted=i.deleted)
+                for i in listing.items
             ]
             next_cursor = listing.next_cursor
     except PbaError as exc:
@@ -88,7 +93,7 @@ async def library(request: Request) -> Response:
         "show_deleted": show_deleted,
         "notice": notice,
         "searching": bool(query),
-        "page_size": PAGE_SIZE,
+        "page_size": page_size,
         "next_link": f"/?{urlencode({**kept, 'cursor': next_cursor})}" if next_cursor else None,
         "first_link": f"/?{urlencode(kept)}" if cursor else None,
     }
