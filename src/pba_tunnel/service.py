@@ -20,6 +20,7 @@ from .store import (
     EnhancementEvent,
     FullTextHit,
     Page,
+    PromptLabel,
     PromptRow,
     Store,
     StoredTemplate,
@@ -440,6 +441,13 @@ class TemplateService(LabelOps):
         return await self._store.labelled_prompt_rows(
             view.label, fallback=view.fallback_latest, cursor=cursor, limit=limit
         )
+
+    async def prompt_labels(
+        self, *, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[PromptLabel], str | None]:
+        """One page of the names and titles of listed prompts (not internal ones), by name: what typo tolerance
+        compares a query with."""
+        return await self._store.prompt_labels(cursor=cursor, limit=max(1, min(limit, 1000)))
 
     async def search(
         self, query: str, *, category: str | None = None, tags: list[str] | None = None, limit: int = 10

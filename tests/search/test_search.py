@@ -133,6 +133,15 @@ async def test_typos_fall_back_to_similar_names_marked_fuzzy(seeded: TemplateSer
     assert all(hit.fuzzy for hit in found.results)
 
 
+async def test_typo_suggestions_leave_out_internal_and_deleted_templates(service: TemplateService) -> None:
+    await service.create(template_source(), name="quokka-notes")
+    await service.create(template_source(extra="internal: true\n"), name="quokka-secret")
+    await service.create(template_source(), name="quokka-gone")
+    await service.delete("quokka-gone")
+    found = await service.search("quoka", limit=5)
+    assert (found.mode, [hit.name for hit in found.results]) == ("fuzzy", ["quokka-notes"])
+
+
 async def test_nothing_found_is_an_empty_result(seeded: TemplateService) -> None:
     found = await seeded.search("xyzzyplugh", limit=5)
     assert (found.mode, found.results) == ("all", [])

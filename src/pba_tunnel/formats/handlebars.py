@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..templates.literal import escape_literal
+from ..templates.literal import escape_literal, escape_role_lines
 
 _TAG = re.compile(r"\{\{(~?)(\{?)(!--.*--|!.*|.*?)(\}?)(~?)\}\}", re.S)  # one tag, already cut out
 _PATH_PART = re.compile(r"^(?:[A-Za-z_$][\w$-]*|\[[^\]]+\])$")
@@ -330,7 +330,7 @@ class _Translator:
             nxt = self.items[index + 1] if index + 1 < len(self.items) else ("text", "", False)
             after_newline = nxt[0] == "text" and nxt[1][:1] in ("\n", "\r")
             if kind == "text":
-                out.append(_escape_roles(escape_literal(text)))
+                out.append(escape_role_lines(escape_literal(text)))
             elif kind == "var":
                 out.append("{{ " + text + " }}")
             elif kind == "role":
@@ -345,17 +345,13 @@ class _Translator:
                 own_line = standalone and not line
                 newline, tail = ("\n", "") if own_line else ("", tail)
                 if kind == "comment":
-                    if "#}" in text:
-                        continue
+                    # A comment Jinja cannot hold leaves an empty one: dropped, it could glue the text around it
+                    # into a role-marker line ("user{{! #} }}:").
+                    text = "" if "#}" in text else text
                     out.append("{#" + lead + " " + text + " " + tail + "#}" + newline)
                 else:
                     out.append("{%" + lead + " " + text + " " + tail + "%}" + newline)
         return "".join(out)
-
-
-def _escape_roles(text: str) -> str:
-    """Literal lines that our parser would read as role markers, printed by an expression instead."""
-    return re.sub(r"(?m)^(system|user|assistant):(?=[ \t]*(?:\r?\n|$))", lambda m: "{{ '" + m.group(0) + "' }}", text)
 
 
 def _translate(tokens: list[Token], partial_name: Callable[[str], str | None]) -> Translation:

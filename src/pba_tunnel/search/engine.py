@@ -6,15 +6,15 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from ..paging import PromptRowListing, TemplateListing, iter_prompt_rows
-from .fuzzy import BATCH, SHORTLIST, NameIndex, build_index, joined_names, make_index
+from ..paging import TemplateListing
+from .fuzzy import BATCH, SHORTLIST, IndexBuilder, NameIndex, build_index
 from .models import Mode, SearchHit, SearchResult
 from .plain import Candidates
 from .plain import search as plain_search
 from .query import Query, parse_query
 
 if TYPE_CHECKING:
-    from ..store import FullTextHit, StoredTemplate, TemplateSummary
+    from ..store import FullTextHit, PromptLabel, StoredTemplate, TemplateSummary
     from ..store.matching import TextMatch
 
 FUZZY_BELOW = 3  # fewer full-text hits than this and the fuzzy fallback adds candidates
@@ -67,7 +67,7 @@ def _passes(summary: TemplateSummary, categories: list[str], tags: list[str]) ->
     return in_category and all(t in [x.lower() for x in summary.tags] for t in tags)
 
 
-class SearchSource(TemplateListing, PromptRowListing, Candidates, Protocol):
+class SearchSource(TemplateListing, Candidates, Protocol):
     """What search reads through (the service): listings, full text, single templates, the store generation."""
 
     @property
@@ -96,6 +96,12 @@ class SearchSource(TemplateListing, PromptRowListing, Candidates, Protocol):
 
     async def similar_names(self, words: str, limit: int) -> list[tuple[str, str | None]] | None:
         """(name, title) of prompts whose label looks like ``words``; None: no trigram index, compare in memory."""
+        ...
+
+    async def prompt_labels(
+        self, *, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[PromptLabel], str | None]:
+        """One page of the names and titles of listed prompts, by name, and the cursor of the next."""
         ...
 
 
@@ -155,22 +161,14 @@ class Searcher:
         generation = self.service.generation
         if self._names is None or self._names.generation != generation:
             self._names = None  # the old index goes before the new one is built, not after
-            names: list[str] = []
-            choices: list[str] = []
-            batch: list[tuple[str, str | None]] = []
-            rows = iter_prompt_rows(self.service)  # page by page: no list of every row at once
-            async for row in rows:
-                batch.append((row.name, row.title))
-                if len(batch) == BATCH:
-                    names_part, choices_part = joined_names(batch)  # no string per row is kept beyond a batch
-                    names.append(names_part)
-                    choices.append(choices_part)
-                    batch.clear()
-            if batch:
-                names_part, choices_part = joined_names(batch)
-                names.append(names_part)
-                choices.append(choices_part)
-            self._names = make_index(generation, names, choices)
+            builder = IndexBuilder(generation)
+            cursor: str | None = None
+            while True:  # names and titles only, a page of BATCH rows at a time: no row outlives its page
+                page, cursor = await self.service.prompt_labels(cursor=cursor, limit=BATCH)
+                builder.add(page)
+                if cursor is None:
+                    break
+            self._names = builder.index()
         return self._names
 
     async def _fuzzy(

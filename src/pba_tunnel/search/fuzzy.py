@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 SHORTLIST = 60  # candidates taken by the fast C scorer before rescoring word by word
@@ -13,29 +13,30 @@ MIN_SCORE = 70.0  # word similarity below this is chance resemblance (measured o
 
 # Names (NAME_PATTERN) and processed choices (words and spaces) never hold a line break.
 SEPARATOR = "\n"
-BATCH = 1000  # rows joined at a time while the index is built: no string per row outlives its batch
+BATCH = 1000  # rows read at a time while the index is built: no string per row outlives its batch
 CHUNK = 10_000  # choices compared per rapidfuzz call: a search makes at most this many strings at once
 
 
 @dataclass(frozen=True)
 class NameIndex:
-    """Names and titles of every live prompt, for one store generation.
+    """Names and titles of every live prompt, for one store generation, in chunks of CHUNK prompts.
 
-    Names are one string joined by line breaks (a name is cut out by its offset); choices are a few such strings
-    of up to CHUNK choices each, split one at a time for a search. At 100,000 prompts that holds ~4 MB instead
-    of ~16 MB of separate strings, and a search splits 10,000 choices at a time, not all of them.
+    A chunk's names are one string joined by line breaks (a name is cut out by its offset), its choices another,
+    split one chunk at a time for a search. At 100,000 prompts that holds ~5 MB instead of ~16 MB of separate
+    strings, and a search splits 10,000 choices at a time, not all of them.
     """
 
     generation: int
-    names: str
-    starts: array[int]  # where each name starts in ``names``
+    names: tuple[str, ...]  # every chunk but the last holds exactly CHUNK names
+    starts: array[int]  # where each name starts in its chunk's string of ``names``
     chunks: tuple[str, ...]  # "name title" as rapidfuzz's default processor leaves it (lower case, words only)
 
     def name(self, index: int) -> str:
-        """The name at ``index`` (the line of ``names`` after the ``index``-th line break)."""
+        """The name at ``index`` (a line of its chunk's names)."""
+        names = self.names[index // CHUNK]
         start = self.starts[index]
-        end = self.names.find(SEPARATOR, start)
-        return self.names[start:] if end < 0 else self.names[start:end]
+        end = names.find(SEPARATOR, start)
+        return names[start:] if end < 0 else names[start:end]
 
     def closest(self, text: str, limit: int, exclude: set[str]) -> list[tuple[str, float]]:
         """Names whose name or title looks like ``text``, best first, with a 0-100 similarity."""
@@ -92,13 +93,6 @@ def choice_of(name: str, title: str | None) -> str:
     return processed
 
 
-def joined_names(rows: Iterable[tuple[str, str | None]]) -> tuple[str, str]:
-    """The names and the choices of ``(name, title)`` rows, each column joined into one string."""
-    rows = list(rows)
-    names = SEPARATOR.join(name for name, _title in rows)
-    return names, SEPARATOR.join(choice_of(name, title) for name, title in rows)
-
-
 def name_starts(names: str) -> array[int]:
     """Where each line of ``names`` starts."""
     starts = array("L", [0])  # "L": at least 32 bits on every platform
@@ -109,19 +103,51 @@ def name_starts(names: str) -> array[int]:
     return starts
 
 
-def make_index(generation: int, names: list[str], choices: list[str]) -> NameIndex:
-    """A name index over batches of joined names and choices of BATCH rows each (the last may hold fewer)."""
-    joined = SEPARATOR.join(names)
-    step = CHUNK // BATCH
-    chunks = tuple(SEPARATOR.join(choices[start : start + step]) for start in range(0, len(choices), step))
-    return NameIndex(generation, joined, name_starts(joined), chunks)
+class IndexBuilder:
+    """Builds a :class:`NameIndex` from ``(name, title)`` rows added a batch at a time, in order.
+
+    Each batch is joined at once and each chunk as soon as it is full, so the whole index is never held twice
+    (once in parts, once joined): building it at 100,000 prompts needs about a chunk more than the index.
+    """
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.names: list[str] = []
+        self.chunks: list[str] = []
+        self.starts = array("L")
+        self.parts: list[tuple[str, str]] = []  # joined names and choices of the chunk being filled
+        self.filled = 0  # rows in the chunk being filled
+
+    def add(self, rows: Sequence[tuple[str, str | None]]) -> None:
+        """Index ``rows`` after those added before."""
+        done = 0
+        while done < len(rows):
+            part = rows[done : done + CHUNK - self.filled]
+            names = SEPARATOR.join(name for name, _title in part)
+            self.parts.append((names, SEPARATOR.join(choice_of(name, title) for name, title in part)))
+            self.filled += len(part)
+            done += len(part)
+            if self.filled == CHUNK:
+                self._close_chunk()
+
+    def _close_chunk(self) -> None:
+        if not self.parts:
+            return
+        names = SEPARATOR.join(names for names, _choices in self.parts)
+        self.names.append(names)
+        self.starts.extend(name_starts(names))
+        self.chunks.append(SEPARATOR.join(choices for _names, choices in self.parts))
+        self.parts.clear()
+        self.filled = 0
+
+    def index(self) -> NameIndex:
+        """The index of every row added."""
+        self._close_chunk()
+        return NameIndex(self.generation, tuple(self.names), self.starts, tuple(self.chunks))
 
 
-def build_index(generation: int, rows: list[tuple[str, str | None]]) -> NameIndex:
+def build_index(generation: int, rows: Sequence[tuple[str, str | None]]) -> NameIndex:
     """A name index over ``(name, title)`` rows."""
-    names, choices = [], []
-    for start in range(0, len(rows), BATCH):
-        names_part, choices_part = joined_names(rows[start : start + BATCH])
-        names.append(names_part)
-        choices.append(choices_part)
-    return make_index(generation, names, choices)
+    builder = IndexBuilder(generation)
+    builder.add(rows)
+    return builder.index()

@@ -14,7 +14,7 @@ from .records import (
     VersionInfo,
     WriteResult,
 )
-from .store import FullTextHit, PromptRow, Store
+from .store import FullTextHit, PromptLabel, PromptRow, Store
 
 __all__ = [
     "BatchItem",
@@ -23,6 +23,7 @@ __all__ = [
     "FullTextHit",
     "LabelMove",
     "Page",
+    "PromptLabel",
     "PromptRow",
     "RenderEvent",
     "Store",

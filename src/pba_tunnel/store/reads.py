@@ -14,8 +14,8 @@ from .models import TAGS
 from .records import Kind, Page, StoredTemplate, TemplateSummary, VersionInfo
 from .tables import LABELS as _L
 from .tables import TEMPLATES as _T
-from .tables import VERSIONS as _V
 from .tables import (
+    VERSION_COLUMNS,
     LabelShown,
     PromptRow,
     label_shown,
@@ -25,6 +25,7 @@ from .tables import (
     stored_from_row,
     summary_fields,
 )
+from .tables import VERSIONS as _V
 
 # One version of a template with all its labels (an outer join, one row per label): a read of one statement.
 # Built once: making a statement this size costs more than running it.
@@ -33,12 +34,7 @@ _VERSION = (
     select(
         _T,
         _V.c.version.label("v_version"),
-        _V.c.source,
-        _V.c.content_hash,
-        _V.c.message,
-        _V.c.origin,
-        _V.c.author,
-        _V.c.created_at.label("v_created_at"),
+        *VERSION_COLUMNS,
         _V.c.facts_json.label("v_facts_json"),
         _EVERY_LABEL.c.label.label("l_label"),
         _EVERY_LABEL.c.version.label("l_version"),

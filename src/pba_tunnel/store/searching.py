@@ -14,8 +14,11 @@ from .matching import TextMatch
 from .models import TAGS
 from .records import StoredTemplate, TemplateSummary
 from .tables import TEMPLATES as _T
+from .tables import VERSION_COLUMNS, FullTextHit, PromptLabel, page_of, prompt_pages, stored_from_row, summary_fields
 from .tables import VERSIONS as _V
-from .tables import FullTextHit, stored_from_row, summary_fields
+
+# Only what typo tolerance compares (no description or arguments), in pages by name; built once.
+_LABEL_PAGES = prompt_pages(select(_T.c.name, _T.c.title))
 
 
 class SearchReads(StoreBase):
@@ -27,15 +30,7 @@ class SearchReads(StoreBase):
         """Live, listed prompts whose name, title, description, tags, category or body contain every term."""
         fields = (_T.c.name, _T.c.title, _T.c.description, _T.c.tags_json, _T.c.category, _V.c.source)
         query = (
-            select(
-                _T,
-                _V.c.source,
-                _V.c.content_hash,
-                _V.c.message,
-                _V.c.origin,
-                _V.c.author,
-                _V.c.created_at.label("v_created_at"),
-            )
+            select(_T, *VERSION_COLUMNS)
             .join(_V, and_(_V.c.template_id == _T.c.id, _V.c.version == _T.c.current_version))
             .where(_T.c.kind == "prompt", _T.c.deleted_at.is_(None), _T.c.internal.is_(False))
             .order_by(_T.c.name)
@@ -91,6 +86,11 @@ class SearchReads(StoreBase):
             return None
         async with self._read() as connection:
             return await fulltext.similar(connection, words, limit)
+
+    async def prompt_labels(self, *, cursor: str | None, limit: int) -> tuple[list[PromptLabel], str | None]:
+        """One page of the names and titles of live, listed prompts, by name, and the cursor of the next."""
+        async with self._read_statement() as connection:
+            return await page_of(connection, _LABEL_PAGES, PromptLabel, cursor, limit)
 
     async def reindex(self) -> int:
         """Rebuild the full-text index from the current version of every live prompt (one bulk rebuild)."""

@@ -16,11 +16,11 @@ from .labels import LabelStore
 from .opening import check_sqlite_file, sqlite_file
 from .reads import TemplateReads
 from .searching import SearchReads
-from .tables import FullTextHit, PromptRow
+from .tables import FullTextHit, PromptLabel, PromptRow
 from .tokens import TokenRecords
 from .usage import UsageStore
 
-__all__ = ["FullTextHit", "PromptRow", "Store"]
+__all__ = ["FullTextHit", "PromptLabel", "PromptRow", "Store"]
 
 
 class Store(TemplateReads, BulkWrites, SearchReads, EventLog, ChangeFollowing, LabelStore, UsageStore, TokenRecords):

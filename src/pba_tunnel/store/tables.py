@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, FromClause, Integer, Select, and_, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,6 +36,27 @@ class PromptRow(NamedTuple):
     arguments_json: str
 
 
+class PromptLabel(NamedTuple):
+    """A prompt's name and title: what typo tolerance compares a query with."""
+
+    name: str
+    title: str | None
+
+
+NamedRow = TypeVar("NamedRow", PromptRow, PromptLabel)
+
+
+# The version columns stored_from_row reads beside a template row.
+VERSION_COLUMNS = (
+    VERSIONS.c.source,
+    VERSIONS.c.content_hash,
+    VERSIONS.c.message,
+    VERSIONS.c.origin,
+    VERSIONS.c.author,
+    VERSIONS.c.created_at.label("v_created_at"),
+)
+
+
 def update_row(table: Any, row_id: int, **values: Any) -> Any:
     """UPDATE one row by id."""
     return update(table).where(table.c.id == row_id).values(**values)
@@ -61,7 +82,7 @@ async def labels_of(connection: AsyncConnection, template_id: int) -> dict[str, 
 
 
 def stored_from_row(row: Any, version: int, labels: dict[str, int] | None = None) -> StoredTemplate:
-    """A template row joined with one of its versions (source, content_hash, message, origin, author, v_created_at)."""
+    """A template row joined with one of its versions (selected with VERSION_COLUMNS)."""
     return StoredTemplate(
         **summary_fields(row),
         version=version,
@@ -125,7 +146,8 @@ class PromptPages(NamedTuple):
 
 
 def prompt_pages(query: Select[Any]) -> PromptPages:
-    """The live, listed prompts of ``query`` (which selects a :class:`PromptRow`'s columns), in pages by name."""
+    """The live, listed prompts of ``query`` (which selects a :class:`PromptRow`'s or :class:`PromptLabel`'s
+    columns), in pages by name."""
     listed = (
         query.where(TEMPLATES.c.kind == "prompt", TEMPLATES.c.deleted_at.is_(None), TEMPLATES.c.internal.is_(False))
         .order_by(TEMPLATES.c.name)
@@ -137,12 +159,19 @@ def prompt_pages(query: Select[Any]) -> PromptPages:
 async def prompt_row_page(
     connection: AsyncConnection, pages: PromptPages, cursor: str | None, limit: int, **values: Any
 ) -> tuple[list[PromptRow], str | None]:
-    """One page of ``pages``, and the cursor of the next (None: this is the last)."""
+    """One page of ``pages`` as prompt rows, and the cursor of the next (None: this is the last)."""
+    return await page_of(connection, pages, PromptRow, cursor, limit, **values)
+
+
+async def page_of(
+    connection: AsyncConnection, pages: PromptPages, row: type[NamedRow], cursor: str | None, limit: int, **values: Any
+) -> tuple[list[NamedRow], str | None]:
+    """One page of ``pages`` (which select ``row``'s columns), and the cursor of the next (None: this is the last)."""
     if cursor:
         query, values = pages.after, {**values, "after": decode_cursor(cursor), "limit": limit + 1}
     else:
         query, values = pages.first, {**values, "limit": limit + 1}
     # all() fetches the page at once; iterating the result would fetch it row by row through three calls each
-    rows = [PromptRow(*row) for row in (await connection.execute(query, values)).all()]
+    rows = [row(*found) for found in (await connection.execute(query, values)).all()]
     next_cursor = encode_cursor(rows[limit - 1].name) if len(rows) > limit else None
     return rows[:limit], next_cursor
