@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from conftest import template_source
-from pba_tunnel.paging import iter_prompt_rows, iter_templates, walk_pages
+from pba_tunnel.paging import iter_templates, walk_pages
 from pba_tunnel.service import TemplateService
 
 pytestmark = pytest.mark.anyio
@@ -52,4 +52,5 @@ async def test_iter_templates_filters_like_a_page_does(service: TemplateService)
         "b-tool",
         "c-tool",
     ]
-    assert [row.name async for row in iter_prompt_rows(service)] == ["a-note", "c-tool"]
+    rows, _cursor = await service.prompt_rows()
+    assert [row.name for row in rows] == ["a-note", "c-tool"]

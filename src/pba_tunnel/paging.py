@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from .store.cursors import MAX_PAGE
 
 if TYPE_CHECKING:
-    from .store import Page, PromptRow, TemplateSummary
+    from .store import Page, TemplateSummary
     from .store.records import Kind
 
 T = TypeVar("T")
@@ -29,14 +29,6 @@ class TemplateListing(Protocol):
         include_internal: bool = False,
     ) -> Page[TemplateSummary]:
         """One page of templates, ordered by name."""
-        ...
-
-
-class PromptRowListing(Protocol):
-    """What :func:`iter_prompt_rows` reads pages from (the service)."""
-
-    async def prompt_rows(self, *, cursor: str | None = None, limit: int = 100) -> tuple[list[PromptRow], str | None]:
-        """One page of prompts as bare rows and the next cursor."""
         ...
 
 
@@ -75,14 +67,5 @@ def iter_templates(
             include_internal=include_internal,
         )
         return page.items, page.next_cursor
-
-    return walk_pages(fetch)
-
-
-def iter_prompt_rows(service: PromptRowListing) -> AsyncGenerator[PromptRow, None]:
-    """Every live, listed prompt as a bare row (name, title, description, arguments JSON), ordered by name."""
-
-    async def fetch(cursor: str | None) -> tuple[Sequence[PromptRow], str | None]:
-        return await service.prompt_rows(cursor=cursor, limit=MAX_PAGE)
 
     return walk_pages(fetch)
