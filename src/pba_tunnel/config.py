@@ -223,8 +223,17 @@ class Settings(EnvironmentSettings):
 
     @field_validator("auth_token", "node_clients", mode="before")
     @classmethod
-    def _empty_as_unset(cls, raw: Any) -> Any:
-        return None if raw == "" else raw
+    def _empty_as_unset(cls, raw: Any, info: ValidationInfo) -> Any:
+        if raw == "":
+            return None
+        if info.field_name == "auth_token" and isinstance(raw, str):
+            return checked_auth_token(raw, env_name("auth_token"))
+        return raw
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, url: str) -> str:
+        return async_database_url(url, f"{env_name('database_url')} / --database-url")
 
     @field_validator("protected_labels", mode="before")
     @classmethod
@@ -257,6 +266,47 @@ class Settings(EnvironmentSettings):
         if self.database_url.startswith(prefix):
             return Path(self.database_url.removeprefix(prefix).split("?", 1)[0])
         return None
+
+
+# The drivers the store is tested with (installed with the package); SQLAlchemy's defaults for these schemes
+# are synchronous drivers, which its asyncio engine refuses.
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg", "postgres": "asyncpg"}
+URL_EXAMPLES = {"sqlite": "sqlite+aiosqlite:///PATH", "postgresql": "postgresql+asyncpg://USER:PASSWORD@HOST/DATABASE"}
+
+
+def async_database_url(url: str, name: str) -> str:
+    """``url`` with the async driver the store uses: ``sqlite://`` and ``postgresql://`` (or ``postgres://``)
+    gain ``+aiosqlite`` / ``+asyncpg``; ConfigError for another driver of those, or no ``scheme://`` at all.
+
+    ``name`` is the setting or option the URL came from; the message names it and the scheme, never the URL
+    (it may hold a password).
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or not scheme:
+        examples = " or ".join(URL_EXAMPLES.values())
+        raise ConfigError(f"{name} is not a database URL (no scheme://): use {examples}")
+    backend, _, driver = scheme.lower().partition("+")
+    wanted = ASYNC_DRIVERS.get(backend)
+    if wanted is None:
+        if not driver:  # every other SQLAlchemy backend defaults to a synchronous driver
+            raise ConfigError(f"{name} names no async driver for {backend}: write {backend}+DRIVER://…")
+        return url
+    if driver and driver != wanted:
+        example = URL_EXAMPLES["sqlite" if backend == "sqlite" else "postgresql"]
+        raise ConfigError(f"{name} uses the driver {scheme!r}, which the store cannot use: use {example}")
+    canonical = "sqlite" if backend == "sqlite" else "postgresql"
+    return f"{canonical}+{wanted}://{rest}"
+
+
+def checked_auth_token(token: str, name: str) -> str:
+    """``token`` unless no client could send it: blank, or with spaces around it (clients' headers lose them)."""
+    if not token.strip():
+        raise ConfigError(f"{name} is blank: no client could authenticate; give a token of visible characters")
+    if token != token.strip():
+        raise ConfigError(
+            f"{name} starts or ends with whitespace, which an Authorization header cannot carry: remove it"
+        )
+    return token
 
 
 def _number(name: str, raw: Any, kind: type[int] | type[float]) -> Any:

@@ -6,7 +6,23 @@ import os
 import uuid
 from pathlib import Path
 
-from .errors import PbaError
+from .errors import FolderError, PbaError
+
+
+def make_folder(path: Path) -> None:
+    """Create ``path`` and its parents; FolderError naming the path and why when it cannot be done."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FolderError(str(path), _why_not_a_folder(path, exc)) from None
+
+
+def _why_not_a_folder(path: Path, exc: OSError) -> str:
+    # "File exists" or "Not a directory" name no culprit: say which part of the path is no folder.
+    for part in (*reversed(path.parents), path):
+        if part.exists() and not part.is_dir():
+            return f"{part} is a file, not a folder" if part.is_file() else f"{part} is not a folder"
+    return exc.strerror or type(exc).__name__
 
 
 def inside(path: Path, root: Path) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NotFoundError, PbaError
-from .files import inside, write_inside
+from .files import inside, make_folder, write_inside
 from .formats.detect import detect_foreign
 from .formats.transfer import import_foreign
 from .importers import ImportFormat, detect_format
@@ -195,7 +195,7 @@ async def export_to(service: TemplateService, directory: Path, *, progress: Prog
         for kind in ("partial", "prompt")
         async for summary in iter_templates(service, kind=kind, include_internal=True)
     ]
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory)
     root = directory.resolve()
     report = ExportReport()
     for done, summary in enumerate(names, start=1):

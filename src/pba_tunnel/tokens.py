@@ -19,7 +19,8 @@ from typing import Literal, cast
 import anyio
 
 from .access import ANONYMOUS_NAME, ENV_TOKEN_NAME, SCOPES, RequestIdentity, Scope
-from .errors import NotFoundError, TokenError
+from .errors import NotFoundError, PeriodError, TokenError
+from .periods import parse_period
 from .store import Store
 from .store.models import utcnow
 from .store.tokens import TokenRecord
@@ -27,8 +28,6 @@ from .store.tokens import TokenRecord
 PREFIX = "pbat_"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 RESERVED_NAMES = frozenset({ENV_TOKEN_NAME, ANONYMOUS_NAME, "stdio", "cli"})  # authors that are not tokens
-LIFETIME_PATTERN = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$")
-LIFETIME_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 LAST_USED_EVERY = timedelta(minutes=1)  # "last used" is written at most this often per token (not per request)
 # A verdict is trusted this long: a revocation (by any process) takes effect within it, and a request costs no
 # store read in between. A few thousand entries at most: beyond that the cache starts afresh.
@@ -44,11 +43,11 @@ def hash_secret(secret: str) -> str:
 
 
 def parse_lifetime(text: str) -> timedelta:
-    """``30d``, ``12h``, ``90m``, ``2w`` or ``45s`` as a duration."""
-    match = LIFETIME_PATTERN.match(text)
-    if match is None or int(match.group(1)) == 0:
-        raise TokenError(f"'{text}' is no lifetime: use a positive number and a unit, e.g. 30d, 12h, 90m, 2w")
-    return timedelta(**{LIFETIME_UNITS[match.group(2)]: int(match.group(1))})
+    """``30d``, ``12h``, ``90m``, ``2w`` or ``45s`` as a duration (at most ten years)."""
+    try:
+        return parse_period(text, noun="lifetime")
+    except PeriodError as exc:
+        raise TokenError(exc.message) from None
 
 
 def check_name(name: str) -> None:

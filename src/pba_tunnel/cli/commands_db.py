@@ -8,6 +8,7 @@ import anyio
 import click
 
 from ..collector import starting_up
+from ..config import async_database_url, checked_auth_token
 from ..errors import ConfigError, PbaError
 from .app import State, cli, fail, run
 from .errors import describe
@@ -71,7 +72,10 @@ def copy(to_url: str | None, from_url: str | None, force: bool, batch_size: int)
         fail("pass either --to URL (copy the configured store there) or --from URL (copy from there)", code=2)
     try:
         configured = state.settings().database_url
-        source, target = (configured, to_url) if to_url is not None else (str(from_url), configured)
+        if to_url is not None:
+            source, target = configured, async_database_url(to_url, "--to")
+        else:
+            source, target = async_database_url(str(from_url), "--from"), configured
         report = anyio.run(lambda: copy_store(source, target, replace=force, batch_size=batch_size))
     except TargetNotEmptyError as exc:
         fail(f"{exc.message}; pass --force to replace its contents")
@@ -155,7 +159,7 @@ def serve(
     assert state is not None
     try:
         settings = state.settings()
-        token = settings.auth_token if auth_token is None else auth_token
+        token = settings.auth_token if auth_token is None else checked_auth_token(auth_token, "--auth-token")
         check_workers(workers, transport=transport, stateless=stateless)
         if workers > 1:
             if watch:

@@ -318,8 +318,10 @@ def _report_validation(results: list[dict[str, Any]], as_json: bool, nothing: st
         fail(nothing)
 
 
-@cli.command()
-@click.argument("query", nargs=-1, required=True)
+# A word with a leading '-' excludes it (`search review -security`): unknown options are query words. Only --help
+# asks for help here, since click would read every letter of '-hardcoded' as a short option and find -h.
+@cli.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
+@click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.option("--category", help="Only this category (and its sub-categories).")
 @click.option("--tag", "tags", multiple=True, help="Only templates with this tag (repeatable: all must match).")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Most results.")

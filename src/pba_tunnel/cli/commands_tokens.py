@@ -41,7 +41,9 @@ def token() -> None:
 @click.argument("name")
 @click.option("--scope", type=click.Choice(SCOPES), required=True, help="What the token may do.")
 @click.option("--label", default=None, help="The only label this token's clients see (e.g. production).")
-@click.option("--expires", default=None, metavar="DURATION", help="Lifetime, e.g. 30d, 12h, 2w (default: never).")
+@click.option(
+    "--expires", default=None, metavar="DURATION", help="Lifetime, e.g. 30d, 12h, 2w; at most 3650d (default: never)."
+)
 def create(name: str, scope: str, label: str | None, expires: str | None) -> None:
     """Create a token and print it once: the store keeps only its hash."""
     from ..errors import PbaError

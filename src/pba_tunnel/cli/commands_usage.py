@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import click
 
+from ..errors import PbaError
+from ..periods import LONGEST_DAYS, parse_period, whole_days
 from .app import VERSION, cli, echo_json, fail, run
 
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from ..store import LabelMove, UsageStat
 
 AUTHOR = "cli"
-_PERIOD = re.compile(r"^(\d{1,4})d$")
 
 
 @cli.command()
@@ -53,11 +53,15 @@ def label(name: str, label: str, version: int | None, expected_version: int | No
 
 
 def parse_days(text: str) -> int:
-    """``7d`` as 7 (days)."""
-    match = _PERIOD.match(text.strip())
-    if match is None or int(match.group(1)) < 1:
-        raise click.BadParameter(f"{text!r} is not a period: write days, e.g. 7d")
-    return int(match.group(1))
+    """``7d``, ``2w``, ``12h`` as the number of calendar days (UTC) it reaches back, today included."""
+    try:
+        return whole_days(parse_period(text))
+    except PbaError as exc:
+        raise click.BadParameter(exc.message) from None
+
+
+def _days_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    return None if value is None else parse_days(value)
 
 
 def since_days(days: int) -> date:
@@ -67,14 +71,28 @@ def since_days(days: int) -> date:
 
 @cli.command()
 @click.argument("name", required=False)
-@click.option("--since", "period", default="7d", show_default=True, help="The last N days (UTC, today included).")
+@click.option(
+    "--since",
+    "period",
+    default="7d",
+    show_default=True,
+    callback=_days_option,
+    help=f"The last PERIOD: 7d, 2w, 12h… in whole days (UTC, today included), at most {LONGEST_DAYS}d.",
+)
 @click.option("--by", type=click.Choice(["client", "label", "version"]), default=None, help="One row per this too.")
-@click.option("--unused", "unused_period", default=None, metavar="PERIOD", help="List templates not rendered in it.")
+@click.option(
+    "--unused",
+    "unused_period",
+    default=None,
+    metavar="PERIOD",
+    callback=_days_option,
+    help="List templates not rendered in this period (written as for --since).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def stats(name: str | None, period: str, by: str | None, unused_period: str | None, as_json: bool) -> None:
+def stats(name: str | None, period: int, by: str | None, unused_period: int | None, as_json: bool) -> None:
     """Renders per template: count, errors, last use, p50/p95 render time (from daily rows)."""
     if unused_period is not None:
-        first = since_days(parse_days(unused_period))
+        first = since_days(unused_period)
         unused = run(lambda service: service.unused(since=first))
         if as_json:
             echo_json([{"name": n, "last_used": t.isoformat() if t else None} for n, t in unused])
@@ -84,7 +102,7 @@ def stats(name: str | None, period: str, by: str | None, unused_period: str | No
         if not unused:
             click.echo(f"every template was rendered since {first}", err=True)
         return
-    first = since_days(parse_days(period))
+    first = since_days(period)
     group = by or "template"
     rows: list[UsageStat] = run(lambda service: service.usage(since=first, name=name, by=group))  # type: ignore[arg-type]
     if as_json:

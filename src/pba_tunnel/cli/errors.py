@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from ..errors import (
     AdminRequiredError,
+    FolderError,
     InstructionMissingError,
     LabelNotFoundError,
+    ListenError,
     MissingArgumentsError,
     NotFoundError,
     PbaError,
+    PortInUseError,
     ProviderNotConfiguredError,
+    StoreFolderError,
+    StoreMissingError,
 )
 
 
@@ -34,4 +39,23 @@ def describe(error: PbaError) -> str:
         return f"{message}, or pass --provider ollama"
     if isinstance(error, InstructionMissingError):
         return f"{message} (pba-tunnel import templates/enhance)"
-    return message
+    return _describe_place(error) or message
+
+
+def _describe_place(error: PbaError) -> str | None:
+    """Errors about a place on this machine: a folder, a store file, a port."""
+    message = error.message
+    if isinstance(error, StoreFolderError):
+        return (
+            f"{message}; set PBA_TUNNEL_HOME (or --home) to a folder you can write, or point "
+            "PBA_TUNNEL_DATABASE_URL (--database-url) at another store"
+        )
+    if isinstance(error, FolderError):
+        return f"{message}; choose another folder"
+    if isinstance(error, StoreMissingError):
+        return f"{message}: check the URL (the source of a copy must be an existing store)"
+    if isinstance(error, PortInUseError):
+        return f"{message} (another pba-tunnel?): pass --port"
+    if isinstance(error, ListenError):
+        return f"{message}: pass another --host or --port"
+    return None

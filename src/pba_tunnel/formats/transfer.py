@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import PbaError
-from ..files import write_inside
+from ..files import make_folder, write_inside
 from ..importers.report import Progress
 from ..paging import iter_templates
 from ..service import TemplateService
@@ -95,7 +95,7 @@ async def export_foreign(
         report.losses.extend(file.losses)
     if strict:
         refuse_lossy(report.losses, "export")
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory)
     root = directory.resolve()
     taken: dict[str, str] = {}
     for done, file in enumerate(files, start=1):

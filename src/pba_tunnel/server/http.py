@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import hmac
 import ipaddress
+import socket
 from typing import Any
 
 import anyio
@@ -294,9 +295,10 @@ async def serve_http(
     rate_limiter: RateLimiter | None = None,
     answers: Answers = "json",
     header_seconds: float,
+    sockets: list[socket.socket],
 ) -> None:
-    """Serve HTTP until cancelled, with the change watcher beside it; tokens and rate limits in front, and a
-    deadline of ``header_seconds`` for each request's headers."""
+    """Serve HTTP on ``sockets`` (listening already, see listening.py) until cancelled, with the change watcher
+    beside it; tokens and rate limits in front, and a deadline of ``header_seconds`` for each request's headers."""
     check_exposure(host, token)
     asgi = http_asgi(
         app,
@@ -311,4 +313,4 @@ async def serve_http(
     protocol = header_deadline_protocol(header_seconds)
     server = uvicorn.Server(uvicorn.Config(asgi, **uvicorn_options(host, port, protocol)))
     async with app.notifier.watching():
-        await server.serve()
+        await server.serve(sockets=sockets)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,10 +59,14 @@ async def serve_forever(
         fallback_latest=fallback_latest,
         can_admin=transport == "stdio" or bool(token),  # over HTTP, only with the server's token (for now)
     )
+    sockets: list[socket.socket] = []
     if transport != "stdio":
         from .http import check_exposure
+        from .listening import bound_port, listen
 
         check_exposure(host, token)  # before the store is touched: a refused start changes nothing
+        sockets = listen(host, port)  # the port is ours from here on: a port in use is refused as early
+        port = bound_port(sockets, port)
 
     async def open_service() -> TemplateService:
         # Importing the store (SQLAlchemy, Jinja) takes a few hundred ms: in a worker thread, so the event loop
@@ -107,9 +112,12 @@ async def serve_forever(
                     rate_limiter=RateLimiter.from_settings(settings),
                     answers=answers_for(settings.http_responses, stateless=stateless),
                     header_seconds=settings.http_header_timeout_seconds,
+                    sockets=sockets,
                 )
             watchers.cancel_scope.cancel()
     finally:
+        for listening in sockets:
+            listening.close()  # uvicorn closes them when it stops; not when the store failed before it started
         await app.slot.close()
 
 

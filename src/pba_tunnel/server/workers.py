@@ -24,6 +24,7 @@ from ..logging import configure_logging
 from .app import McpApp
 from .caller import CallerDefaults
 from .http import check_exposure, http_asgi, uvicorn_options
+from .listening import check_port_free
 from .rate_limit import RateLimiter
 from .request_deadline import HeaderDeadline
 from .run_options import answers_for
@@ -116,6 +117,9 @@ def serve_workers(
     configure_logging(settings.log_level or "info", settings.log_format)
     check_exposure(host, token)
     LabelView.of(label)  # a bad label is refused before anything starts
+    # uvicorn's supervisor binds the port itself (no documented way to hand it ours): a port in use is told now,
+    # and should another process take it in the moment between, uvicorn says so in one line and exits 3.
+    check_port_free(host, port)
 
     async def prepare() -> None:
         from ..startup import open_service as open_seeded

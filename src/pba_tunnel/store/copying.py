@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..errors import ConflictError, StoreError
+from ..errors import ConflictError, StoreError, StoreMissingError
 from .connections import bump_generation
 from .models import METADATA
+from .opening import sqlite_file
 from .store import Store
 
 GENERATION_TABLE = "store_meta"  # a new store already holds its generation there: not "content"
@@ -80,10 +82,13 @@ async def copy_store(source_url: str, target_url: str, *, replace: bool = False,
     """Copy every row of the store at ``source_url`` into the store at ``target_url`` (created or migrated).
 
     A target holding anything is refused with TargetNotEmptyError unless ``replace``, which empties it first
-    (in the copy's transaction).
+    (in the copy's transaction). An SQLite source file that does not exist is StoreMissingError.
     """
     if describe_url(source_url) == describe_url(target_url):
         raise StoreError(f"the source and the target of the copy are the same store ({describe_url(source_url)})")
+    source_file = sqlite_file(source_url)
+    if source_file is not None and not Path(source_file).is_file():
+        raise StoreMissingError(source_file)  # a mistyped path: opening it would create an empty store there
     source = await Store.open(source_url)
     try:
         target = await Store.open(target_url)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, InvalidRequestError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ..errors import StoreError
+from ..errors import FolderError, StoreError, StoreFolderError
+from ..files import make_folder
 from .bulk import BulkWrites
 from .dialects import Dialect, dialect_for
 from .events import EventLog
@@ -38,13 +39,16 @@ class Store(TemplateReads, BulkWrites, SearchReads, EventLog, ChangeFollowing, L
         """Connect, and create or migrate the schema when needed; ``dialect`` overrides the URL's."""
         path = sqlite_file(url)
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                make_folder(Path(path).parent)
+            except FolderError as exc:
+                raise StoreFolderError(exc.path, exc.reason) from None
             check_sqlite_file(Path(path))
         dialect = dialect or dialect_for(url, path)
         try:
             options = server_options or ServerDatabaseOptions()
             engine = create_async_engine(url, **engine_options(url, options))
-        except (ImportError, ValueError, ArgumentError) as exc:
+        except (ImportError, ValueError, ArgumentError, InvalidRequestError) as exc:
             raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
         dialect.prepare(engine)
         store = cls(engine, dialect, url)
