@@ -136,3 +136,67 @@ def test_bad_values_in_the_process_environment_are_config_errors(monkeypatch: py
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert caught.value.message == "PBA_TUNNEL_MAX_SOURCE_BYTES must be positive, got -1"
+
+
+URL_SETTING = "PBA_TUNNEL_DATABASE_URL / --database-url"
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("sqlite:////data/t.db", "sqlite+aiosqlite:////data/t.db"),
+        ("SQLite:///t.db?mode=rwc", "sqlite+aiosqlite:///t.db?mode=rwc"),
+        ("sqlite+aiosqlite:////data/t.db", "sqlite+aiosqlite:////data/t.db"),
+        ("postgresql://pba:secret@db:5432/pba", "postgresql+asyncpg://pba:secret@db:5432/pba"),
+        ("postgres://pba:secret@db/pba", "postgresql+asyncpg://pba:secret@db/pba"),
+        ("postgresql+asyncpg://pba@db/pba", "postgresql+asyncpg://pba@db/pba"),
+        ("mysql+aiomysql://pba@db/pba", "mysql+aiomysql://pba@db/pba"),  # another backend, with its async driver
+    ],
+)
+def test_database_urls_without_the_async_driver_get_it(given: str, used: str) -> None:
+    assert load_settings({"PBA_TUNNEL_DATABASE_URL": given}).database_url == used
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "postgresql+psycopg2://pba:secret@db/pba",
+            "uses the driver 'postgresql+psycopg2', which the store cannot use: use "
+            "postgresql+asyncpg://USER:PASSWORD@HOST/DATABASE",
+        ),
+        (
+            "sqlite+pysqlite:///t.db",
+            "uses the driver 'sqlite+pysqlite', which the store cannot use: use sqlite+aiosqlite:///PATH",
+        ),
+        ("mysql://pba:secret@db/pba", "names no async driver for mysql: write mysql+DRIVER://…"),
+        (
+            "secret@t.db",
+            "is not a database URL (no scheme://): use sqlite+aiosqlite:///PATH or "
+            "postgresql+asyncpg://USER:PASSWORD@HOST/DATABASE",
+        ),
+    ],
+)
+def test_database_urls_the_store_cannot_use_are_refused_without_showing_them(url: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"PBA_TUNNEL_DATABASE_URL": url})
+    assert caught.value.message == f"{URL_SETTING} {message}"
+    assert "secret" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        (" ", "PBA_TUNNEL_AUTH_TOKEN is blank: no client could authenticate; give a token of visible characters"),
+        (
+            "secret\n",
+            "PBA_TUNNEL_AUTH_TOKEN starts or ends with whitespace, which an Authorization header cannot carry: "
+            "remove it",
+        ),
+    ],
+)
+def test_a_token_no_client_could_send_is_refused(token: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"PBA_TUNNEL_AUTH_TOKEN": token})
+    assert caught.value.message == message
+    assert load_settings({"PBA_TUNNEL_AUTH_TOKEN": ""}).auth_token is None  # empty still means unset

@@ -11,18 +11,24 @@ from .errors import FolderError, PbaError
 
 def make_folder(path: Path) -> None:
     """Create ``path`` and its parents; FolderError naming the path and why when it cannot be done."""
+    check_folder(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise FolderError(str(path), _why_not_a_folder(path, exc)) from None
+        raise FolderError(str(path), exc.strerror or type(exc).__name__) from None
 
 
-def _why_not_a_folder(path: Path, exc: OSError) -> str:
-    # "File exists" or "Not a directory" name no culprit: say which part of the path is no folder.
+def check_folder(path: Path) -> None:
+    """FolderError when something other than a folder stands at ``path`` or at one of its parents.
+
+    Creates nothing: a command can refuse such a path before it does any work.
+    """
+    # mkdir would say only "File exists" or "Not a directory": this names the part of the path in the way.
+    # os.path's tests never raise (an unreadable parent is mkdir's to report).
     for part in (*reversed(path.parents), path):
-        if part.exists() and not part.is_dir():
-            return f"{part} is a file, not a folder" if part.is_file() else f"{part} is not a folder"
-    return exc.strerror or type(exc).__name__
+        if os.path.exists(part) and not os.path.isdir(part):
+            because = f"{part} is a file, not a folder" if os.path.isfile(part) else f"{part} is not a folder"
+            raise FolderError(str(path), because)
 
 
 def inside(path: Path, root: Path) -> bool:

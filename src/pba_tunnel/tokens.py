@@ -19,8 +19,7 @@ from typing import Literal, cast
 import anyio
 
 from .access import ANONYMOUS_NAME, ENV_TOKEN_NAME, SCOPES, RequestIdentity, Scope
-from .errors import NotFoundError, PeriodError, TokenError
-from .periods import parse_period
+from .errors import NotFoundError, TokenError
 from .store import Store
 from .store.models import utcnow
 from .store.tokens import TokenRecord
@@ -40,14 +39,6 @@ TokenState = Literal["active", "expired", "revoked"]
 def hash_secret(secret: str) -> str:
     """The hex SHA-256 of a token, as the store keeps it."""
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def parse_lifetime(text: str) -> timedelta:
-    """``30d``, ``12h``, ``90m``, ``2w`` or ``45s`` as a duration (at most ten years)."""
-    try:
-        return parse_period(text, noun="lifetime")
-    except PeriodError as exc:
-        raise TokenError(exc.message) from None
 
 
 def check_name(name: str) -> None:

@@ -212,3 +212,14 @@ def test_db_upgrade_migrates_once(cli, home: Path) -> None:  # type: ignore[no-u
     with sqlite3.connect(home / "pba-tunnel.db") as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD_REVISION,)]
         assert connection.execute("SELECT count(*) FROM templates").fetchone() == (0,)  # upgrade does not seed
+
+
+def test_search_takes_excluded_words_after_the_query_and_still_reads_options(seeded_home: Path) -> None:
+    result = run_cli("search", "review", "-security", "--limit", "3", "--json", home=seeded_home)
+
+    assert (result.returncode, result.stderr) == (0, "")
+    found = json.loads(result.stdout)
+    assert found["query"] == "review -security"
+    names = [hit["name"] for hit in found["results"]]
+    assert len(names) == 3
+    assert "security-review" not in names

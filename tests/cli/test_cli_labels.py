@@ -53,9 +53,9 @@ def test_labels_authors_and_statistics_from_the_command_line(home: Path) -> None
         "  label production: -> 1  TIME  by cli",
     ]
 
-    stats = json.loads(cli(home, "stats", "--by", "label", "--json"))
+    stats = json.loads(cli(home, "stats", "--by", "label", "--since", "2w", "--json"))  # units as token lifetimes
     assert [(s["name"], s["group"], s["renders"], s["errors"]) for s in stats["stats"]] == [
         ("greet", "latest", 1, 0),
         ("greet", "production", 1, 0),
     ]
-    assert json.loads(cli(home, "stats", "--unused", "30d", "--json")) == [{"name": "bye", "last_used": None}]
+    assert json.loads(cli(home, "stats", "--unused", "12h", "--json")) == [{"name": "bye", "last_used": None}]

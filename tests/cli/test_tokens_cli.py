@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from pba_tunnel.errors import TokenError
-from pba_tunnel.tokens import check_name, parse_lifetime
+from pba_tunnel.errors import PeriodError, TokenError
+from pba_tunnel.periods import parse_period
+from pba_tunnel.tokens import check_name
 
 NO_SEED = {"PBA_TUNNEL_SEED": "0"}
 
@@ -75,10 +76,14 @@ def test_names_that_cannot_name_a_token(name: str, message: str) -> None:
 
 @pytest.mark.parametrize(("text", "seconds"), [("30d", 30 * 86400), ("12h", 43200), ("90m", 5400), ("2w", 1209600)])
 def test_lifetimes(text: str, seconds: int) -> None:
-    assert parse_lifetime(text).total_seconds() == seconds
+    assert parse_period(text, noun="lifetime").total_seconds() == seconds
 
 
 @pytest.mark.parametrize("text", ["soon", "0d", "-1d", "5y", ""])
 def test_what_is_no_lifetime(text: str) -> None:
-    with pytest.raises(TokenError, match="is no lifetime: use a positive number and a unit"):
-        parse_lifetime(text)
+    with pytest.raises(PeriodError) as caught:
+        parse_period(text, noun="lifetime")
+    assert caught.value.code == "invalid_period"
+    assert caught.value.message == (
+        f"'{text}' is no lifetime: use a positive number and a unit (s, m, h, d, w), e.g. 30d, 12h, 90m, 2w"
+    )

@@ -151,15 +151,18 @@ def serve(
     fallback: str | None,
 ) -> None:
     """Serve the templates over MCP (stdio by default)."""
-    with starting_up():  # the SDK's import, before the first answer
-        from ..server.run_options import event_loop_options
-        from ..server.serve import check_workers, serve_forever
-
     state = click.get_current_context().find_object(State)
     assert state is not None
     try:
         settings = state.settings()
         token = settings.auth_token if auth_token is None else checked_auth_token(auth_token, "--auth-token")
+    except PbaError as exc:
+        fail(describe(exc))
+    with starting_up():  # the SDK's import, before the first answer
+        from ..server.run_options import event_loop_options
+        from ..server.serve import check_workers, serve_forever
+
+    try:
         check_workers(workers, transport=transport, stateless=stateless)
         if workers > 1:
             if watch:

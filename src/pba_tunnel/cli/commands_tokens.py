@@ -47,10 +47,10 @@ def token() -> None:
 def create(name: str, scope: str, label: str | None, expires: str | None) -> None:
     """Create a token and print it once: the store keeps only its hash."""
     from ..errors import PbaError
-    from ..tokens import parse_lifetime
+    from ..periods import parse_period
 
-    try:
-        lifetime = parse_lifetime(expires) if expires is not None else None
+    try:  # before the store is imported and opened: a mistyped lifetime is told at once
+        lifetime = parse_period(expires, noun="lifetime") if expires is not None else None
     except PbaError as exc:
         fail(exc.message)
     info, secret = run(lambda service: service.tokens.create(name, scope, label=label, lifetime=lifetime))

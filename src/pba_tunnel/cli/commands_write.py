@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from ..errors import LossyConversionError
-from .app import VERSION, ProgressBar, cli, echo_json, run
+from .app import VERSION, ProgressBar, cli, echo_json, run, run_plain
 
 if TYPE_CHECKING:
     from ..formats.losses import Loss
@@ -123,6 +123,9 @@ def import_command(path: Path, file_format: str, strict: bool, as_json: bool) ->
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def export(directory: Path, file_format: str, strict: bool, as_json: bool) -> None:
     """Write the current version of every template as files (in another tool's format with --format)."""
+    from ..files import check_folder
+
+    run_plain(lambda: check_folder(directory))  # a file in the way is refused before the store is opened
     from ..formats.transfer import export_foreign
     from ..sync import export_to
 
