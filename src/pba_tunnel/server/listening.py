@@ -24,11 +24,21 @@ def listen(host: str, port: int) -> list[socket.socket]:
         ) from None
     addresses = list(dict.fromkeys((family, address) for family, _type, _proto, _name, address in found))
     sockets: list[socket.socket] = []
+    unavailable: OSError | None = None
     try:
         for family, address in addresses:
-            # create_server: SO_REUSEADDR on POSIX only (on Windows it would let another process share the port),
-            # IPV6_V6ONLY for IPv6 addresses, as asyncio does for each address it binds.
-            sockets.append(socket.create_server(address, family=family))
+            try:
+                # create_server: SO_REUSEADDR on POSIX only (on Windows it would let another process share the
+                # port), IPV6_V6ONLY for IPv6 addresses, as asyncio does for each address it binds.
+                sockets.append(socket.create_server(address, family=family))
+            except OSError as exc:
+                # A name with several addresses (localhost: 127.0.0.1 and ::1) on a machine lacking one of the
+                # families: that address is skipped, as asyncio skips it.
+                if exc.errno != errno.EADDRNOTAVAIL or len(addresses) == 1:
+                    raise
+                unavailable = exc
+        if not sockets and unavailable is not None:
+            raise unavailable
     except OSError as exc:
         for opened in sockets:
             opened.close()
