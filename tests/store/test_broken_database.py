@@ -92,6 +92,15 @@ async def test_a_folder_in_place_of_the_file_is_refused(home: Path) -> None:
     )
 
 
+async def test_a_url_whose_driver_is_missing_is_refused_without_its_password(home: Path) -> None:
+    settings = make_settings(home, PBA_TUNNEL_DATABASE_URL="mysql+pymysql://pba:hunter2@127.0.0.1/pba")
+    with pytest.raises(StoreError) as caught:
+        await TemplateService.open(settings)
+    # pymysql is missing here; were it installed, SQLAlchemy would refuse it as a synchronous driver instead
+    assert caught.value.message.startswith("cannot use database URL 'mysql+pymysql://…@127.0.0.1/pba': ")
+    assert "hunter2" not in caught.value.message
+
+
 async def test_an_empty_file_becomes_a_new_store(home: Path) -> None:
     store_file(home).touch()
     service = await TemplateService.open(make_settings(home))

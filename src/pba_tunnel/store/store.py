@@ -49,7 +49,9 @@ class Store(TemplateReads, BulkWrites, SearchReads, EventLog, ChangeFollowing, L
             options = server_options or ServerDatabaseOptions()
             engine = create_async_engine(url, **engine_options(url, options))
         except (ImportError, ValueError, ArgumentError, InvalidRequestError) as exc:
-            raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
+            scheme, _, rest = url.partition("://")
+            shown = f"{scheme}://…@{rest.rsplit('@', 1)[-1]}" if "@" in rest else url  # never the password
+            raise StoreError(f"cannot use database URL {shown!r}: {exc}") from None
         dialect.prepare(engine)
         store = cls(engine, dialect, url)
         store.server_options = options
