@@ -160,6 +160,7 @@ async def _not_saved(
         return error_page(request, again)
     rows = side_by_side(current.source, source)
     why.setdefault("conflict", None)
+    why.setdefault("conflict_from", None)
     return page(
         request,
         "edit.html",
