@@ -151,13 +151,15 @@ class LabelOps:
         return await self._store.remove_label(name, label, author=author, expected_version=expected_version)
 
     async def viewed(self, name: str, view: LabelView) -> StoredTemplate:
-        """The version of ``name`` that ``view`` shows (LabelNotFoundError: the view hides the template)."""
+        """The version of ``name`` that ``view`` shows, with no other label (LabelNotFoundError: the view hides the
+        template). Its ``current_version`` stays: a write names the version it follows."""
         try:
-            return await self._store.get(name, label=view.label)
+            stored = await self._store.get(name, label=view.label)
         except LabelNotFoundError:
             if not view.fallback_latest:
                 raise
-        return await self._store.get(name)
+            stored = await self._store.get(name)
+        return stored.model_copy(update={"labels": {k: v for k, v in stored.labels.items() if k == view.label}})
 
     async def only_one_shown(self, name: str, view: LabelView | None) -> None:
         """Refuse what shows several versions of ``name`` (its history, label moves) to a client with ``view``,
@@ -223,5 +225,9 @@ class LabelOps:
                 if view.fallback_latest:
                     shown.append(item)
                 continue
-            shown.append(item.model_copy(update={k: v for k, v in fields.items() if k in type(item).model_fields}))
+            update = {k: v for k, v in fields.items() if k in type(item).model_fields}
+            if "snippet" in type(item).model_fields and fields["version"] != item.version:
+                # The snippet quotes the newest text, which this view does not show: quote the shown version's.
+                update.update(snippet=fields["description"], matched=[])
+            shown.append(item.model_copy(update=update))
         return shown

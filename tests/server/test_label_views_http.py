@@ -56,13 +56,14 @@ class Served:
 
 
 async def make_store(home: Path) -> tuple[str, str]:
-    """greet v1..v6 with production at v5, adr without labels, renders of both, and two tokens."""
+    """greet v1..v6 with production at v5 and staging at v6, adr without labels, renders of both, two tokens."""
     service = await open_service(home)
     try:
         await service.create(greet(1), name="greet")
         for version in range(2, NEWEST + 1):
             await service.update("greet", greet(version))
         await service.set_label("greet", "production", version=PRODUCTION, author="test", can_admin=True)
+        await service.set_label("greet", "staging", author="test", can_admin=True)  # at version 6
         await service.create(ADR, name="adr")
         await service.render("greet", {"who": "Ann"}, client="test")  # at version 6
         await service.render("adr", {}, client="test")
@@ -140,6 +141,14 @@ async def test_an_mcp_client_with_a_labelled_token_sees_no_other_version(served:
         by_template = await client.call_tool("template_stats", {})
         assert by_template.structured_content is not None
         assert [s["name"] for s in by_template.structured_content["stats"]] == ["greet"]
+        got = await client.call_tool("get_template", {"name": "greet"})
+        assert got.structured_content is not None
+        assert (got.structured_content["version"], got.structured_content["labels"]) == (5, {"production": 5})
+        found = await client.call_tool("search_templates", {"query": "wording"})
+        assert found.structured_content is not None
+        assert [(h["name"], h["version"], h["snippet"]) for h in found.structured_content["results"]] == [
+            ("greet", PRODUCTION, "Greets, wording 5.")  # not the newest text's snippet
+        ]
         names = await client.complete(
             ResourceTemplateReference(type="ref/resource", uri="template://{name}"), {"name": "name", "value": ""}
         )
