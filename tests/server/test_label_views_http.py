@@ -244,6 +244,11 @@ def test_an_edit_without_a_valid_expected_version_saves_nothing_and_keeps_the_te
             assert f"Not saved: {reason}" in refused.text
             assert "Write &lt;b&gt;an&lt;/b&gt; ADR &amp; why." in refused.text  # the text is kept in the editor
             assert '<input type="hidden" name="expected_version" value="1">' in refused.text
+        accept = client.post(
+            "/t/adr/enhance/accept", data={"csrf_token": token, "source": edited, "expected_version": "x"}
+        )
+        assert accept.status_code == 400  # accepting a proposal checks the same way
+        assert "expected_version &#39;x&#39; is not a version number: run the enhancement again" in accept.text
         assert "Write an ADR." in client.get("/t/adr/edit").text  # nothing was saved
         saved = client.post("/t/adr/edit", data={"csrf_token": token, "source": edited, "expected_version": "1"})
         assert (saved.status_code, saved.headers["location"]) == (303, "/t/adr?saved=2")
