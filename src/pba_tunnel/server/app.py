@@ -103,7 +103,8 @@ class McpApp:
             from .enhance_tool import EnhanceTool
 
             self._enhancer = EnhanceTool()
-        return await self._enhancer.call(ctx, service, p, author=caller_of(ctx, self.callers).author)
+        caller = caller_of(ctx, self.callers)
+        return await self._enhancer.call(ctx, service, p, author=caller.author, view=caller.view)
 
     def initialization_options(self) -> InitializationOptions:
         """Capabilities as advertised on handshake-era connections."""

@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from ..enhance import EnhanceRequest, EnhanceResult, compare, enhance
 from ..errors import PbaError, ProviderError
+from ..labels import LabelView
 from ..providers.base import ChatMessage, CompletionOptions, Provider
 from ..providers.sampling import ALTERNATIVES, Sampled, Sampler, SamplingProvider
 from ..providers.sampling import NAME as SAMPLING
@@ -194,13 +195,20 @@ class EnhanceTool:
         params: types.CallToolRequestParams,
         *,
         author: str,
+        view: LabelView | None = None,
     ) -> types.CallToolResult | types.InputRequiredResult:
         """A tool result (``isError`` on failure) or, on 2026-07-28, an input-required result; ``author`` is
-        recorded on a saved version."""
+        recorded on a saved version. A client with ``view`` enhances a stored template only when the version it
+        sees is the newest (enhancing reads and saves over the newest)."""
         args = parse_arguments(TOOLS[ENHANCE_TOOL], params.arguments)
         if isinstance(args, types.CallToolResult):
             return args
         assert isinstance(args, m.EnhanceInput)
+        if args.name is not None:
+            try:
+                await service.newest_shown(args.name, view)
+            except PbaError as exc:
+                return tool_failure(ENHANCE_TOOL, exc)
         capabilities = ctx.session.client_capabilities
         can_sample = capabilities is not None and capabilities.sampling is not None
         modern = is_version_at_least(ctx.protocol_version, INPUT_REQUIRED_VERSION)

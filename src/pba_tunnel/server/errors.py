@@ -19,6 +19,8 @@ from ..errors import (
     NotFoundError,
     PbaError,
     StoreError,
+    VersionNotFoundError,
+    VersionNotShownError,
 )
 
 INVALID_PARAMS = types.INVALID_PARAMS
@@ -28,11 +30,23 @@ RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for an unknown resou
 FIND_NAMES = "call prompts/list or the search_templates tool to find the names"
 
 
+def other_versions(label: str) -> str:
+    """What a client that sees only ``label``'s versions can do to read another version or a history."""
+    return (
+        f"this connection sees only the '{label}' version of each template (its /mcp/{label} URL, its token or the "
+        f"server's --label fixes that); connect through a URL or with a token without the label to see others"
+    )
+
+
 def remedy(exc: PbaError) -> str:
     """What an MCP client or model can do about ``exc`` (empty when the message says it all)."""
     if isinstance(exc, MissingArgumentsError):
         example = json.dumps(dict.fromkeys(exc.missing, "..."))
         return f"pass them in arguments, e.g. {example}"
+    if isinstance(exc, VersionNotShownError):
+        return other_versions(exc.label)
+    if isinstance(exc, VersionNotFoundError):
+        return "" if exc.newest is not None else "the template_history tool lists its versions"
     if isinstance(exc, NotFoundError) and exc.name is not None:
         return "the restore_template tool brings it back" if exc.deleted else FIND_NAMES
     if isinstance(exc, AdminRequiredError):
