@@ -19,7 +19,8 @@ from typing import Literal, cast
 import anyio
 
 from .access import ANONYMOUS_NAME, ENV_TOKEN_NAME, SCOPES, RequestIdentity, Scope
-from .errors import NotFoundError, TokenError
+from .errors import InvalidLabelError, NotFoundError, TokenError
+from .labels import LATEST, check_label
 from .store import Store
 from .store.models import utcnow
 from .store.tokens import TokenRecord
@@ -74,10 +75,13 @@ class TokenInfo:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a presented token is: an identity, or why it is refused (``unknown``, ``expired``, ``revoked``)."""
+    """What a presented token is: an identity, or why it is refused (``unknown``, ``expired``, ``revoked``, or
+    ``invalid_label`` for a token stored with a label that names no label)."""
 
     identity: RequestIdentity | None
     refusal: str | None = None
+    name: str | None = None  # the refused token's name, when it is known (``invalid_label``)
+    label: str | None = None  # the stored label an ``invalid_label`` refusal is about
 
 
 def state_of(record: TokenRecord, now: datetime) -> TokenState:
@@ -120,6 +124,8 @@ class Tokens:
         check_name(name)
         if scope not in SCOPES:
             raise TokenError(f"'{scope}' is no scope: use one of {', '.join(SCOPES)}")
+        if label is not None and label != LATEST:  # 'latest' fixes no label: the newest versions, as without one
+            check_label(label)
         secret = PREFIX + secrets.token_urlsafe(32)
         expires_at = utcnow() + lifetime if lifetime is not None else None
         record = await self._store.insert_token(name, hash_secret(secret), scope, label=label, expires_at=expires_at)
@@ -174,6 +180,11 @@ class Tokens:
         state = state_of(record, now)
         if state != "active":
             return Verdict(None, state), None
+        if record.label is not None and record.label != LATEST:
+            try:  # stored before labels were checked at creation: refuse it rather than fail every request
+                check_label(record.label)
+            except InvalidLabelError:
+                return Verdict(None, "invalid_label", name=record.name, label=record.label), None
         await self._note_used(record.name, now)
         identity = RequestIdentity(
             name=record.name,
