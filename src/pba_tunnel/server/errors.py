@@ -15,6 +15,7 @@ from ..errors import (
     AdminRequiredError,
     ArgumentError,
     ArgumentTooLargeError,
+    ArgumentTypeError,
     MissingArgumentsError,
     NotFoundError,
     PbaError,
@@ -39,6 +40,12 @@ def remedy(exc: PbaError) -> str:
         return f"pass them in arguments, e.g. {example}"
     if isinstance(exc, NotFoundError) and exc.name is not None:
         return "the restore_template tool brings it back" if exc.deleted else FIND_NAMES
+    if isinstance(exc, ArgumentTypeError) and exc.expected == "string":
+        scalar = isinstance(exc.value, int | float)  # a number's or boolean's JSON text; other values: words
+        sent = json.dumps(exc.value) if scalar else "..."
+        return f"send it as a JSON string, e.g. {json.dumps({exc.name: sent})}"
+    if isinstance(exc, ArgumentTypeError):
+        return f"send a JSON {exc.expected} or its text as a string"
     if isinstance(exc, AdminRequiredError):
         return f"connect with a token that has the {exc.scope} scope, or ask someone who has it"
     return ""
