@@ -68,6 +68,9 @@ def test_with_a_token_the_page_asks_to_sign_in_and_sets_an_http_only_strict_cook
     with httpx2.Client(base_url=server.base, timeout=5) as client:
         first = client.get("/t/delete-demo")
         assert (first.status_code, first.headers["location"]) == (303, "/login")
+        login = client.get("/login").text  # the server is bound to 127.0.0.1: the page says so, not "the network"
+        assert "This server listens on this machine only, but it has access tokens, so it asks for one" in login
+        assert "reachable from the network" not in login
         token = csrf_of(client, "/login")
         wrong = client.post("/login", data={"csrf_token": token, "token": "not-it"})
         assert wrong.status_code == 401
