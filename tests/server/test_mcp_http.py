@@ -344,6 +344,13 @@ def refusal(result: CallToolResult) -> tuple[str | None, str]:
             """send it as a JSON string, e.g. {"who": "..."}""",
             id="object-for-a-string",
         ),
+        pytest.param(
+            "search_templates",
+            {"query": "category:security -category:security"},
+            "invalid_query",
+            "search_templates failed: '-category:security' would exclude a category, which search cannot do",
+            id="excluded-category",
+        ),
         pytest.param("no_such_tool", {}, "unknown_tool", "unknown tool 'no_such_tool'", id="unknown-tool"),
         pytest.param(
             "get_template", {}, "invalid_arguments", "invalid arguments for get_template: name", id="bad-tool-input"
