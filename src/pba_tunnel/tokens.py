@@ -36,7 +36,8 @@ LAST_USED_EVERY = timedelta(minutes=1)  # "last used" is written at most this of
 VERDICT_SECONDS = 1.0
 MAX_VERDICTS = 4096
 
-TokenState = Literal["active", "expired", "revoked"]
+# "invalid-label": stored (before labels were checked at creation) with a label that names no label; refused.
+TokenState = Literal["active", "expired", "revoked", "invalid-label"]
 
 
 def hash_secret(secret: str) -> str:
@@ -93,8 +94,20 @@ def state_of(record: TokenRecord, now: datetime) -> TokenState:
     return "active"
 
 
+def has_valid_label(record: TokenRecord) -> bool:
+    """False when the token was stored with a label no label can have (it is refused on every request)."""
+    if record.label is None or record.label == LATEST:
+        return True
+    try:
+        check_label(record.label)
+    except InvalidLabelError:
+        return False
+    return True
+
+
 def info_of(record: TokenRecord, now: datetime) -> TokenInfo:
     """The listing view of a stored token."""
+    state = state_of(record, now)
     return TokenInfo(
         name=record.name,
         scope=cast(Scope, record.scope),
@@ -102,7 +115,7 @@ def info_of(record: TokenRecord, now: datetime) -> TokenInfo:
         created_at=record.created_at,
         expires_at=record.expires_at,
         last_used_at=record.last_used_at,
-        state=state_of(record, now),
+        state="invalid-label" if state == "active" and not has_valid_label(record) else state,
     )
 
 
@@ -180,11 +193,8 @@ class Tokens:
         state = state_of(record, now)
         if state != "active":
             return Verdict(None, state), None
-        if record.label is not None and record.label != LATEST:
-            try:  # stored before labels were checked at creation: refuse it rather than fail every request
-                check_label(record.label)
-            except InvalidLabelError:
-                return Verdict(None, "invalid_label", name=record.name, label=record.label), None
+        if not has_valid_label(record):  # stored before labels were checked: refuse it, never fail each request
+            return Verdict(None, "invalid_label", name=record.name, label=record.label), None
         await self._note_used(record.name, now)
         identity = RequestIdentity(
             name=record.name,

@@ -20,6 +20,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent
 from mcp_server_support import GREET_SOURCE, WAIT_SECONDS, HttpServer, open_service
 
+from conftest import run_cli
+
 pytestmark = pytest.mark.anyio
 
 ENV_TOKEN = "the-single-admin-token"
@@ -180,6 +182,9 @@ def test_a_token_stored_with_a_bad_label_is_refused_saying_an_admin_must_recreat
             "token 'mislabelled' is fixed to the label 'BAD', which is not a valid label name"
         )
         assert "an admin must revoke it and create it again with a valid label" in body["message"]
+    listed = run_cli("token", "list", "--json", home=served.home, env={"PBA_TUNNEL_SEED": "0"})
+    states = {token["name"]: (token["label"], token["state"]) for token in json.loads(listed.stdout)}
+    assert states["mislabelled"] == ("BAD", "invalid-label")  # the admin sees which token to recreate
 
 
 @pytest.mark.parametrize(
