@@ -7,7 +7,7 @@ import pytest
 from pba_tunnel.config import Limits
 from pba_tunnel.errors import InvalidTemplateError, SourceTooLargeError
 from pba_tunnel.templates import ArgumentSpec, parse_template, split_front_matter
-from pba_tunnel.templates.parsing import content_hash
+from pba_tunnel.templates.sections import content_hash
 
 PATH = "templates/dev/example.md"
 
