@@ -113,6 +113,36 @@ def test_structural_errors_name_file_field_and_line(source: str, field: str, lin
     assert error.message == f"{PATH}{f':{line}' if line else ''}: {field}: {reason}"
 
 
+@pytest.mark.parametrize(
+    ("front_matter", "field", "reason"),
+    [
+        ('description: ""', "description", "must not be empty"),
+        ("description: 5", "description", "must be text, not a number: put it in quotes"),
+        ("description: d\ntitle: " + "x" * 201, "title", "is 201 characters long; at most 200 are allowed"),
+        (
+            "description: d\ncategory: Ops",
+            "category",
+            "'Ops' is not a valid category: a category uses lowercase "
+            "letters, digits, '-', '_' and '/', starting with a letter or digit",
+        ),
+    ],
+    ids=["empty", "number", "too-long", "category-pattern"],
+)
+def test_field_errors_are_worded_for_people(front_matter: str, field: str, reason: str) -> None:
+    error = invalid(f"---\n{front_matter}\n---\nHello\n")
+    assert (error.code, error.field, error.reason) == ("invalid_template", field, reason)
+
+
+def test_a_name_given_by_the_caller_has_no_line_in_the_source() -> None:
+    with pytest.raises(InvalidTemplateError) as raised:
+        parse_template("---\ndescription: d\n---\nHi\n", path=PATH, default_name="Evil")
+    assert (raised.value.field, raised.value.line) == ("name", None)
+    assert raised.value.message == (
+        f"{PATH}: name: 'Evil' is not a valid name: a name uses lowercase letters, digits, '-' and '_', starting "
+        "with a letter or digit"
+    )
+
+
 def test_invalid_yaml_names_the_line_of_the_problem() -> None:
     error = invalid("---\ndescription: d\ntags: [a, b\n---\nHello\n")
     assert (error.field, error.line) == ("front matter", 4)

@@ -95,6 +95,19 @@ _PATTERN_RULES = {
 }
 
 
+def _yaml_kind(value: Any) -> str:
+    """What YAML made of a value, in words (``5`` is a number, ``[a]`` a list)."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else type(value).__name__
+
+
 def _pattern_message(loc: Sequence[int | str], value: Any) -> str | None:
     """A pattern mismatch worded for people, e.g. ``'Evil' is not a valid name: a name uses ...``."""
     if loc[:1] == ("arguments",) and loc[-1:] == ("name",):
@@ -121,6 +134,12 @@ def _validation_error(error: ValidationError, front_matter: str, path: str | Non
             message = "is required"
         elif item["type"] == "string_pattern_mismatch" and (worded := _pattern_message(loc, item["input"])):
             message = worded
+        elif item["type"] == "string_too_short" and item.get("ctx", {}).get("min_length") == 1:
+            message = "must not be empty"
+        elif item["type"] == "string_too_long":
+            message = f"is {len(item['input']):,} characters long; at most {item['ctx']['max_length']:,} are allowed"
+        elif item["type"] == "string_type":
+            message = f"must be text, not {_yaml_kind(item['input'])}: put it in quotes"
         else:
             message = str(item["msg"]).removeprefix("Value error, ")
         problems.append((_field_name(loc) or "front matter", _yaml_line(front_matter, loc), message))
