@@ -34,7 +34,8 @@ async def login(request: Request) -> Response:
     sent = str(form.get("token", "")).strip()
     if not sent or await guard.access.verify(sent) is None:
         await anyio.sleep(FAILED_SIGN_IN_DELAY)
-        return page(request, "login.html", status=401, failed=True, loopback=web(request).loopback)
+        why = await guard.access.refusal(sent) if sent else None
+        return page(request, "login.html", status=401, failed=True, refusal=why, loopback=web(request).loopback)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
