@@ -112,6 +112,17 @@ class ArgumentError(PbaError):
     code = "invalid_arguments"
 
 
+class ArgumentTypeError(ArgumentError):
+    """An argument's value is of another JSON type than the one declared (a number for a string, say)."""
+
+    def __init__(self, message: str, *, template: str, name: str, expected: str, value: object) -> None:
+        super().__init__(message)
+        self.template = template
+        self.name = name
+        self.expected = expected
+        self.value = value
+
+
 class MissingArgumentsError(ArgumentError):
     """One or more required arguments were not given."""
 

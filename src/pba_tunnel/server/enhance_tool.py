@@ -33,7 +33,7 @@ from mcp_types.version import is_version_at_least
 from pydantic import ValidationError
 
 from ..enhance import EnhanceRequest, EnhanceResult, compare, enhance
-from ..errors import PbaError, ProviderError
+from ..errors import EnhanceError, EnhanceRequestError, PbaError, ProviderError, ProviderNotConfiguredError
 from ..labels import LabelView
 from ..providers.base import ChatMessage, CompletionOptions, Provider
 from ..providers.sampling import ALTERNATIVES, Sampled, Sampler, SamplingProvider
@@ -221,7 +221,7 @@ class EnhanceTool:
             else [(args.provider or (SAMPLING if can_sample else ""), args.model)]
         )
         if any(name in ("", SAMPLING) for name, _ in specs) and not can_sample:
-            return tool_error(NO_SAMPLING)
+            return tool_error(NO_SAMPLING, code=ProviderNotConfiguredError.code)
         try:
             request = EnhanceRequest(
                 name=args.name,
@@ -233,7 +233,8 @@ class EnhanceTool:
                 author=author,
             )
         except (ValidationError, PbaError, ValueError) as exc:
-            return tool_error(f"{ENHANCE_TOOL} failed: {getattr(exc, 'message', exc)}")
+            code = exc.code if isinstance(exc, PbaError) else EnhanceRequestError.code
+            return tool_error(f"{ENHANCE_TOOL} failed: {getattr(exc, 'message', exc)}", code=code)
 
         providers: list[Provider] = []
         try:
@@ -276,7 +277,7 @@ class EnhanceTool:
             best = next((c.result for c in candidates if c.result is not None), None)
             if best is None:
                 failures = "; ".join(f"{c.failure.provider}: {c.failure.error}" for c in candidates if c.failure)
-                return tool_error(f"{ENHANCE_TOOL} failed for every provider: {failures}")
+                return tool_error(f"{ENHANCE_TOOL} failed for every provider: {failures}", code=EnhanceError.code)
             out = m.EnhanceOut(**best.model_dump(), candidates=candidates)
         return structured_result(out, exclude_none=True)
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import mcp.types as types
 from pydantic import BaseModel, ValidationError
 
-from ..errors import PbaError
+from ..errors import ArgumentError, PbaError
 from . import tool_models as m
-from .errors import tool_error, tool_failure
+from .errors import UNKNOWN_TOOL, tool_error, tool_failure
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -339,7 +339,7 @@ def parse_arguments(spec: ToolSpec, arguments: dict[str, Any] | None) -> BaseMod
     try:
         return spec.input_model.model_validate(arguments or {})
     except ValidationError as exc:
-        return tool_error(validation_message(spec.name, exc))
+        return tool_error(validation_message(spec.name, exc), code=ArgumentError.code)
 
 
 def structured_result(output: BaseModel, *, exclude_none: bool = False) -> types.CallToolResult:
@@ -357,7 +357,7 @@ async def call_tool(
     """Run a tool for ``caller``; user errors become ``isError`` results that say what to do."""
     spec = TOOLS.get(name)
     if spec is None:
-        return tool_error(f"unknown tool {name!r}; the tools are: {', '.join(TOOLS)}")
+        return tool_error(f"unknown tool {name!r}; the tools are: {', '.join(TOOLS)}", code=UNKNOWN_TOOL)
     parsed = parse_arguments(spec, arguments)
     if isinstance(parsed, types.CallToolResult):
         return parsed

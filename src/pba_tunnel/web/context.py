@@ -35,6 +35,7 @@ class WebContext:
 
     get_service: Callable[[], Awaitable[TemplateService]]
     after_write: Callable[[], Awaitable[None]] | None = None
+    loopback: bool = True  # bound to a loopback address only: reachable from this machine alone
 
 
 class CsrfRefused(Exception):
