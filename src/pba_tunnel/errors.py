@@ -44,6 +44,29 @@ class LabelNotFoundError(NotFoundError):
         self.label = label
 
 
+class VersionNotFoundError(NotFoundError):
+    """A template exists but has no such version; its versions are 1..``newest``."""
+
+    code = "version_not_found"
+
+    def __init__(self, message: str, *, name: str, version: int, newest: int | None = None) -> None:
+        super().__init__(message, name=name)
+        self.version = version
+        self.newest = newest
+
+
+class VersionNotShownError(NotFoundError):
+    """A client that sees one label's versions asked for another version of ``name`` (``version``; None: several,
+    as a history or a diff would show). To that client only the ``label`` version exists."""
+
+    code = "version_not_shown"
+
+    def __init__(self, *, name: str, label: str, version: int | None = None) -> None:
+        super().__init__(f"template '{name}' shows only its '{label}' version here", name=name)
+        self.label = label
+        self.version = version
+
+
 class InvalidLabelError(PbaError):
     """A label name that is not a slug, or ``latest`` (which always means the newest version)."""
 
@@ -87,6 +110,17 @@ class ArgumentError(PbaError):
     """Arguments given to a render are missing, unknown or of the wrong type."""
 
     code = "invalid_arguments"
+
+
+class ArgumentTypeError(ArgumentError):
+    """An argument's value is of another JSON type than the one declared (a number for a string, say)."""
+
+    def __init__(self, message: str, *, template: str, name: str, expected: str, value: object) -> None:
+        super().__init__(message)
+        self.template = template
+        self.name = name
+        self.expected = expected
+        self.value = value
 
 
 class MissingArgumentsError(ArgumentError):
@@ -189,6 +223,16 @@ class ConflictError(PbaError):
     """A write was based on a version that is no longer current, or a name is taken."""
 
     code = "conflict"
+
+
+class InvalidParameterError(PbaError):
+    """A request parameter (``parameter``) has a value outside what it accepts, such as a version out of range."""
+
+    code = "invalid_parameter"
+
+    def __init__(self, message: str, *, parameter: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class ScopeError(PbaError):

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from .errors import AdminRequiredError, InvalidLabelError, LabelNotFoundError, NotFoundError
+from .errors import AdminRequiredError, InvalidLabelError, LabelNotFoundError, VersionNotShownError
 
 if TYPE_CHECKING:
     from .config import Settings
     from .recent import Recent
     from .search.models import SearchHit
-    from .store import ChangeInfo, LabelMove, Store, StoredTemplate, TemplateSummary
+    from .store import ChangeInfo, LabelMove, Store, StoredTemplate, TemplateSummary, UsageStat
+    from .store.usage import UsageGroup
     from .templates.spec import ParsedTemplate
 
 ItemT = TypeVar("ItemT", "TemplateSummary", "SearchHit")  # what a listing or a search shows of a template
@@ -104,7 +105,7 @@ class LabelOps:
                     )
                 entry, label = await self.current(name), LATEST
             if version is not None and version != entry[0].version:
-                raise NotFoundError(f"template '{name}' shows only its '{view.label}' version here", name=name)
+                raise VersionNotShownError(name=name, label=view.label, version=version)
             return entry[0], entry[1], label
         if version is None:
             stored, parsed = await self.current(name)
@@ -149,8 +150,63 @@ class LabelOps:
         self._check_protected(check_label(label), can_admin)
         return await self._store.remove_label(name, label, author=author, expected_version=expected_version)
 
-    async def changes(self, name: str) -> list[ChangeInfo]:
-        """Label moves, deletes and restores of ``name`` (who, when, from, to), oldest first."""
+    async def viewed(self, name: str, view: LabelView) -> StoredTemplate:
+        """The version of ``name`` that ``view`` shows, with no other label (LabelNotFoundError: the view hides the
+        template). Its ``current_version`` stays: a write names the version it follows."""
+        try:
+            stored = await self._store.get(name, label=view.label)
+        except LabelNotFoundError:
+            if not view.fallback_latest:
+                raise
+            stored = await self._store.get(name)
+        return stored.model_copy(update={"labels": {k: v for k, v in stored.labels.items() if k == view.label}})
+
+    async def only_one_shown(self, name: str, view: LabelView | None) -> None:
+        """Refuse what shows several versions of ``name`` (its history, label moves) to a client with ``view``,
+        which sees one version of each template: VersionNotShownError, or LabelNotFoundError when it is hidden."""
+        if view is not None:
+            await self.viewed(name, view)
+            raise VersionNotShownError(name=name, label=view.label)
+
+    async def newest_shown(self, name: str, view: LabelView | None) -> None:
+        """Refuse, to a client with ``view``, what reads the newest version of ``name`` unless the view shows it."""
+        if view is None:
+            return
+        shown = await self.viewed(name, view)
+        newest, _parsed = await self.current(name)
+        if shown.version != newest.version:
+            raise VersionNotShownError(name=name, label=view.label, version=newest.version)
+
+    async def shown_versions(self, view: LabelView) -> dict[str, int]:
+        """The version ``view`` shows of each template it shows, by name."""
+        from .paging import walk_pages
+        from .store.cursors import MAX_PAGE
+
+        async def fetch(cursor: str | None) -> tuple[list[TemplateSummary], str | None]:
+            page = await self._store.list_templates(
+                cursor=cursor, limit=MAX_PAGE, label=view.label, fallback=view.fallback_latest
+            )
+            return page.items, page.next_cursor
+
+        return {item.name: item.version async for item in walk_pages(fetch)}
+
+    async def shown_usage(self, view: LabelView, stats: list[UsageStat], by: UsageGroup) -> list[UsageStat]:
+        """``stats`` as a client with ``view`` may see them: of the templates it shows, and grouped by version or
+        label, only the rows of the version or label it shows (counts per template or client are kept whole)."""
+        shown = await self.shown_versions(view)
+        labels = {view.label, LATEST} if view.fallback_latest else {view.label}
+        return [
+            stat
+            for stat in stats
+            if stat.name in shown
+            and (by != "version" or stat.group == str(shown[stat.name]))
+            and (by != "label" or stat.group in labels)
+        ]
+
+    async def changes(self, name: str, *, view: LabelView | None = None) -> list[ChangeInfo]:
+        """Label moves, deletes and restores of ``name`` (who, when, from, to), oldest first; refused to a ``view``
+        (they name other versions)."""
+        await self.only_one_shown(name, view)
         return await self._store.changes(name)
 
     async def label_names(self) -> list[str]:
@@ -169,5 +225,9 @@ class LabelOps:
                 if view.fallback_latest:
                     shown.append(item)
                 continue
-            shown.append(item.model_copy(update={k: v for k, v in fields.items() if k in type(item).model_fields}))
+            update = {k: v for k, v in fields.items() if k in type(item).model_fields}
+            if "snippet" in type(item).model_fields and fields["version"] != item.version:
+                # The snippet quotes the newest text, which this view does not show: quote the shown version's.
+                update.update(snippet=fields["description"], matched=[])
+            shown.append(item.model_copy(update=update))
         return shown

@@ -10,7 +10,7 @@ import anyio
 
 from .changes import ChangeWatch
 from .config import Settings
-from .errors import LabelNotFoundError, NotFoundError, PbaError
+from .errors import PbaError, VersionNotShownError
 from .labels import LATEST, LabelOps, LabelView
 from .recent import Recent
 from .service_records import RecordOps
@@ -162,21 +162,13 @@ class TemplateService(WriteOps, RecordOps, SearchOps, LabelOps):
         """The current (or a given, or a labelled) version of a template with its source; a deleted one only when
         asked. Through ``view`` only the version its label shows exists."""
         if view is not None:
-            stored = await self._viewed(name, view)
+            stored = await self.viewed(name, view)
             if (version is not None and version != stored.version) or (label not in (None, view.label, LATEST)):
-                raise NotFoundError(f"template '{name}' shows only its '{view.label}' version here", name=name)
+                raise VersionNotShownError(name=name, label=view.label, version=version)
             return stored
         if label == LATEST:
             label = None
         return await self._store.get(name, version, include_deleted=include_deleted, label=label)
-
-    async def _viewed(self, name: str, view: LabelView) -> StoredTemplate:
-        try:
-            return await self._store.get(name, label=view.label)
-        except LabelNotFoundError:
-            if not view.fallback_latest:
-                raise
-        return await self._store.get(name)
 
     async def list_templates(
         self,

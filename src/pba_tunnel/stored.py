@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from .errors import NotFoundError
 from .store import StoredTemplate, TemplateWrite
+from .templates.sections import content_hash
 from .templates.spec import ParsedTemplate
 
 
 def partial_write(name: str, source: str) -> TemplateWrite:
     """A partial as the store keeps it (no front matter, no arguments)."""
-    from .templates.parsing import content_hash  # YAML and Jinja2: not for commands that only read
-
     return TemplateWrite(
         name=name,
         kind="partial",

@@ -19,7 +19,8 @@ from typing import Literal, cast
 import anyio
 
 from .access import ANONYMOUS_NAME, ENV_TOKEN_NAME, SCOPES, RequestIdentity, Scope
-from .errors import NotFoundError, TokenError
+from .errors import InvalidLabelError, NotFoundError, TokenError
+from .labels import LATEST, check_label
 from .store import Store
 from .store.models import utcnow
 from .store.tokens import TokenRecord
@@ -33,7 +34,8 @@ LAST_USED_EVERY = timedelta(minutes=1)  # "last used" is written at most this of
 VERDICT_SECONDS = 1.0
 MAX_VERDICTS = 4096
 
-TokenState = Literal["active", "expired", "revoked"]
+# "invalid-label": stored (before labels were checked at creation) with a label that names no label; refused.
+TokenState = Literal["active", "expired", "revoked", "invalid-label"]
 
 
 def hash_secret(secret: str) -> str:
@@ -64,10 +66,13 @@ class TokenInfo:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a presented token is: an identity, or why it is refused (``unknown``, ``expired``, ``revoked``)."""
+    """What a presented token is: an identity, or why it is refused (``unknown``, ``expired``, ``revoked``, or
+    ``invalid_label`` for a token stored with a label that names no label)."""
 
     identity: RequestIdentity | None
     refusal: str | None = None
+    name: str | None = None  # the refused token's name, when it is known (``invalid_label``)
+    label: str | None = None  # the stored label an ``invalid_label`` refusal is about
 
 
 def state_of(record: TokenRecord, now: datetime) -> TokenState:
@@ -79,8 +84,20 @@ def state_of(record: TokenRecord, now: datetime) -> TokenState:
     return "active"
 
 
+def has_valid_label(record: TokenRecord) -> bool:
+    """False when the token was stored with a label no label can have (it is refused on every request)."""
+    if record.label is None or record.label == LATEST:
+        return True
+    try:
+        check_label(record.label)
+    except InvalidLabelError:
+        return False
+    return True
+
+
 def info_of(record: TokenRecord, now: datetime) -> TokenInfo:
     """The listing view of a stored token."""
+    state = state_of(record, now)
     return TokenInfo(
         name=record.name,
         scope=cast(Scope, record.scope),
@@ -88,7 +105,7 @@ def info_of(record: TokenRecord, now: datetime) -> TokenInfo:
         created_at=record.created_at,
         expires_at=record.expires_at,
         last_used_at=record.last_used_at,
-        state=state_of(record, now),
+        state="invalid-label" if state == "active" and not has_valid_label(record) else state,
     )
 
 
@@ -110,6 +127,8 @@ class Tokens:
         check_name(name)
         if scope not in SCOPES:
             raise TokenError(f"'{scope}' is no scope: use one of {', '.join(SCOPES)}")
+        if label is not None and label != LATEST:  # 'latest' fixes no label: the newest versions, as without one
+            check_label(label)
         secret = PREFIX + secrets.token_urlsafe(32)
         expires_at = utcnow() + lifetime if lifetime is not None else None
         record = await self._store.insert_token(name, hash_secret(secret), scope, label=label, expires_at=expires_at)
@@ -164,6 +183,8 @@ class Tokens:
         state = state_of(record, now)
         if state != "active":
             return Verdict(None, state), None
+        if not has_valid_label(record):  # stored before labels were checked: refuse it, never fail each request
+            return Verdict(None, "invalid_label", name=record.name, label=record.label), None
         await self._note_used(record.name, now)
         identity = RequestIdentity(
             name=record.name,

@@ -45,6 +45,12 @@ def test_labels_authors_and_statistics_from_the_command_line(home: Path) -> None
     )
     assert cli(home, "render", "greet", "-a", "who=Al", "--label", "production") == "user:\nHello Al!\n"
     assert cli(home, "render", "greet", "-a", "who=Al") == "user:\nHi Al!\n"
+    both = run_cli("render", "greet", "-a", "who=Al", "--label", "production", "--version", "2", home=home, env=QUIET)
+    assert (both.returncode, both.stderr) == (
+        1,
+        "error: template 'greet' shows only its 'production' version here: --label production shows only the "
+        "version it points at; drop --label to pick another\n",
+    )
 
     history = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "TIME", cli(home, "history", "greet"))
     assert re.sub(r"\b[0-9a-f]{10}\b", "HASH", history).splitlines() == [

@@ -38,3 +38,28 @@ def test_list_imports_the_store_but_not_rendering_or_the_sdk(home: Path) -> None
 
     assert "sqlalchemy" in imported
     assert imported & (RENDERING | SERVING) == set()
+
+
+def test_rendering_a_stored_template_imports_jinja2_but_not_yaml(home: Path) -> None:
+    # A stored version is rebuilt from the facts kept beside its source: its YAML is never read again.
+    folder = home / "to-import"
+    folder.mkdir(parents=True)
+    (folder / "greeting.md").write_text(GREETING, encoding="utf-8")
+    imported_files = run_cli("import", str(folder), home=home, env={"PBA_TUNNEL_SEED": "0"})
+    assert imported_files.returncode == 0, imported_files.stderr[-2000:]
+
+    imported = top_level_imports(home, "render", "greeting", "-a", "who=Ada")
+
+    assert "jinja2" in imported
+    assert "yaml" not in imported
+
+
+GREETING = """---
+name: greeting
+description: Greet someone
+arguments:
+  - name: who
+    description: Who to greet
+---
+Hello {{ who }}!
+"""

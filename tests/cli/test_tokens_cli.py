@@ -54,6 +54,10 @@ def test_mistakes_are_one_line_errors(home: Path) -> None:
     cases = {
         ("token", "create", "ci", "--scope", "read"): "error: a token named 'ci' exists already: revoke it first\n",
         ("token", "revoke", "nobody"): "error: no live token named 'nobody'\n",
+        # the `label` command and `serve --label` refuse it too: a token fixed to it could serve nothing
+        ("token", "create", "w", "--scope", "read", "--label", "BAD"): (
+            "error: 'BAD' is not a label name: use lowercase letters, digits, '-' and '_' (at most 100)\n"
+        ),
     }
     for args, message in cases.items():
         result = run_cli(*args, home=home, env=NO_SEED)

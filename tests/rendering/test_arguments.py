@@ -77,14 +77,15 @@ def test_typed_values_are_accepted_as_they_are(type_: str, given: object, expect
         ("number", "lots", "argument 'value' of 't' must be a number, got 'lots'"),
         ("boolean", "maybe", "argument 'value' of 't' must be true or false, got 'maybe'"),
         ("json", "{broken", "argument 'value' of 't' must be valid JSON, got '{broken'"),
-        ("integer", True, "argument 'value' of 't' must be of type integer, got True"),
-        ("string", 12, "argument 'value' of 't' must be of type string, got 12"),
+        ("integer", True, "argument 'value' of 't' must be of type integer, got the boolean true"),
+        ("string", 12, "argument 'value' of 't' must be of type string, got the number 12"),
+        ("string", {"a": [1]}, """argument 'value' of 't' must be of type string, got the object {"a": [1]}"""),
     ],
 )
 def test_values_of_the_wrong_type_are_refused(type_: str, given: object, message: str) -> None:
     with pytest.raises(ArgumentError) as caught:
         render_text(typed(type_, "{{ value }}"), {"value": given})
-    assert type(caught.value) is ArgumentError
+    assert isinstance(caught.value, ArgumentError)
     assert caught.value.code == "invalid_arguments"
     assert caught.value.message == message
 

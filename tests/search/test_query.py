@@ -61,6 +61,16 @@ def test_an_unclosed_quote_runs_to_the_end() -> None:
         ("-draft -old", "a query of exclusions only matches nothing: add a word to look for, e.g. review -draft"),
         ("category: review", "'category:' needs a value, e.g. category:security"),
         ("* - ()", "the query is empty: type a few words, e.g. code review"),
+        (  # it used to be ignored: 'category:security -category:security' still found the security templates
+            "category:security -category:security",
+            "'-category:security' would exclude a category, which search cannot do: leave it out, and narrow the "
+            "search with category:NAME or with -word for words the templates must not contain",
+        ),
+        (
+            "review -tag:SQL",
+            "'-tag:sql' would exclude a tag, which search cannot do: leave it out, and narrow the search with "
+            "tag:NAME or with -word for words the templates must not contain",
+        ),
     ],
 )
 def test_queries_with_nothing_to_look_for_are_clear_errors(text: str, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
@@ -11,7 +12,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import TextContent
+from mcp.types import CallToolResult, TextContent
 from mcp_server_support import (
     GREET_SOURCE,
     PROMPTS_CHANGED,
@@ -39,6 +40,7 @@ INITIALIZE = {
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}},
 }
 STREAMABLE = {"Accept": "application/json, text/event-stream"}
+ERROR_CODE = "pba-tunnel/code"  # the key of a tool error's stable code in its _meta
 
 
 class Servers:
@@ -296,3 +298,95 @@ async def test_http_clients_of_both_eras_hear_of_writes_by_the_cli(servers: Serv
         assert await next_changes(subscription) == {"PromptsListChanged", "ResourcesListChanged"}
         for client in (legacy, modern):
             assert [p.name for p in (await client.list_prompts()).prompts] == ["greet", "welcome"]
+
+
+def refusal(result: CallToolResult) -> tuple[str | None, str]:
+    """The stable code and the text of a tool error."""
+    assert result.is_error is True
+    [block] = result.content
+    assert isinstance(block, TextContent)
+    assert result.structured_content is None  # it would have to match the tool's output schema
+    return (result.meta or {}).get(ERROR_CODE), block.text
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "code", "text"),
+    [
+        pytest.param(  # what the README promises a no-token loopback client moving a protected label
+            "set_label",
+            {"name": "greet", "label": "production"},
+            "admin_required",
+            "set_label failed: label 'production' is protected",
+            id="protected-label",
+        ),
+        pytest.param(
+            "create_template",
+            {"source": "---\ndescription: d\n---\nHi\n", "name": "Evil"},
+            "invalid_template",
+            # the name came from the tool's argument: no line of the source to point at, and no regex
+            "create_template failed: name: 'Evil' is not a valid name: a name uses lowercase letters, digits, '-' "
+            "and '_', starting with a letter or digit",
+            id="name-pattern",
+        ),
+        pytest.param(
+            "render_template",
+            {"name": "greet", "arguments": {"who": 1}},
+            "invalid_arguments",
+            "render_template failed: argument 'who' of 'greet' must be of type string, got the number 1; "
+            'send it as a JSON string, e.g. {"who": "1"}',
+            id="number-for-a-string",
+        ),
+        pytest.param(
+            "render_template",
+            {"name": "greet", "arguments": {"who": {"a": [1]}}},
+            "invalid_arguments",
+            """render_template failed: argument 'who' of 'greet' must be of type string, got the object {"a": [1]}; """
+            """send it as a JSON string, e.g. {"who": "..."}""",
+            id="object-for-a-string",
+        ),
+        pytest.param(
+            "search_templates",
+            {"query": "category:security -category:security"},
+            "invalid_query",
+            "search_templates failed: '-category:security' would exclude a category, which search cannot do",
+            id="excluded-category",
+        ),
+        pytest.param("no_such_tool", {}, "unknown_tool", "unknown tool 'no_such_tool'", id="unknown-tool"),
+        pytest.param(
+            "get_template", {}, "invalid_arguments", "invalid arguments for get_template: name", id="bad-tool-input"
+        ),
+    ],
+)
+async def test_tool_errors_are_worded_and_carry_their_stable_code(
+    servers: Servers, tool: str, arguments: dict[str, Any], code: str, text: str
+) -> None:
+    async with Client(f"{servers.stateful.base}/mcp", mode="legacy", cache=None) as client:
+        got_code, got_text = refusal(await client.call_tool(tool, arguments))
+    assert got_code == code
+    assert got_text.startswith(text)
+    assert "should match pattern" not in got_text
+
+
+def test_prompts_get_with_non_string_arguments_is_refused_naming_them(servers: Servers) -> None:
+    with httpx2.Client(base_url=servers.stateful.base, timeout=10, headers=STREAMABLE) as http:
+        opened = http.post("/mcp", json=INITIALIZE)
+        session = {"mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
+        http.post("/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
+        params = {"name": "code-review", "arguments": {"language": 1, "code": None}}
+        answer = http.post(
+            "/mcp", json={"jsonrpc": "2.0", "id": 2, "method": "prompts/get", "params": params}, headers=session
+        ).json()
+    # The SDK refuses these params before our handler runs; its refusal keeps its code and gains the details.
+    assert answer["error"] == {
+        "code": -32602,
+        "message": "Invalid request parameters: arguments.language: 1 is not a string; arguments.code: null is not "
+        "a string (leave the argument out instead); prompt arguments are strings: send each value as a JSON string, "
+        'e.g. {"language": "1"}',
+        "data": {
+            "reason": "invalid_arguments",
+            "problems": [
+                "arguments.language: 1 is not a string",
+                "arguments.code: null is not a string (leave the argument out instead)",
+            ],
+        },
+    }

@@ -115,10 +115,26 @@ async def test_a_label_scoped_client_never_sees_other_versions(service: Template
         found = (await tool(client, "search_templates", {"query": "greet"}))["results"]
         assert [(hit["name"], hit["version"]) for hit in found] == [("greet", 1)]
 
-        history = await tool(client, "template_history", {"name": "greet"})
-        assert history["labels"] == {"production": 1}
-        assert [(c["action"], c["label"], c["to_version"], c["author"]) for c in history["changes"]] == [
-            ("label", "production", 1, "cli")
+        # History and diffs show several versions: refused like any other version, with the same words.
+        for name, arguments in [
+            ("template_history", {"name": "greet"}),
+            ("diff_template", {"name": "greet", "from_version": 1, "to_version": 2}),
+            ("get_template", {"name": "greet", "version": 2}),
+        ]:
+            refused = await client.call_tool(name, arguments)
+            assert refused.is_error is True
+            assert isinstance(refused.content[0], TextContent)
+            assert refused.content[0].text == (
+                f"{name} failed: template 'greet' shows only its 'production' version here; this connection sees "
+                "only the 'production' version of each template (its /mcp/production URL, its token or the "
+                "server's --label fixes that); connect through a URL or with a token without the label to see others"
+            )
+        hidden = await client.call_tool("template_history", {"name": "bye"})
+        assert isinstance(hidden.content[0], TextContent)
+        assert hidden.content[0].text.startswith("template_history failed: template 'bye' has no label 'production'")
+        index = json.loads(await resource_text(client, "templates://index"))
+        assert [(t["name"], t["version"], t["description"]) for t in index["templates"]] == [
+            ("greet", 1, "Greets someone.")
         ]
 
         moved = await tool(client, "set_label", {"name": "greet", "label": "production", "expected_version": 1})
@@ -126,6 +142,12 @@ async def test_a_label_scoped_client_never_sees_other_versions(service: Template
         await log.wait_for(PROMPTS_CHANGED, 1)  # moving the label tells the clients that see it
         assert await prompts(client) == [("greet", "Greets briefly.")]
         assert await text_of(client) == "Hi Ann!"
+
+
+async def resource_text(client: Client, uri: str) -> str:
+    content = (await client.read_resource(uri)).contents[0]
+    assert isinstance(content, TextResourceContents)
+    return content.text
 
 
 async def test_fallback_latest_shows_templates_without_the_label(service: TemplateService) -> None:
@@ -148,8 +170,11 @@ async def test_stdio_serve_label_and_authors_in_history(home: Path) -> None:
         assert moved.returncode == 0, moved.stderr
         await log.wait_for(PROMPTS_CHANGED, 2)
         assert await text_of(client) == "Hi Ann!"
-        history = await tool(client, "template_history", {"name": "bye"})
-    assert [v["author"] for v in history["versions"]] == ["cli", "stdio"]
+    service = await open_service(home)
+    try:
+        assert [v.author for v in await service.history("bye")] == ["cli", "stdio"]
+    finally:
+        await service.close()
 
 
 @pytest.mark.slow
@@ -173,7 +198,7 @@ async def test_http_clients_choose_a_label_by_url_and_protected_labels_need_admi
 
             await tool(latest, "set_label", {"name": "greet", "label": "staging", "version": 1})
             assert await text_of(staging) == "Hello Ann!"
-            history = await tool(production, "template_history", {"name": "greet"})
+            history = await tool(latest, "template_history", {"name": "greet"})  # refused to production
     staged = [c for c in history["changes"] if c["label"] == "staging"]
     assert [c["author"] for c in staged] == ["http:mcp"]
     assert json.dumps(history["labels"], sort_keys=True) == '{"production": 1, "staging": 1}'

@@ -206,42 +206,49 @@ async def test_the_index_is_json_describing_every_template(client: Client) -> No
 
 
 @pytest.mark.parametrize(
-    ("uri", "message"),
+    ("uri", "message", "reason"),
     [
         pytest.param(
             "template://nope",
             "Resource not found: template://nope: no template named 'nope'; call resources/list to find the URIs",
+            "not_found",
             id="unknown-template",
         ),
         pytest.param(
             "template://greet@9",
             "Resource not found: template://greet@9: template 'greet' has no version 9; its versions are 1..2",
+            "version_not_found",
             id="unknown-version",
         ),
         pytest.param(
             "template://greet@Latest!",
             "Resource not found: template://greet@Latest! ('Latest!' is neither a version number nor a label; "
             "use template://NAME@VERSION or @LABEL)",
+            None,
             id="version-not-a-number",
         ),
         pytest.param(
             "template://greet@production",
             "Resource not found: template://greet@production: template 'greet' has no label 'production'; "
             "call resources/list to find the URIs",
+            "label_not_found",
             id="unknown-label",
         ),
         pytest.param(
             "prompts://greet",
             "Resource not found: prompts://greet (use templates://index, stats://templates or "
             "template://NAME[@VERSION|@LABEL])",
+            None,
             id="unknown-scheme",
         ),
     ],
 )
-async def test_unknown_resources_are_resource_not_found_errors(client: Client, uri: str, message: str) -> None:
+async def test_unknown_resources_are_resource_not_found_errors(
+    client: Client, uri: str, message: str, reason: str | None
+) -> None:
     with pytest.raises(MCPError) as caught:
         await client.read_resource(uri)
 
     assert caught.value.error.code == RESOURCE_NOT_FOUND
     assert caught.value.error.message == message
-    assert caught.value.error.data == {"uri": uri}
+    assert caught.value.error.data == ({"uri": uri} if reason is None else {"uri": uri, "reason": reason})

@@ -160,6 +160,9 @@ def test_a_whole_raw_session_writes_only_json_rpc_lines_even_when_renders_fail(h
             "jsonrpc": "2.0",
             "id": 7,
             "result": {
+                "_meta": {
+                    "pba-tunnel/code": "render_timeout"
+                },  # the stable code, for programs (the text is for people)
                 "content": [
                     {
                         "type": "text",

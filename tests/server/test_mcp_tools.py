@@ -19,7 +19,7 @@ from conftest import template_source
 from pba_tunnel.server.app import McpApp
 from pba_tunnel.service import TemplateService
 from pba_tunnel.store import StoredTemplate, TemplateSummary
-from pba_tunnel.templates.parsing import content_hash
+from pba_tunnel.templates.sections import content_hash
 
 pytestmark = pytest.mark.anyio
 

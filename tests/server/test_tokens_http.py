@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,8 @@ from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent
 from mcp_server_support import GREET_SOURCE, WAIT_SECONDS, HttpServer, open_service
+
+from conftest import run_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -70,8 +73,12 @@ async def make_tokens(home: Path) -> dict[str, str]:
         made["brief"] = (await service.tokens.create("brief", "admin", lifetime=timedelta(seconds=1)))[1]
         made["gone"] = (await service.tokens.create("gone", "admin"))[1]
         await service.tokens.revoke("gone")
+        made["mislabelled"] = (await service.tokens.create("mislabelled", "read", label="staging"))[1]
     finally:
         await service.close()
+    # As an older version stored it, before token labels were checked at creation.
+    with sqlite3.connect(home / "pba-tunnel.db") as connection:
+        connection.execute("UPDATE api_tokens SET label = 'BAD' WHERE name = 'mislabelled'")
     return made
 
 
@@ -159,6 +166,25 @@ def test_expired_and_revoked_tokens_get_401_saying_why(served: Served, token: st
     assert response.json()["message"].startswith(
         f"this token {'has expired' if reason == 'expired' else 'was revoked'}"
     )
+
+
+def test_a_token_stored_with_a_bad_label_is_refused_saying_an_admin_must_recreate_it(served: Served) -> None:
+    headers = {**HEADERS, "Authorization": f"Bearer {served.secrets['mislabelled']}"}
+    for message in (INITIALIZE, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}):
+        response = httpx2.post(f"{served.server.base}/mcp", json=message, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == (
+            'Bearer realm="pba-tunnel", error="invalid_token", error_description="token invalid label"'
+        )
+        body = response.json()
+        assert (body["error"], body["reason"]) == ("unauthorized", "invalid_label")
+        assert body["message"].startswith(
+            "token 'mislabelled' is fixed to the label 'BAD', which is not a valid label name"
+        )
+        assert "an admin must revoke it and create it again with a valid label" in body["message"]
+    listed = run_cli("token", "list", "--json", home=served.home, env={"PBA_TUNNEL_SEED": "0"})
+    states = {token["name"]: (token["label"], token["state"]) for token in json.loads(listed.stdout)}
+    assert states["mislabelled"] == ("BAD", "invalid-label")  # the admin sees which token to recreate
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from pba_tunnel.store import Store
 from pba_tunnel.store.dialects import GenericDialect
 from pba_tunnel.store.migrate import HEAD_REVISION, alembic_config
 from pba_tunnel.sync import export_to, import_path
-from pba_tunnel.templates.parsing import content_hash
+from pba_tunnel.templates.sections import content_hash
 
 pytestmark = pytest.mark.anyio
 

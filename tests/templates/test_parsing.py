@@ -7,7 +7,7 @@ import pytest
 from pba_tunnel.config import Limits
 from pba_tunnel.errors import InvalidTemplateError, SourceTooLargeError
 from pba_tunnel.templates import ArgumentSpec, parse_template, split_front_matter
-from pba_tunnel.templates.parsing import content_hash
+from pba_tunnel.templates.sections import content_hash
 
 PATH = "templates/dev/example.md"
 
@@ -90,7 +90,7 @@ def test_a_byte_order_mark_before_the_front_matter_is_accepted() -> None:
         ),
         ("---\ndescription: d\nHello\n", "front matter", 1, "front matter is not closed: add a line '---' after it"),
         ("---\n- a\n- b\n---\nHello\n", "front matter", 2, "front matter must be a YAML mapping of keys to values"),
-        ("---\nname: x\n---\nHello\n", "description", 2, "is required"),
+        ("---\nname: x\n---\nHello\n", "description", None, "is required"),  # no line holds what is missing
         (
             "---\ndescription: d\n---\n\n   \n",
             "body",
@@ -101,15 +101,46 @@ def test_a_byte_order_mark_before_the_front_matter_is_accepted() -> None:
             "---\nname: Bad Name\ndescription: d\n---\nHello\n",
             "name",
             2,
-            "String should match pattern '^[a-z0-9][a-z0-9_-]*$'",
+            "'Bad Name' is not a valid name: a name uses lowercase letters, digits, '-' and '_', starting with a "
+            "letter or digit",
         ),
     ],
     ids=["no-front-matter", "unclosed", "not-a-mapping", "no-description", "empty-body", "bad-name"],
 )
-def test_structural_errors_name_file_field_and_line(source: str, field: str, line: int, reason: str) -> None:
+def test_structural_errors_name_file_field_and_line(source: str, field: str, line: int | None, reason: str) -> None:
     error = invalid(source)
     assert (error.path, error.field, error.line, error.reason) == (PATH, field, line, reason)
-    assert error.message == f"{PATH}:{line}: {field}: {reason}"
+    assert error.message == f"{PATH}{f':{line}' if line else ''}: {field}: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "field", "reason"),
+    [
+        ('description: ""', "description", "must not be empty"),
+        ("description: 5", "description", "must be text, not a number: put it in quotes"),
+        ("description: d\ntitle: " + "x" * 201, "title", "is 201 characters long; at most 200 are allowed"),
+        (
+            "description: d\ncategory: Ops",
+            "category",
+            "'Ops' is not a valid category: a category uses lowercase "
+            "letters, digits, '-', '_' and '/', starting with a letter or digit",
+        ),
+    ],
+    ids=["empty", "number", "too-long", "category-pattern"],
+)
+def test_field_errors_are_worded_for_people(front_matter: str, field: str, reason: str) -> None:
+    error = invalid(f"---\n{front_matter}\n---\nHello\n")
+    assert (error.code, error.field, error.reason) == ("invalid_template", field, reason)
+
+
+def test_a_name_given_by_the_caller_has_no_line_in_the_source() -> None:
+    with pytest.raises(InvalidTemplateError) as raised:
+        parse_template("---\ndescription: d\n---\nHi\n", path=PATH, default_name="Evil")
+    assert (raised.value.field, raised.value.line) == ("name", None)
+    assert raised.value.message == (
+        f"{PATH}: name: 'Evil' is not a valid name: a name uses lowercase letters, digits, '-' and '_', starting "
+        "with a letter or digit"
+    )
 
 
 def test_invalid_yaml_names_the_line_of_the_problem() -> None:
@@ -285,7 +316,8 @@ def arguments_source(declaration: str, body: str = "{{ a }}") -> str:
             "  - name: a\n    description: x\n  - name: 2b\n    description: y\n",
             "arguments[1].name",
             6,
-            "String should match pattern '^[A-Za-z_][A-Za-z0-9_]*$'",
+            "'2b' is not a valid argument name: an argument name uses letters, digits and '_', starting with a "
+            "letter or '_'",
         ),
     ],
     ids=[

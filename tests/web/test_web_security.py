@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 
 import httpx2
@@ -68,6 +69,9 @@ def test_with_a_token_the_page_asks_to_sign_in_and_sets_an_http_only_strict_cook
     with httpx2.Client(base_url=server.base, timeout=5) as client:
         first = client.get("/t/delete-demo")
         assert (first.status_code, first.headers["location"]) == (303, "/login")
+        login = client.get("/login").text  # the server is bound to 127.0.0.1: the page says so, not "the network"
+        assert "This server listens on this machine only, but it has access tokens, so it asks for one" in login
+        assert "reachable from the network" not in login
         token = csrf_of(client, "/login")
         wrong = client.post("/login", data={"csrf_token": token, "token": "not-it"})
         assert wrong.status_code == 401
@@ -111,6 +115,21 @@ def test_a_read_token_from_the_store_signs_in_to_a_page_without_write_buttons(
         while client.get("/t/delete-demo").status_code != 303:
             assert time.monotonic() < deadline, "a revoked token still opens the page"
             time.sleep(0.2)
+
+
+def test_a_token_stored_with_a_bad_label_is_told_why_it_cannot_sign_in(servers: tuple[WebServer, WebServer]) -> None:
+    _, server = servers
+    created = run_cli("token", "create", "odd", "--scope", "read", home=server.home, env={"PBA_TUNNEL_SEED": "0"})
+    assert created.returncode == 0, created.stderr
+    with sqlite3.connect(server.home / "pba-tunnel.db") as connection:  # as stored before labels were checked
+        connection.execute("UPDATE api_tokens SET label = 'BAD' WHERE name = 'odd'")
+    with httpx2.Client(base_url=server.base, timeout=5) as client:
+        refused = client.post("/login", data={"csrf_token": csrf_of(client, "/login"), "token": created.stdout.strip()})
+    assert refused.status_code == 401
+    assert (
+        "The token &#39;odd&#39; is fixed to the label &#39;BAD&#39;, which is not a valid label name, so it cannot be "
+        "used: an admin must revoke it and create it again with a valid label." in refused.text
+    )
 
 
 def test_previews_count_against_the_tokens_render_limit(servers: tuple[WebServer, WebServer]) -> None:

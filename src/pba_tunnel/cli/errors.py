@@ -19,6 +19,8 @@ from ..errors import (
     ProviderNotConfiguredError,
     StoreFolderError,
     StoreMissingError,
+    VersionNotFoundError,
+    VersionNotShownError,
 )
 
 
@@ -27,6 +29,10 @@ def describe(error: PbaError) -> str:
     message = error.message
     if isinstance(error, MissingArgumentsError) and error.missing:
         return f"{message}: pass them, e.g. -a {error.missing[0]}=..."
+    if isinstance(error, VersionNotShownError):
+        return f"{message}: --label {error.label} shows only the version it points at; drop --label to pick another"
+    if isinstance(error, VersionNotFoundError):
+        return message if error.newest is not None else f"{message}: `pba-tunnel history {error.name}` lists them"
     if isinstance(error, LabelNotFoundError):
         return f"{message}: `pba-tunnel history {error.name}` shows its labels"
     if isinstance(error, AdminRequiredError):

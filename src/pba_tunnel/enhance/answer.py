@@ -10,7 +10,7 @@ import yaml
 from ..errors import PbaError
 from ..service import TemplateService
 from ..templates.bounded_yaml import load_bounded
-from ..templates.parsing import split_front_matter
+from ..templates.sections import split_front_matter
 from ..templates.spec import ArgumentSpec, ParsedTemplate
 
 _FENCE_OPEN = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})[ \t]*([^`\s]*)[^`]*$")

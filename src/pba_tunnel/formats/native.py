@@ -11,7 +11,7 @@ import yaml
 
 from ..errors import UnsafeExportPathError
 from ..templates.bounded_yaml import load_bounded
-from ..templates.parsing import split_front_matter
+from ..templates.sections import split_front_matter
 
 MAX_NAME = 128
 # Front-matter keys in the order a person would write them (and a stable order makes re-imports identical).

@@ -12,7 +12,7 @@ from ..paging import iter_templates
 from ..service import TemplateService, template_write
 from ..store import BatchItem
 from ..templates.bounded_yaml import load_bounded
-from ..templates.parsing import split_front_matter
+from ..templates.sections import split_front_matter
 from ..templates.spec import ParsedTemplate
 from .prompts_chat import SOURCE, assign_names, read_rows, template_source
 from .report import IMPORT_BATCH, ImportReport, Progress, record

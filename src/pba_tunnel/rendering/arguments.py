@@ -7,11 +7,34 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config import Limits
-from ..errors import ArgumentError, ArgumentTooLargeError, MissingArgumentsError, UnknownArgumentsError
+from ..errors import (
+    ArgumentError,
+    ArgumentTooLargeError,
+    ArgumentTypeError,
+    MissingArgumentsError,
+    UnknownArgumentsError,
+)
 from ..templates.spec import ArgumentSpec, TemplateSpec, value_matches_type
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
+
+
+def json_kind(value: Any) -> str:
+    """A value as its JSON type and text, e.g. ``the number 3`` or ``null`` (what the caller sent, in its terms)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = text if len(text) <= 40 else text[:39] + "…"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {text}"
+    if isinstance(value, int | float):
+        return f"the number {text}"
+    if isinstance(value, list | tuple):
+        return f"the array {text}"
+    if isinstance(value, dict):
+        return f"the object {text}"
+    return f"the string {text}"
 
 
 def _convert(template: str, spec: ArgumentSpec, value: Any) -> Any:
@@ -20,7 +43,13 @@ def _convert(template: str, spec: ArgumentSpec, value: Any) -> Any:
             return float(value)
         if value_matches_type(value, spec.type):
             return value
-        raise ArgumentError(f"argument '{spec.name}' of '{template}' must be of type {spec.type}, got {value!r}")
+        raise ArgumentTypeError(
+            f"argument '{spec.name}' of '{template}' must be of type {spec.type}, got {json_kind(value)}",
+            template=template,
+            name=spec.name,
+            expected=spec.type,
+            value=value,
+        )
     text = value.strip()
     try:
         if spec.type == "integer":

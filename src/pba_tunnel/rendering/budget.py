@@ -102,15 +102,25 @@ class Budget:
 
     def check_count(self, count: int, what: str) -> None:
         """Refuse a count (range size, repetition, width) beyond the sandbox's bound."""
-        if count > self.limits.max_range and count > self.limits.max_output_bytes:
-            raise RangeTooLargeError(f"{what} of {count:,} is larger than the sandbox allows")
+        limits = self.limits
+        if count > limits.max_range and count > limits.max_output_bytes:
+            # A count may reach either bound: a range is held by max_range, a repetition's text by the output limit.
+            bound = max(limits.max_range, limits.max_output_bytes)
+            raise RangeTooLargeError(
+                f"{what} of {count:,} exceeds the sandbox's limit of {bound:,} "
+                f"(the larger of PBA_TUNNEL_MAX_RANGE, now {limits.max_range:,}, and PBA_TUNNEL_MAX_OUTPUT_BYTES, "
+                f"now {limits.max_output_bytes:,})"
+            )
 
     def check_format_string(self, text: str, *, style: str = "%") -> None:
         """Refuse format strings whose widths or precisions would allocate beyond the output limit."""
         specs = _PERCENT_SPEC.findall(text) if style == "%" else _BRACE_SPEC.findall(text)
         for digits in (d for spec in specs for d in _DIGITS.findall(spec)):
             if len(digits) > 7 or int(digits) > self.limits.max_output_bytes:
-                raise RangeTooLargeError(f"the format width {digits} is larger than the sandbox allows")
+                raise RangeTooLargeError(
+                    f"the format width {digits} exceeds the limit of {self.limits.max_output_bytes:,} "
+                    "(PBA_TUNNEL_MAX_OUTPUT_BYTES)"
+                )
 
     def enter_call(self) -> None:
         """Count one more nested call (macros, loop recursion, callables)."""

@@ -4,7 +4,8 @@
 - ``"quoted phrases"`` match words next to each other;
 - ``revi*`` matches words starting with ``revi``;
 - ``-draft`` excludes templates containing ``draft`` (a phrase can be excluded too: ``-"first draft"``);
-- ``category:security`` and ``tag:sql`` filter (repeatable; tags must all be present);
+- ``category:security`` and ``tag:sql`` filter (repeatable; tags must all be present); ``-category:X`` and
+  ``-tag:X`` are refused with a QueryError rather than silently ignored (no exclusion filter exists);
 - common English words ("for", "the", "with") are ignored unless they are all the query has.
 
 An unclosed quote runs to the end of the query. A query that leaves nothing to look for (only exclusions,
@@ -129,6 +130,12 @@ def parse_query(text: str) -> Query:
             value = field_value.strip('"').strip()
             if not value:
                 raise QueryError(f"'{field_name.lower()}:' needs a value, e.g. {field_name.lower()}:security")
+            if negated:
+                kind = field_name.lower()
+                raise QueryError(
+                    f"'-{kind}:{value.lower()}' would exclude a {kind}, which search cannot do: leave it out, and "
+                    f"narrow the search with {kind}:NAME or with -word for words the templates must not contain"
+                )
             target = query.categories if field_name.lower() == "category" else query.tags
             target.append(value.lower())
             continue

@@ -18,6 +18,7 @@ from .caller import CallerDefaults, caller_of
 from .errors import tool_failure
 from .handlers import DEFAULT_PAGE_SIZE, Handlers
 from .notify import ChangeNotifier
+from .param_errors import detail_param_errors
 from .slot import ServiceSlot
 
 if TYPE_CHECKING:
@@ -103,7 +104,8 @@ class McpApp:
             from .enhance_tool import EnhanceTool
 
             self._enhancer = EnhanceTool()
-        return await self._enhancer.call(ctx, service, p, author=caller_of(ctx, self.callers).author)
+        caller = caller_of(ctx, self.callers)
+        return await self._enhancer.call(ctx, service, p, author=caller.author, view=caller.view)
 
     def initialization_options(self) -> InitializationOptions:
         """Capabilities as advertised on handshake-era connections."""
@@ -202,4 +204,5 @@ class McpApp:
         # and verifies every echo, so a client cannot forge answers; the key lives in this process only.
         server.middleware.append(RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience=server.name))
         server.middleware.append(self.notifier.middleware)
+        server.middleware.append(detail_param_errors)  # innermost: closest to the SDK's params validation
         return server

@@ -62,11 +62,13 @@ class AnonymousUser(BaseUser):
 
 
 class Refused(AuthenticationError):
-    """A request without a usable token: why (``missing``, ``unknown``, ``expired``, ``revoked``, ``store``)."""
+    """A request without a usable token: why (``missing``, ``unknown``, ``expired``, ``revoked``, ``store``,
+    ``invalid_label``); ``message`` words a refusal whose facts vary (the token's name and bad label)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, message: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.message = message
 
 
 def bearer(conn: HTTPConnection) -> str | None:
@@ -120,6 +122,8 @@ class TokenBackend(AuthenticationBackend):
                     return credentials(TokenUser(verdict.identity))
                 if verdict.refusal in REFUSALS:
                     raise Refused(verdict.refusal or "unknown")
+                if verdict.refusal == "invalid_label":
+                    raise Refused("invalid_label", bad_label_refusal(verdict.name or "?", verdict.label or ""))
             if await self._tokens_required():
                 raise Refused("unknown" if sent is not None else "missing")
         except PbaError:
@@ -127,6 +131,15 @@ class TokenBackend(AuthenticationBackend):
                 raise Refused("store") from None
             # Without a token and without the store nothing can be served: let the request say why.
         return credentials(AnonymousUser(anonymous()))
+
+
+def bad_label_refusal(name: str, label: str) -> str:
+    """Why a token stored with a label that names no label cannot be used, and who can fix it."""
+    return (
+        f"token '{name}' is fixed to the label {label!r}, which is not a valid label name (lowercase letters, "
+        "digits, '-' and '_'), so it cannot be used: an admin must revoke it and create it again with a valid "
+        f"label (pba-tunnel token revoke {name}; pba-tunnel token create {name} --scope ... --label ...)"
+    )
 
 
 def credentials(user: TokenUser | AnonymousUser) -> tuple[AuthCredentials, BaseUser]:
@@ -139,10 +152,11 @@ def refusal_response(exc: Refused) -> Response:
     if exc.reason == "store":
         body = {"error": "unavailable", "message": "the token store is unavailable; try again shortly"}
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
-    if exc.reason in REFUSALS:
-        challenge = f'{REALM}, error="invalid_token", error_description="token {exc.reason}"'
+    if exc.reason in REFUSALS or exc.message is not None:
+        described = exc.reason.replace("_", " ")
+        challenge = f'{REALM}, error="invalid_token", error_description="token {described}"'
         return JSONResponse(
-            {"error": "unauthorized", "message": REFUSALS[exc.reason]},
+            {"error": "unauthorized", "reason": exc.reason, "message": exc.message or REFUSALS[exc.reason]},
             status_code=401,
             headers={"WWW-Authenticate": challenge},
         )

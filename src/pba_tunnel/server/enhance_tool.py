@@ -33,7 +33,8 @@ from mcp_types.version import is_version_at_least
 from pydantic import ValidationError
 
 from ..enhance import EnhanceRequest, EnhanceResult, compare, enhance
-from ..errors import PbaError, ProviderError
+from ..errors import EnhanceError, EnhanceRequestError, PbaError, ProviderError, ProviderNotConfiguredError
+from ..labels import LabelView
 from ..providers.base import ChatMessage, CompletionOptions, Provider
 from ..providers.sampling import ALTERNATIVES, Sampled, Sampler, SamplingProvider
 from ..providers.sampling import NAME as SAMPLING
@@ -194,13 +195,20 @@ class EnhanceTool:
         params: types.CallToolRequestParams,
         *,
         author: str,
+        view: LabelView | None = None,
     ) -> types.CallToolResult | types.InputRequiredResult:
         """A tool result (``isError`` on failure) or, on 2026-07-28, an input-required result; ``author`` is
-        recorded on a saved version."""
+        recorded on a saved version. A client with ``view`` enhances a stored template only when the version it
+        sees is the newest (enhancing reads and saves over the newest)."""
         args = parse_arguments(TOOLS[ENHANCE_TOOL], params.arguments)
         if isinstance(args, types.CallToolResult):
             return args
         assert isinstance(args, m.EnhanceInput)
+        if args.name is not None:
+            try:
+                await service.newest_shown(args.name, view)
+            except PbaError as exc:
+                return tool_failure(ENHANCE_TOOL, exc)
         capabilities = ctx.session.client_capabilities
         can_sample = capabilities is not None and capabilities.sampling is not None
         modern = is_version_at_least(ctx.protocol_version, INPUT_REQUIRED_VERSION)
@@ -213,7 +221,7 @@ class EnhanceTool:
             else [(args.provider or (SAMPLING if can_sample else ""), args.model)]
         )
         if any(name in ("", SAMPLING) for name, _ in specs) and not can_sample:
-            return tool_error(NO_SAMPLING)
+            return tool_error(NO_SAMPLING, code=ProviderNotConfiguredError.code)
         try:
             request = EnhanceRequest(
                 name=args.name,
@@ -225,7 +233,8 @@ class EnhanceTool:
                 author=author,
             )
         except (ValidationError, PbaError, ValueError) as exc:
-            return tool_error(f"{ENHANCE_TOOL} failed: {getattr(exc, 'message', exc)}")
+            code = exc.code if isinstance(exc, PbaError) else EnhanceRequestError.code
+            return tool_error(f"{ENHANCE_TOOL} failed: {getattr(exc, 'message', exc)}", code=code)
 
         providers: list[Provider] = []
         try:
@@ -268,7 +277,7 @@ class EnhanceTool:
             best = next((c.result for c in candidates if c.result is not None), None)
             if best is None:
                 failures = "; ".join(f"{c.failure.provider}: {c.failure.error}" for c in candidates if c.failure)
-                return tool_error(f"{ENHANCE_TOOL} failed for every provider: {failures}")
+                return tool_error(f"{ENHANCE_TOOL} failed for every provider: {failures}", code=EnhanceError.code)
             out = m.EnhanceOut(**best.model_dump(), candidates=candidates)
         return structured_result(out, exclude_none=True)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import mcp.types as types
 from mcp import MCPError
 
-from ..errors import NotFoundError, PbaError
+from ..errors import NotFoundError, PbaError, VersionNotFoundError, VersionNotShownError
 from ..labels import LABEL_PATTERN
 from .caller import Caller
 from .errors import FIND_NAMES, INVALID_PARAMS, RESOURCE_NOT_FOUND, explain, protocol_error
@@ -17,6 +17,7 @@ from .slot import ServiceSlot
 
 if TYPE_CHECKING:
     from ..rendering import RenderResult
+    from ..store import TemplateSummary
     from ..store.store import PromptRow
 
 # Many clients never follow nextCursor (langchain-mcp-adapters, llama-index, mcp-use): a page this size keeps a
@@ -116,6 +117,13 @@ def unreadable(uri: str) -> str:
     return f"use {INDEX_URI}, {STATS_URI} or {TEMPLATE_URI}NAME[@VERSION|@LABEL]"
 
 
+def resource_hint(exc: NotFoundError) -> str:
+    """The facts of a missing resource with what to do: other URIs, unless the name was right."""
+    if isinstance(exc, VersionNotShownError | VersionNotFoundError):  # the name was right
+        return explain(exc)
+    return f"{exc.message}; call resources/list to find the URIs" if exc.name else exc.message
+
+
 class Handlers:
     """Every MCP request about prompts, resources and completions, over one service."""
 
@@ -210,9 +218,9 @@ class Handlers:
         target = parse_template_uri(uri)
         try:
             if uri == INDEX_URI:
-                text, mime_type = await self._index(), "application/json"
+                text, mime_type = await self._index(caller), "application/json"
             elif uri == STATS_URI:
-                text, mime_type = await self._stats(), "application/json"
+                text, mime_type = await self._stats(caller), "application/json"
             elif target is not None:
                 name, which = target
                 version, label = (which, None) if isinstance(which, int) else (None, which)
@@ -227,25 +235,30 @@ class Handlers:
         except NotFoundError as exc:
             raise MCPError(
                 code=RESOURCE_NOT_FOUND,
-                message=f"Resource not found: {uri}: {exc.message}"
-                + ("; call resources/list to find the URIs" if exc.name else ""),
-                data={"uri": uri},
+                message=f"Resource not found: {uri}: {resource_hint(exc)}",
+                data={"uri": uri, "reason": exc.code},
             ) from None
         except PbaError as exc:
             raise protocol_error(exc) from None
         return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=mime_type, text=text)])
 
-    async def _index(self) -> str:
-        from ..paging import iter_templates  # it imports the store: not on the way to the first answer
+    async def _index(self, caller: Caller) -> str:
+        from ..paging import walk_pages  # it imports the store: not on the way to the first answer
+        from ..store.cursors import MAX_PAGE
 
         service = await self.slot.get()
-        entries = [item.model_dump(mode="json", exclude={"kind", "deleted"}) async for item in iter_templates(service)]
+
+        async def fetch(cursor: str | None) -> tuple[list[TemplateSummary], str | None]:
+            page = await service.list_templates(cursor=cursor, limit=MAX_PAGE, view=caller.view)  # at its versions
+            return page.items, page.next_cursor
+
+        entries = [item.model_dump(mode="json", exclude={"kind", "deleted"}) async for item in walk_pages(fetch)]
         return json.dumps({"templates": entries}, ensure_ascii=False)
 
-    async def _stats(self) -> str:
+    async def _stats(self, caller: Caller) -> str:
         service = await self.slot.get()
         since = (datetime.now(UTC) - timedelta(days=STATS_DAYS - 1)).date()
-        stats = await service.usage(since=since)
+        stats = await service.usage(since=since, view=caller.view)
         return json.dumps(
             {"since": since.isoformat(), "templates": [s.model_dump(mode="json", exclude={"group"}) for s in stats]},
             ensure_ascii=False,

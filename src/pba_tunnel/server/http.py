@@ -265,6 +265,7 @@ def http_asgi(
         token=token,
         after_write=app.notifier.check,
         charge=rate_limiter.charge if rate_limiter is not None else None,
+        loopback=is_loopback(host),
     )
     return HeaderDeadlineLink(BodyDeadline(WithWebPage(asgi, page)))
 

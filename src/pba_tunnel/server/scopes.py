@@ -12,6 +12,7 @@ from __future__ import annotations
 import mcp.types as types
 
 from ..access import RequestIdentity, Scope
+from ..errors import ScopeError
 from .auth import identity_of
 from .errors import tool_error
 
@@ -41,7 +42,7 @@ def denied_call(request: object, tool: str) -> types.CallToolResult | None:
     """The tool error when the request behind ``ctx.request`` may not call ``tool``; None when it may."""
     identity = identity_of(request)
     need = required_scope(tool)
-    return None if identity.may(need) else tool_error(scope_refusal(tool, need, identity))
+    return None if identity.may(need) else tool_error(scope_refusal(tool, need, identity), code=ScopeError.code)
 
 
 def visible_tools(request: object, tools: list[types.Tool]) -> list[types.Tool]:

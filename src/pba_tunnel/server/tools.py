@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import mcp.types as types
 from pydantic import BaseModel, ValidationError
 
-from ..errors import PbaError
+from ..errors import ArgumentError, PbaError
 from . import tool_models as m
-from .errors import tool_error, tool_failure
+from .errors import UNKNOWN_TOOL, tool_error, tool_failure
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -106,10 +106,11 @@ async def _restore(service: TemplateService, args: m.NameInput, caller: Caller) 
     return m.StateOut(name=args.name, deleted=False, changed=await service.restore(args.name, author=caller.author))
 
 
-async def _history(service: TemplateService, args: m.NameInput, _caller: Caller) -> m.HistoryOut:
-    versions = await service.history(args.name)
+async def _history(service: TemplateService, args: m.NameInput, caller: Caller) -> m.HistoryOut:
+    versions = await service.history(args.name, view=caller.view)  # refused to a client that sees one label
     labels = {label: v.version for v in versions for label in v.labels}
-    return m.HistoryOut(name=args.name, versions=versions, labels=labels, changes=await service.changes(args.name))
+    changes = await service.changes(args.name, view=caller.view)
+    return m.HistoryOut(name=args.name, versions=versions, labels=labels, changes=changes)
 
 
 async def _rollback(service: TemplateService, args: m.RollbackInput, caller: Caller) -> m.WriteOut:
@@ -135,15 +136,20 @@ async def _remove_label(service: TemplateService, args: m.RemoveLabelInput, call
     return m.LabelOut(**move.__dict__, changed=move.changed)
 
 
-async def _stats(service: TemplateService, args: m.StatsInput, _caller: Caller) -> m.StatsOut:
+async def _stats(service: TemplateService, args: m.StatsInput, caller: Caller) -> m.StatsOut:
     since = (datetime.now(UTC) - timedelta(days=args.since_days - 1)).date()
-    stats = await service.usage(since=since, name=args.name, by=args.by)
-    unused = [] if args.name else [m.UnusedOut(name=n, last_used=t) for n, t in await service.unused(since=since)]
+    view = caller.view
+    if args.name is not None and view is not None:
+        await service.viewed(args.name, view)  # a template the view hides has no usage to show
+    stats = await service.usage(since=since, name=args.name, by=args.by, view=view)
+    unused = (
+        [] if args.name else [m.UnusedOut(name=n, last_used=t) for n, t in await service.unused(since=since, view=view)]
+    )
     return m.StatsOut(since=since, by=args.by, stats=stats, unused=unused)
 
 
-async def _diff(service: TemplateService, args: m.DiffInput, _caller: Caller) -> m.DiffOut:
-    text = await service.diff(args.name, args.from_version, args.to_version)
+async def _diff(service: TemplateService, args: m.DiffInput, caller: Caller) -> m.DiffOut:
+    text = await service.diff(args.name, args.from_version, args.to_version, view=caller.view)
     return m.DiffOut(name=args.name, from_version=args.from_version, to_version=args.to_version, diff=text)
 
 
@@ -333,7 +339,7 @@ def parse_arguments(spec: ToolSpec, arguments: dict[str, Any] | None) -> BaseMod
     try:
         return spec.input_model.model_validate(arguments or {})
     except ValidationError as exc:
-        return tool_error(validation_message(spec.name, exc))
+        return tool_error(validation_message(spec.name, exc), code=ArgumentError.code)
 
 
 def structured_result(output: BaseModel, *, exclude_none: bool = False) -> types.CallToolResult:
@@ -351,7 +357,7 @@ async def call_tool(
     """Run a tool for ``caller``; user errors become ``isError`` results that say what to do."""
     spec = TOOLS.get(name)
     if spec is None:
-        return tool_error(f"unknown tool {name!r}; the tools are: {', '.join(TOOLS)}")
+        return tool_error(f"unknown tool {name!r}; the tools are: {', '.join(TOOLS)}", code=UNKNOWN_TOOL)
     parsed = parse_arguments(spec, arguments)
     if isinstance(parsed, types.CallToolResult):
         return parsed

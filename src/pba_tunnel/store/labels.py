@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..errors import ConflictError, NotFoundError
+from ..errors import ConflictError, NotFoundError, VersionNotFoundError
 from ..templates.spec import ArgumentSpec
 from .connections import StoreBase, bump_generation
 from .models import CHANGES, utcnow
@@ -63,7 +63,9 @@ class LabelStore(StoreBase):
                 select(_V.c.version).where(_V.c.template_id == template_id, _V.c.version == version)
             )
             if exists.first() is None:
-                raise NotFoundError(f"template '{item.name}' has no version {version}")
+                raise VersionNotFoundError(
+                    f"template '{item.name}' has no version {version}", name=item.name, version=version
+                )
             if before == version:
                 return LabelMove(item.name, label, before, version)
             listing = denormalized(item)

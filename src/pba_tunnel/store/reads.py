@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..errors import LabelNotFoundError, NotFoundError
+from ..errors import LabelNotFoundError, NotFoundError, VersionNotFoundError
 from .connections import StoreBase
 from .cursors import MAX_PAGE, decode_cursor, encode_cursor
 from .models import TAGS
@@ -107,7 +107,12 @@ class TemplateReads(StoreBase):
             raise NotFoundError(f"no template named '{name}'", name=name)
         if version is None:
             return  # the template exists: what is missing is the label
-        raise NotFoundError(f"template '{name}' has no version {version}; its versions are 1..{current[0]}")
+        raise VersionNotFoundError(
+            f"template '{name}' has no version {version}; its versions are 1..{current[0]}",
+            name=name,
+            version=version,
+            newest=current[0],
+        )
 
     async def list_templates(
         self,

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import PbaError
-from .parsing import split_front_matter, split_messages
+from .sections import split_front_matter, split_messages
 from .spec import ParsedTemplate, TemplateSpec
 
 FACTS_VERSION = 1  # bump when the shape changes: older facts are then ignored and filled again

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,16 +12,9 @@ from ..config import Limits
 from ..errors import InvalidTemplateError, SourceTooLargeError
 from .bounded_yaml import YamlBoundsError, load_bounded
 from .field_bounds import field_problem
-from .literal import ROLE_MARKER
-from .spec import ArgumentSpec, MessagePart, ModelHints, ParsedTemplate, Role, TemplateSpec
+from .sections import content_hash, split_front_matter, split_messages
+from .spec import ArgumentSpec, ModelHints, ParsedTemplate, TemplateSpec
 from .variables import PartialLookup, analyse_variables
-
-_FRONT_MATTER_HELP = "a template starts with a line '---', then YAML front matter, then a closing '---' line"
-
-
-def content_hash(source: str, category: str | None) -> str:
-    """Identity of a template version: its source and the category it lives in."""
-    return hashlib.sha256(f"{category or ''}\0{source}".encode()).hexdigest()
 
 
 def check_source_size(source: str, limits: Limits, path: str | None) -> None:
@@ -50,44 +42,6 @@ def _check_encodable(source: str, path: str | None) -> None:
         ) from None
 
 
-def split_front_matter(source: str, path: str | None = None) -> tuple[str, str, int]:
-    """Return (front matter text, body text, 1-based line number where the body starts)."""
-    lines = source.removeprefix("\ufeff").splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        raise InvalidTemplateError(_FRONT_MATTER_HELP, path=path, field="front matter", line=1)
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() == "---":
-            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
-    raise InvalidTemplateError(
-        "front matter is not closed: add a line '---' after it", path=path, field="front matter", line=1
-    )
-
-
-def split_messages(body: str, first_line: int) -> list[MessagePart]:
-    """Split a body on role-marker lines; text before the first marker is a user message."""
-    parts: list[MessagePart] = []
-    role: Role = "user"
-    buffer: list[str] = []
-    start = first_line
-
-    def flush() -> None:
-        text = "".join(buffer)
-        if text.strip():
-            parts.append(MessagePart(role=role, source=text, line=start))
-
-    for offset, line in enumerate(body.splitlines(keepends=True)):
-        marker = ROLE_MARKER.match(line.rstrip("\r\n"))
-        if marker:
-            flush()
-            role = marker.group(1)  # type: ignore[assignment]
-            buffer = []
-            start = first_line + offset + 1
-        else:
-            buffer.append(line)
-    flush()
-    return parts
-
-
 def _field_name(loc: Sequence[int | str]) -> str:
     name = ""
     for part in loc:
@@ -96,7 +50,8 @@ def _field_name(loc: Sequence[int | str]) -> str:
 
 
 def _yaml_line(front_matter: str, loc: Sequence[int | str]) -> int | None:
-    """1-based file line of the front-matter node at ``loc`` (the closest existing ancestor)."""
+    """1-based file line of the front-matter node at ``loc`` (the closest existing ancestor); None when its
+    top-level key is not in the source (its value came from elsewhere, e.g. the name a tool was given)."""
     try:
         node: Any = yaml.compose(front_matter, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -104,10 +59,12 @@ def _yaml_line(front_matter: str, loc: Sequence[int | str]) -> int | None:
     if node is None:
         return None
     line: int = node.start_mark.line
-    for part in loc:
+    for depth, part in enumerate(loc):
         if isinstance(node, yaml.MappingNode):
             match = next(((k, v) for k, v in node.value if k.value == part), None)
             if match is None:
+                if depth == 0:
+                    return None
                 break
             line = match[0].start_mark.line
             node = match[1]
@@ -124,6 +81,47 @@ def _allowed_keys(loc: Sequence[int | str]) -> str:
     return ", ".join(model.model_fields)
 
 
+# How a value that does not match a spec pattern should look, per field, in words rather than a regex.
+_PATTERN_RULES = {
+    "name": ("name", "a name uses lowercase letters, digits, '-' and '_', starting with a letter or digit"),
+    "category": (
+        "category",
+        "a category uses lowercase letters, digits, '-', '_' and '/', starting with a letter or digit",
+    ),
+    "argument": (
+        "argument name",
+        "an argument name uses letters, digits and '_', starting with a letter or '_'",
+    ),
+}
+
+
+def _yaml_kind(value: Any) -> str:
+    """What YAML made of a value, in words (``5`` is a number, ``[a]`` a list)."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else type(value).__name__
+
+
+def _pattern_message(loc: Sequence[int | str], value: Any) -> str | None:
+    """A pattern mismatch worded for people, e.g. ``'Evil' is not a valid name: a name uses ...``."""
+    if loc[:1] == ("arguments",) and loc[-1:] == ("name",):
+        key = "argument"
+    elif len(loc) == 1:
+        key = str(loc[0])
+    else:
+        return None
+    if key not in _PATTERN_RULES:
+        return None
+    what, rule = _PATTERN_RULES[key]
+    return f"{value!r} is not a valid {what}: {rule}"
+
+
 def _validation_error(error: ValidationError, front_matter: str, path: str | None) -> InvalidTemplateError:
     problems: list[tuple[str, int | None, str]] = []
     for item in error.errors():
@@ -134,6 +132,14 @@ def _validation_error(error: ValidationError, front_matter: str, path: str | Non
             message = "is required: add 'name:' to the front matter, or give the template a name"
         elif item["type"] == "missing":
             message = "is required"
+        elif item["type"] == "string_pattern_mismatch" and (worded := _pattern_message(loc, item["input"])):
+            message = worded
+        elif item["type"] == "string_too_short" and item.get("ctx", {}).get("min_length") == 1:
+            message = "must not be empty"
+        elif item["type"] == "string_too_long":
+            message = f"is {len(item['input']):,} characters long; at most {item['ctx']['max_length']:,} are allowed"
+        elif item["type"] == "string_type":
+            message = f"must be text, not {_yaml_kind(item['input'])}: put it in quotes"
         else:
             message = str(item["msg"]).removeprefix("Value error, ")
         problems.append((_field_name(loc) or "front matter", _yaml_line(front_matter, loc), message))

@@ -40,11 +40,13 @@ def web_app(
     access: Access | None = None,
     after_write: Callable[[], Awaitable[None]] | None = None,
     charge: Charge | None = None,
+    loopback: bool = True,
 ) -> ASGIApp:
     """The web page over the service ``get_service`` returns (Host checks as ``security``).
 
     Sign-in checks tokens through ``access``; by default the API's: ``token`` (PBA_TUNNEL_AUTH_TOKEN) and the store's.
-    ``charge`` is the API's rate limiter, which then holds a token's use of the page too.
+    ``charge`` is the API's rate limiter, which then holds a token's use of the page too. ``loopback`` says
+    whether the server is bound to a loopback address (the sign-in page says why it asks for a token).
     """
     name = "/t/{name:str}"
     routes = [
@@ -74,7 +76,7 @@ def web_app(
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={CsrfRefused: _csrf_refused})
-    app.state.web = WebContext(get_service, after_write)
+    app.state.web = WebContext(get_service, after_write, loopback=loopback)
     return WebGuard(
         RequestBodyLimitMiddleware(app, MAX_FORM_BYTES),
         security=security,

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ..errors import PbaError
+from ..labels import LabelView
 from .errors import describe, status_of
 from .security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_token, csrf_valid, viewer_of
 
@@ -34,6 +35,7 @@ class WebContext:
 
     get_service: Callable[[], Awaitable[TemplateService]]
     after_write: Callable[[], Awaitable[None]] | None = None
+    loopback: bool = True  # bound to a loopback address only: reachable from this machine alone
 
 
 class CsrfRefused(Exception):
@@ -43,6 +45,11 @@ class CsrfRefused(Exception):
 def author(request: Request) -> str:
     """The name recorded as the author of what this request changes."""
     return viewer_of(request).name
+
+
+def view_of(request: Request) -> LabelView | None:
+    """What the signed-in token sees: one label's version of each template (its fixed label), or every version."""
+    return LabelView.of(viewer_of(request).label)
 
 
 def web(request: Request) -> WebContext:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from ..errors import ArgumentError, ConflictError, InvalidTemplateError, PbaError
+from ..errors import ArgumentError, ConflictError, InvalidTemplateError, PbaError, VersionNotShownError
 from ..templates.spec import ParsedTemplate
-from .context import author, error_page, page, read_form, service_of, wrote
+from .context import author, error_page, page, read_form, service_of, view_of, wrote
 from .diffs import changed, side_by_side
 from .errors import describe
 from .forms import copies, sample_arguments
+
+if TYPE_CHECKING:
+    from ..service import TemplateService
 
 SAMPLE_HINT = '{"topic": "x"}'
 ORIGIN = "web"  # how versions saved from the page are marked in history
@@ -57,9 +60,13 @@ def _version(value: Any) -> int | None:
 
 
 async def edit_view(request: Request) -> Response:
-    """``GET /t/{name}/edit``: the current source in the editor."""
+    """``GET /t/{name}/edit``: the current source in the editor (to a token fixed to a label, only when its label
+    is on the current version: a save follows the current version)."""
+    name = request.path_params["name"]
     try:
-        stored = await (await service_of(request)).get(request.path_params["name"])
+        service = await service_of(request)
+        await service.newest_shown(name, view_of(request))
+        stored = await service.get(name)
     except PbaError as exc:
         return error_page(request, exc)
     return page(request, "edit.html", name=stored.name, source=stored.source, expected_version=stored.version)
@@ -104,12 +111,18 @@ async def preview_source(request: Request) -> Response:
 
 
 async def save(request: Request) -> Response:
-    """``POST /t/{name}/edit``: a new version, unless someone saved since this editor opened (then a diff)."""
+    """``POST /t/{name}/edit``: a new version, unless someone saved since this editor opened (then a diff), or the
+    form does not say which version it edited (then a diff too: nothing is saved blindly)."""
     name = request.path_params["name"]
     form = await read_form(request)
     source = str(form.get("source", ""))
-    expected = _version(form.get("expected_version"))
+    sent = form.get("expected_version")
+    expected = _version(sent)
     service = await service_of(request)
+    if expected is None:
+        shown = str(sent or "")[:40]
+        reason = f"expected_version '{shown}' is not a version number" if shown else "the form sent no expected_version"
+        return await _not_saved(request, service, name, source, 400, unknown_base=reason)
     try:
         result = await service.update(
             name,
@@ -120,27 +133,7 @@ async def save(request: Request) -> Response:
             message="edited on the web page",
         )
     except ConflictError as exc:
-        try:
-            current = await service.get(name)
-        except PbaError as again:
-            return error_page(request, again)
-        rows = side_by_side(current.source, source)
-        return page(
-            request,
-            "edit.html",
-            status=409,
-            name=name,
-            source=source,
-            expected_version=current.version,
-            conflict=exc,
-            conflict_from=expected,
-            conflict_version=current.version,
-            diff_rows=rows,
-            diff_changed=changed(rows),
-            old_label=f"Saved: version {current.version}",
-            new_label="Yours (not saved)",
-            diff_caption=f"Version {current.version} beside your unsaved text",
-        )
+        return await _not_saved(request, service, name, source, 409, conflict_from=expected, conflict=exc)
     except InvalidTemplateError as exc:
         return page(
             request, "edit.html", status=422, name=name, source=source, expected_version=expected, problem=_problem(exc)
@@ -150,6 +143,39 @@ async def save(request: Request) -> Response:
     await wrote(request)
     outcome = "saved" if result.changed else "unchanged"
     return RedirectResponse(f"/t/{name}?{outcome}={result.version}", status_code=303)
+
+
+async def _not_saved(
+    request: Request, service: TemplateService, name: str, source: str, status: int, **why: Any
+) -> Response:
+    """The editor again with the unsaved text beside the current version, whose number the next save then follows."""
+    try:
+        await service.newest_shown(name, view_of(request))
+        current = await service.get(name)
+    except VersionNotShownError as exc:  # the current version is not this token's to see: keep the text only
+        return page(
+            request, "edit.html", status=status, name=name, source=source, expected_version=None, problem=_problem(exc)
+        )
+    except PbaError as again:
+        return error_page(request, again)
+    rows = side_by_side(current.source, source)
+    why.setdefault("conflict", None)
+    why.setdefault("conflict_from", None)
+    return page(
+        request,
+        "edit.html",
+        status=status,
+        name=name,
+        source=source,
+        expected_version=current.version,
+        conflict_version=current.version,
+        diff_rows=rows,
+        diff_changed=changed(rows),
+        old_label=f"Saved: version {current.version}",
+        new_label="Yours (not saved)",
+        diff_caption=f"Version {current.version} beside your unsaved text",
+        **why,
+    )
 
 
 async def create(request: Request) -> Response:

@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..errors import ConflictError, EnhanceRequestError, PbaError
-from .context import author, error_page, page, read_form, service_of, wrote
+from ..errors import ConflictError, EnhanceRequestError, InvalidParameterError, PbaError
+from .context import author, error_page, page, read_form, service_of, view_of, wrote
 from .diffs import changed, side_by_side
 
 UNREACHABLE_PROVIDERS = {"sampling"}  # asks the MCP client's model: there is no MCP client behind the page
@@ -48,7 +48,9 @@ async def enhance_view(request: Request) -> Response:
     """``GET /t/{name}/enhance``: choose a goal and a provider."""
     name = request.path_params["name"]
     try:
-        await (await service_of(request)).get(name)
+        service = await service_of(request)
+        await service.newest_shown(name, view_of(request))  # enhancing reads and follows the current version
+        await service.get(name)
     except PbaError as exc:
         return error_page(request, exc)
     return page(request, "enhance.html", **_form_context(name))
@@ -72,6 +74,7 @@ async def enhance_run(request: Request) -> Response:
         except ValidationError:
             raise EnhanceRequestError(f"pick one of the goals listed, not {context['goal']!r}") from None
         service = await service_of(request)
+        await service.newest_shown(name, view_of(request))
         stored = await service.get(name)
         provider = get_provider(provider_name, provider_config(provider_name))
         try:
@@ -100,10 +103,14 @@ async def enhance_accept(request: Request) -> Response:
     """``POST /t/{name}/enhance/accept``: store the proposal as a new version (unless someone saved meanwhile)."""
     name = request.path_params["name"]
     form = await read_form(request)
-    try:
-        expected = int(str(form.get("expected_version", "")))
-    except ValueError:
-        expected = None
+    sent = str(form.get("expected_version", ""))
+    if not (sent.isascii() and sent.isdigit() and len(sent) <= 10):  # never saved over a version nobody saw
+        refused = InvalidParameterError(
+            f"expected_version '{sent[:40]}' is not a version number: run the enhancement again",
+            parameter="expected_version",
+        )
+        return error_page(request, refused)
+    expected = int(sent)
     try:
         result = await (await service_of(request)).update(
             name,

@@ -8,11 +8,14 @@ from ..errors import (
     ConflictError,
     InstructionMissingError,
     InvalidTemplateError,
+    LabelNotFoundError,
     MissingArgumentsError,
     NotFoundError,
     PbaError,
     ProviderNotConfiguredError,
     StoreError,
+    VersionNotFoundError,
+    VersionNotShownError,
 )
 
 
@@ -21,6 +24,15 @@ def describe(error: PbaError) -> str:
     message = error.message
     if isinstance(error, MissingArgumentsError):
         return f"{message}: fill in {', '.join(error.missing)} and preview again."
+    if isinstance(error, VersionNotShownError):
+        return (
+            f"{message}: your token sees only the “{error.label}” version of each template. "
+            "Sign in with a token without a label to see the others."
+        )
+    if isinstance(error, VersionNotFoundError):
+        return f"{message}: its history lists them." if error.newest is None else f"{message}."
+    if isinstance(error, LabelNotFoundError):
+        return f"{message}."
     if isinstance(error, NotFoundError):
         if error.deleted:
             return f"{message}: open it from the library with “show deleted” to restore it."

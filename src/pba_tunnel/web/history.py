@@ -5,10 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..errors import PbaError
-from .context import author, error_page, page, read_form, service_of, wrote
+from ..errors import InvalidParameterError, PbaError
+from .context import author, error_page, page, read_form, service_of, view_of, wrote
 from .diffs import changed, side_by_side
 from .editing import ORIGIN
+
+SHOWN_VALUE = 40  # characters of a refused parameter value repeated on the error page
 
 
 def _number(value: str | None) -> int | None:
@@ -19,13 +21,28 @@ def _number(value: str | None) -> int | None:
     return number if 1 <= number < 2**31 else None
 
 
+def _version_parameter(request: Request, parameter: str, newest: int, default: int) -> int:
+    """The version the query's ``parameter`` names (``default`` when absent); InvalidParameterError unless it is a
+    whole number from 1 to ``newest``."""
+    value = request.query_params.get(parameter)
+    if value is None:
+        return default
+    number = int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else 0
+    if not 1 <= number <= newest:
+        shown = value if len(value) <= SHOWN_VALUE else value[:SHOWN_VALUE] + "…"
+        raise InvalidParameterError(
+            f"'{parameter}' must be a version number from 1 to {newest}, not '{shown}'", parameter=parameter
+        )
+    return number
+
+
 async def history_view(request: Request) -> Response:
     """``GET /t/{name}/history``: versions newest first, with what made each and a diff picker."""
     name = request.path_params["name"]
     try:
         service = await service_of(request)
-        versions = await service.history(name)
-        changes = await service.changes(name)
+        versions = await service.history(name, view=view_of(request))  # refused to a token fixed to a label
+        changes = await service.changes(name, view=view_of(request))
         label_names = await service.label_names()
     except PbaError as exc:
         return error_page(request, exc)
@@ -53,14 +70,12 @@ async def history_view(request: Request) -> Response:
 async def diff_view(request: Request) -> Response:
     """``GET /t/{name}/diff?from=A&to=B``: the two versions side by side."""
     name = request.path_params["name"]
-    old_version = _number(request.query_params.get("from"))
-    new_version = _number(request.query_params.get("to"))
     try:
         service = await service_of(request)
-        versions = await service.history(name)
+        versions = await service.history(name, view=view_of(request))  # refused to a token fixed to a label
         latest = versions[-1].version if versions else 1
-        old_version = old_version or max(latest - 1, 1)
-        new_version = new_version or latest
+        old_version = _version_parameter(request, "from", latest, max(latest - 1, 1))
+        new_version = _version_parameter(request, "to", latest, latest)
         old = await service.get(name, old_version, include_deleted=True)
         new = await service.get(name, new_version, include_deleted=True)
     except PbaError as exc:

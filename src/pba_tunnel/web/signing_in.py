@@ -6,7 +6,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .context import page, read_form
+from .context import page, read_form, web
 from .security import SESSION_COOKIE, WebGuard
 from .viewers import SESSION_SECONDS
 
@@ -22,7 +22,7 @@ async def login_view(request: Request) -> Response:
     """``GET /login``: the sign-in form (or the library when no token is needed)."""
     if not await _guard(request).access.required():
         return RedirectResponse("/", status_code=303)
-    return page(request, "login.html")
+    return page(request, "login.html", loopback=web(request).loopback)
 
 
 async def login(request: Request) -> Response:
@@ -34,7 +34,8 @@ async def login(request: Request) -> Response:
     sent = str(form.get("token", "")).strip()
     if not sent or await guard.access.verify(sent) is None:
         await anyio.sleep(FAILED_SIGN_IN_DELAY)
-        return page(request, "login.html", status=401, failed=True)
+        why = await guard.access.refusal(sent) if sent else None
+        return page(request, "login.html", status=401, failed=True, refusal=why, loopback=web(request).loopback)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

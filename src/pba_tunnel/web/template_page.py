@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from ..errors import LabelNotFoundError, NotFoundError, PbaError
 from ..labels import check_label
-from .context import error_page, page, read_form, service_of
+from .context import error_page, page, read_form, service_of, view_of
 from .forms import argument_fields, copies, submitted_arguments
 from .security import viewer_of
 
@@ -41,7 +41,7 @@ async def _show(
     try:
         stored, parsed = await _version(service, name, label)
     except NotFoundError as exc:
-        if not exc.deleted:
+        if not exc.deleted or view_of(request) is not None:  # a token fixed to a label never sees a deleted one
             raise
         stored = await service.get(name, include_deleted=True)
         return page(request, "template.html", stored=stored, spec=None, fields=[], deleted=True, labels={}, **extra)
@@ -49,8 +49,15 @@ async def _show(
     spec = parsed.spec
     fields_shown = {"title": spec.title, "description": spec.description, "tags": list(spec.tags)}
     stored = stored.model_copy(update={**fields_shown, "category": spec.category or stored.category})
-    labels = {label_name: v.version for v in await service.history(name) for label_name in v.labels}
-    recent = await service.usage(since=datetime.now(UTC).date() - timedelta(days=USAGE_DAYS - 1), name=name)
+    view = view_of(request)
+    labels = {
+        label_name: v.version
+        for v in await service.history(name)
+        for label_name in v.labels
+        if view is None or label_name == view.label  # a token fixed to a label sees no other label
+    }
+    since = datetime.now(UTC).date() - timedelta(days=USAGE_DAYS - 1)
+    recent = await service.usage(since=since, name=name)
     given = extra.pop("given", None)
     fields = argument_fields(list(parsed.spec.arguments), given)
     return page(

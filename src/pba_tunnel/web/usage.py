@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from ..errors import PbaError
 from .charts import HEIGHT, WIDTH, bars
-from .context import error_page, page, service_of
+from .context import error_page, page, service_of, view_of
 
 DAYS = 30  # the period shown
 
@@ -25,7 +25,8 @@ async def usage_view(request: Request) -> Response:
     first = today - timedelta(days=DAYS - 1)
     try:
         service = await service_of(request)
-        await service.get(name)
+        # A token fixed to a label sees no usage of a template without it (counts of one template need no filter).
+        await service.get(name, view=view_of(request))
         enabled = service.settings.usage_stats
         # Renders since each day, newest day first; one day's renders are the difference of two neighbours.
         since = []

@@ -62,6 +62,10 @@ class Access(Protocol):
         """The viewer holding ``token``, or None when it is no valid token."""
         ...
 
+    async def refusal(self, token: str) -> str | None:
+        """Why a known token cannot sign in, when that is more than "not a valid token" (a bad fixed label)."""
+        ...
+
 
 class ApiTokens:
     """The API's tokens: the server's own (``PBA_TUNNEL_AUTH_TOKEN``) and the store's."""
@@ -91,3 +95,13 @@ class ApiTokens:
         if identity is None:
             return None
         return Viewer(identity.author, identity.scope, identity.label, identity.rate_key)
+
+    async def refusal(self, token: str) -> str | None:
+        """Why a store token that exists cannot sign in: it was stored with a label that names no label."""
+        verdict = await (await self.get_service()).tokens.verify(token)
+        if verdict.refusal != "invalid_label":
+            return None
+        return (
+            f"The token '{verdict.name}' is fixed to the label '{verdict.label}', which is not a valid label name, "
+            "so it cannot be used: an admin must revoke it and create it again with a valid label."
+        )
