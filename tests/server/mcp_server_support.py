@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from mcp import StdioServerParameters
+import httpx2
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 from mcp.client.subscriptions import Subscription
 
 from conftest import CliResult, cli_env, make_settings, run_cli
@@ -304,3 +306,13 @@ def http_servers(*servers: Callable[[], HttpServer]) -> Iterator[list[HttpServer
     finally:
         for server in started:
             server.stop()
+
+
+@asynccontextmanager
+async def bearer_client(base: str, secret: str) -> AsyncIterator[Client]:
+    """The SDK's client over streamable HTTP to ``base``/mcp, sending ``secret`` as its bearer token."""
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {secret}"}, timeout=WAIT_SECONDS) as http,
+        Client(streamable_http_client(f"{base}/mcp", http_client=http), mode="legacy", cache=None) as client,
+    ):
+        yield client

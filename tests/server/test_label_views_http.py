@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +14,8 @@ import anyio
 import httpx2
 import pytest
 from mcp import Client, MCPError
-from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ResourceTemplateReference, TextContent, TextResourceContents
-from mcp_server_support import WAIT_SECONDS, HttpServer, open_service
+from mcp_server_support import WAIT_SECONDS, HttpServer, bearer_client, open_service
 
 pytestmark = pytest.mark.anyio
 
@@ -87,16 +85,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         server.stop()
 
 
-@asynccontextmanager
-async def mcp_client(served: Served, secret: str) -> AsyncIterator[Client]:
-    """The SDK's client over streamable HTTP with ``secret`` as its bearer token."""
-    async with (
-        httpx2.AsyncClient(headers={"Authorization": f"Bearer {secret}"}, timeout=WAIT_SECONDS) as http,
-        Client(streamable_http_client(f"{served.server.base}/mcp", http_client=http), mode="legacy", cache=None) as c,
-    ):
-        yield c
-
-
 async def refusal(client: Client, tool: str, arguments: dict[str, object]) -> str:
     """The text of the tool error ``tool`` answers."""
     result = await client.call_tool(tool, arguments)
@@ -113,7 +101,7 @@ async def resource_json(client: Client, uri: str) -> dict[str, object]:
 
 
 async def test_an_mcp_client_with_a_labelled_token_sees_no_other_version(served: Served) -> None:
-    async with mcp_client(served, served.production) as client:
+    async with bearer_client(served.server.base, served.production) as client:
         for tool, arguments in [
             ("diff_template", {"name": "greet", "from_version": 3, "to_version": 4}),
             ("template_history", {"name": "greet"}),
@@ -154,7 +142,9 @@ async def test_an_mcp_client_with_a_labelled_token_sees_no_other_version(served:
         )
         assert names.completion.values == ["greet"]
 
-    async with mcp_client(served, served.editor) as unlabelled:  # the same requests without a label answer
+    async with bearer_client(
+        served.server.base, served.editor
+    ) as unlabelled:  # the same requests without a label answer
         diff = await unlabelled.call_tool("diff_template", {"name": "greet", "from_version": 3, "to_version": 4})
         assert diff.structured_content is not None
         assert "+Hello #4, {{ who }}!" in diff.structured_content["diff"]

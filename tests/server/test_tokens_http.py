@@ -6,8 +6,7 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -15,10 +14,9 @@ from pathlib import Path
 import anyio
 import httpx2
 import pytest
-from mcp import Client, MCPError
-from mcp.client.streamable_http import streamable_http_client
+from mcp import MCPError
 from mcp.types import TextContent
-from mcp_server_support import GREET_SOURCE, WAIT_SECONDS, HttpServer, open_service
+from mcp_server_support import GREET_SOURCE, WAIT_SECONDS, HttpServer, bearer_client, open_service
 
 from conftest import run_cli
 
@@ -95,16 +93,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         server.stop()
 
 
-@asynccontextmanager
-async def client_with(served: Served, secret: str) -> AsyncIterator[Client]:
-    """The SDK's client over streamable HTTP, sending ``secret`` as its bearer token."""
-    async with (
-        httpx2.AsyncClient(headers={"Authorization": f"Bearer {secret}"}, timeout=WAIT_SECONDS) as http,
-        Client(streamable_http_client(f"{served.server.base}/mcp", http_client=http), mode="legacy", cache=None) as c,
-    ):
-        yield c
-
-
 def text_of(result: object) -> str:
     content = result.content[0]  # type: ignore[attr-defined]
     assert isinstance(content, TextContent)
@@ -112,7 +100,7 @@ def text_of(result: object) -> str:
 
 
 async def test_a_read_token_cannot_create_and_is_told_it_needs_write(served: Served) -> None:
-    async with client_with(served, served.secrets["reader"]) as client:
+    async with bearer_client(served.server.base, served.secrets["reader"]) as client:
         result = await client.call_tool("create_template", {"source": NEW_SOURCE, "name": "bye"})
         assert result.is_error
         assert text_of(result) == (
@@ -127,7 +115,7 @@ async def test_a_read_token_cannot_create_and_is_told_it_needs_write(served: Ser
 async def test_tools_list_shows_each_token_only_what_it_may_call(served: Served) -> None:
     seen = {}
     for name in ("reader", "writer", "boss"):
-        async with client_with(served, served.secrets[name]) as client:
+        async with bearer_client(served.server.base, served.secrets[name]) as client:
             seen[name] = {tool.name for tool in (await client.list_tools()).tools}
     assert seen["reader"] == READ_TOOLS
     assert seen["writer"] > READ_TOOLS
@@ -136,7 +124,7 @@ async def test_tools_list_shows_each_token_only_what_it_may_call(served: Served)
 
 
 async def test_a_write_token_writes_and_its_version_is_kept(served: Served) -> None:
-    async with client_with(served, served.secrets["writer"]) as client:
+    async with bearer_client(served.server.base, served.secrets["writer"]) as client:
         created = await client.call_tool("create_template", {"source": NEW_SOURCE, "name": "bye-writer"})
         assert not created.is_error, text_of(created)
         deleted = await client.call_tool("delete_template", {"name": "bye-writer"})
@@ -144,7 +132,7 @@ async def test_a_write_token_writes_and_its_version_is_kept(served: Served) -> N
 
 
 async def test_the_single_auth_token_still_works_as_an_admin(served: Served) -> None:
-    async with client_with(served, ENV_TOKEN) as client:
+    async with bearer_client(served.server.base, ENV_TOKEN) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         assert "create_template" in names
         result = await client.call_tool("create_template", {"source": NEW_SOURCE, "name": "bye-admin"})
@@ -292,7 +280,7 @@ def test_a_client_over_its_request_limit_gets_429_with_retry_after_and_others_ar
 
 
 async def test_renders_beyond_their_limit_get_a_json_rpc_error_with_the_retry_time(served: Served) -> None:
-    async with client_with(served, served.secrets["renderer"]) as client:
+    async with bearer_client(served.server.base, served.secrets["renderer"]) as client:
         await client.get_prompt("greet", {"who": "Ann"})
         rendered = await client.call_tool("render_template", {"name": "greet", "arguments": {"who": "Bo"}})
         assert not rendered.is_error  # the burst of two renders, by either way of rendering

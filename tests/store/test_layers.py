@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 STORE = Path(__file__).resolve().parents[2] / "src" / "pba_tunnel" / "store"
-ALLOWED = ("pba_tunnel.store", "pba_tunnel.errors", "pba_tunnel.templates")
+# files: a leaf (it imports only errors) that the store uses to create its SQLite folder with a clear error
+ALLOWED = ("pba_tunnel.store", "pba_tunnel.errors", "pba_tunnel.templates", "pba_tunnel.files")
 MAX_LINES = 400
 
 
