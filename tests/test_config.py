@@ -151,6 +151,7 @@ URL_SETTING = "PBA_TUNNEL_DATABASE_URL / --database-url"
         ("postgres://pba:secret@db/pba", "postgresql+asyncpg://pba:secret@db/pba"),
         ("postgresql+asyncpg://pba@db/pba", "postgresql+asyncpg://pba@db/pba"),
         ("mysql+aiomysql://pba@db/pba", "mysql+aiomysql://pba@db/pba"),  # another backend, with its async driver
+        (" sqlite:////data/t.db\n", "sqlite+aiosqlite:////data/t.db"),  # pasted with spaces around it
     ],
 )
 def test_database_urls_without_the_async_driver_get_it(given: str, used: str) -> None:

@@ -281,7 +281,7 @@ def async_database_url(url: str, name: str) -> str:
     ``name`` is the setting or option the URL came from; the message names it and the scheme, never the URL
     (it may hold a password).
     """
-    scheme, separator, rest = url.partition("://")
+    scheme, separator, rest = url.strip().partition("://")  # spaces around a pasted URL are never meant
     if not separator or not scheme:
         examples = " or ".join(URL_EXAMPLES.values())
         raise ConfigError(f"{name} is not a database URL (no scheme://): use {examples}")
@@ -290,7 +290,7 @@ def async_database_url(url: str, name: str) -> str:
     if wanted is None:
         if not driver:  # every other SQLAlchemy backend defaults to a synchronous driver
             raise ConfigError(f"{name} names no async driver for {backend}: write {backend}+DRIVER://…")
-        return url
+        return url.strip()
     if driver and driver != wanted:
         example = URL_EXAMPLES["sqlite" if backend == "sqlite" else "postgresql"]
         raise ConfigError(f"{name} uses the driver {scheme!r}, which the store cannot use: use {example}")

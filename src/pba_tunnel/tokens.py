@@ -127,7 +127,9 @@ class Tokens:
         check_name(name)
         if scope not in SCOPES:
             raise TokenError(f"'{scope}' is no scope: use one of {', '.join(SCOPES)}")
-        if label is not None and label != LATEST:  # 'latest' fixes no label: the newest versions, as without one
+        if label == LATEST:  # 'latest' fixes no label: stored as none, so the server's own --label still applies
+            label = None
+        if label is not None:
             check_label(label)
         secret = PREFIX + secrets.token_urlsafe(32)
         expires_at = utcnow() + lifetime if lifetime is not None else None
@@ -189,7 +191,7 @@ class Tokens:
         identity = RequestIdentity(
             name=record.name,
             scope=cast(Scope, record.scope),
-            label=record.label,
+            label=None if record.label == LATEST else record.label,  # stored so before 'latest' meant none
             token=True,
             rate_key=f"token:{record.name}",
         )

@@ -35,6 +35,14 @@ async def test_a_token_stands_for_its_name_scope_and_label(service: TemplateServ
     assert listed.last_used_at is not None  # noted on use
 
 
+async def test_a_token_for_latest_fixes_no_label_so_the_servers_label_still_applies(service: TemplateService) -> None:
+    # A token that said 'latest' used to override a server's --label (and broke the web page's template view).
+    info, secret = await service.tokens.create("reader", "read", label="latest")
+    assert info.label is None
+    verdict = await service.tokens.verify(secret)
+    assert verdict.identity == RequestIdentity("reader", "read", None, token=True, rate_key="token:reader")
+
+
 async def test_revoked_and_expired_tokens_are_refused_and_a_revoked_name_can_be_reused(
     service: TemplateService,
 ) -> None:

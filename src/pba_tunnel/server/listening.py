@@ -13,6 +13,8 @@ from contextlib import suppress
 
 from ..errors import ListenError, PortInUseError
 
+SKIPPED_ADDRESS_ERRORS = frozenset({errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT})
+
 
 def listen(host: str, port: int) -> list[socket.socket]:
     """Listening sockets on every address of ``host`` at ``port``; PortInUseError or ListenError when refused."""
@@ -27,14 +29,16 @@ def listen(host: str, port: int) -> list[socket.socket]:
     unavailable: OSError | None = None
     try:
         for family, address in addresses:
+            if sockets and not port:  # port 0: every address listens on the port the system chose for the first
+                address = (address[0], sockets[0].getsockname()[1], *address[2:])
             try:
                 # create_server: SO_REUSEADDR on POSIX only (on Windows it would let another process share the
                 # port), IPV6_V6ONLY for IPv6 addresses, as asyncio does for each address it binds.
                 sockets.append(socket.create_server(address, family=family))
             except OSError as exc:
                 # A name with several addresses (localhost: 127.0.0.1 and ::1) on a machine lacking one of the
-                # families: that address is skipped, as asyncio skips it.
-                if exc.errno != errno.EADDRNOTAVAIL or len(addresses) == 1:
+                # families, or with IPv6 turned off: that address is skipped, as asyncio skips it.
+                if exc.errno not in SKIPPED_ADDRESS_ERRORS or len(addresses) == 1:
                     raise
                 unavailable = exc
         if not sockets and unavailable is not None:

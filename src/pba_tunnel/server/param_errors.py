@@ -14,12 +14,15 @@ from typing import Any
 
 from mcp import MCPError
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.types import GetPromptRequest, GetPromptRequestParams
 from pydantic import ValidationError
 
 from ..errors import ArgumentError
 from .errors import INVALID_PARAMS
 
-DETAILED_METHODS = frozenset({"prompts/get"})  # whose params our handler would otherwise have checked itself
+# The methods whose params our handler would otherwise have checked itself, with the models the SDK checks them by
+# (the request, or its params alone).
+DETAILED_METHODS = {"prompts/get": frozenset({GetPromptRequest.__name__, GetPromptRequestParams.__name__})}
 MAX_SHOWN = 40  # characters of a refused value shown back
 
 
@@ -64,6 +67,7 @@ async def detail_param_errors(ctx: ServerRequestContext[Any, Any], call_next: Ca
     try:
         return await call_next(ctx)
     except ValidationError as exc:
-        if ctx.method not in DETAILED_METHODS:
+        # Only the SDK's check of the request's params: a result failing validation is the server's fault.
+        if exc.title not in DETAILED_METHODS.get(ctx.method, ()):
             raise
         raise detailed_error(exc) from None
