@@ -6,7 +6,8 @@ import os
 import uuid
 from pathlib import Path
 
-from .errors import FolderError, PbaError
+from .errors import PbaError
+from .local_errors import FolderError
 
 
 def make_folder(path: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from formats_support import DATA
 
-from pba_tunnel.errors import UnsafeExportPathError
 from pba_tunnel.formats.native import safe_relative
 from pba_tunnel.formats.transfer import export_foreign
+from pba_tunnel.local_errors import UnsafeExportPathError
 from pba_tunnel.service import TemplateService
 from pba_tunnel.sync import import_path
 

@@ -7,8 +7,14 @@ import re
 from pathlib import Path
 
 STORE = Path(__file__).resolve().parents[2] / "src" / "pba_tunnel" / "store"
-# files: a leaf (it imports only errors) that the store uses to create its SQLite folder with a clear error
-ALLOWED = ("pba_tunnel.store", "pba_tunnel.errors", "pba_tunnel.templates", "pba_tunnel.files")
+# files and local_errors: leaves (they import only errors), for the store's SQLite folder and a missing store file
+ALLOWED = (
+    "pba_tunnel.store",
+    "pba_tunnel.errors",
+    "pba_tunnel.templates",
+    "pba_tunnel.files",
+    "pba_tunnel.local_errors",
+)
 MAX_LINES = 400
 
 

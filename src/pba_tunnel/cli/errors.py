@@ -8,20 +8,16 @@ from __future__ import annotations
 
 from ..errors import (
     AdminRequiredError,
-    FolderError,
     InstructionMissingError,
     LabelNotFoundError,
-    ListenError,
     MissingArgumentsError,
     NotFoundError,
     PbaError,
-    PortInUseError,
     ProviderNotConfiguredError,
-    StoreFolderError,
-    StoreMissingError,
     VersionNotFoundError,
     VersionNotShownError,
 )
+from ..local_errors import FolderError, ListenError, PortInUseError, StoreFolderError, StoreMissingError
 
 
 def describe(error: PbaError) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import UnsafeExportPathError
+from ..local_errors import UnsafeExportPathError
 from ..templates.bounded_yaml import load_bounded
 from ..templates.sections import split_front_matter
 

@@ -11,7 +11,7 @@ import errno
 import socket
 from contextlib import suppress
 
-from ..errors import ListenError, PortInUseError
+from ..local_errors import ListenError, PortInUseError
 
 SKIPPED_ADDRESS_ERRORS = frozenset({errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT})
 

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..errors import ConflictError, StoreError, StoreMissingError
+from ..errors import ConflictError, StoreError
+from ..local_errors import StoreMissingError
 from .connections import bump_generation
 from .models import METADATA
 from .opening import sqlite_file

@@ -7,8 +7,9 @@ from pathlib import Path
 from sqlalchemy.exc import ArgumentError, InvalidRequestError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ..errors import FolderError, StoreError, StoreFolderError
+from ..errors import StoreError
 from ..files import make_folder
+from ..local_errors import FolderError, StoreFolderError
 from .bulk import BulkWrites
 from .dialects import Dialect, dialect_for
 from .events import EventLog
