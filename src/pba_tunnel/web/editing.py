@@ -15,7 +15,7 @@ from ..templates.spec import ParsedTemplate
 from .context import author, error_page, page, read_form, service_of, view_of, wrote
 from .diffs import changed, side_by_side
 from .errors import describe
-from .forms import copies, sample_arguments
+from .forms import copies, sample_arguments, version_number
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -49,14 +49,6 @@ def _problem(exc: PbaError) -> dict[str, Any]:
     field = exc.field if isinstance(exc, InvalidTemplateError) else None
     reason = exc.reason if isinstance(exc, InvalidTemplateError) else describe(exc)
     return {"line": line, "field": field, "message": reason, "code": exc.code}
-
-
-def _version(value: Any) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 1 <= number < 2**31 else None
 
 
 async def edit_view(request: Request) -> Response:
@@ -117,7 +109,7 @@ async def save(request: Request) -> Response:
     form = await read_form(request)
     source = str(form.get("source", ""))
     sent = form.get("expected_version")
-    expected = _version(sent)
+    expected = version_number(sent)
     service = await service_of(request)
     if expected is None:
         shown = str(sent or "")[:40]

@@ -10,6 +10,16 @@ from ..rendering import RenderResult
 from ..templates.spec import ArgumentSpec
 
 FIELD_PREFIX = "arg-"
+MAX_VERSION = 2**31 - 1  # the store's version column is a 32-bit integer
+
+
+def version_number(value: object) -> int | None:
+    """A version number sent in a form or query (a whole number from 1), or None for anything else."""
+    text = "" if value is None else str(value)
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_VERSION else None
 
 
 @dataclass

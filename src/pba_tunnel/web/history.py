@@ -9,16 +9,9 @@ from ..errors import InvalidParameterError, PbaError
 from .context import author, error_page, page, read_form, service_of, view_of, wrote
 from .diffs import changed, side_by_side
 from .editing import ORIGIN
+from .forms import version_number
 
 SHOWN_VALUE = 40  # characters of a refused parameter value repeated on the error page
-
-
-def _number(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 1 <= number < 2**31 else None
 
 
 def _version_parameter(request: Request, parameter: str, newest: int, default: int) -> int:
@@ -27,8 +20,8 @@ def _version_parameter(request: Request, parameter: str, newest: int, default: i
     value = request.query_params.get(parameter)
     if value is None:
         return default
-    number = int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else 0
-    if not 1 <= number <= newest:
+    number = version_number(value)
+    if number is None or number > newest:
         shown = value if len(value) <= SHOWN_VALUE else value[:SHOWN_VALUE] + "…"
         raise InvalidParameterError(
             f"'{parameter}' must be a version number from 1 to {newest}, not '{shown}'", parameter=parameter
@@ -101,7 +94,7 @@ async def rollback(request: Request) -> Response:
     """``POST /t/{name}/rollback``: make an earlier version current again, as a new version."""
     name = request.path_params["name"]
     form = await read_form(request)
-    version = _number(str(form.get("version", "")))
+    version = version_number(form.get("version"))
     if version is None:
         return RedirectResponse(f"/t/{name}/history", status_code=303)
     try:

@@ -7,15 +7,8 @@ from starlette.responses import RedirectResponse, Response
 
 from ..errors import PbaError
 from .context import author, error_page, read_form, service_of, wrote
+from .forms import version_number
 from .security import viewer_of
-
-
-def _version(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except ValueError:
-        return None
-    return number if 1 <= number < 2**31 else None
 
 
 async def set_label(request: Request) -> Response:
@@ -27,7 +20,7 @@ async def set_label(request: Request) -> Response:
         moved = await (await service_of(request)).set_label(
             name,
             label,
-            version=_version(form.get("version")),
+            version=version_number(form.get("version")),
             author=author(request),
             can_admin=viewer_of(request).can_admin,
         )
