@@ -15,7 +15,7 @@ from ..templates.spec import ParsedTemplate
 from .context import author, error_page, page, read_form, service_of, view_of, wrote
 from .diffs import changed, side_by_side
 from .errors import describe
-from .forms import copies, sample_arguments, version_number
+from .forms import copies, sample_arguments, shown_value, version_number
 
 if TYPE_CHECKING:
     from ..service import TemplateService
@@ -112,7 +112,7 @@ async def save(request: Request) -> Response:
     expected = version_number(sent)
     service = await service_of(request)
     if expected is None:
-        shown = str(sent or "")[:40]
+        shown = shown_value(sent)
         reason = f"expected_version '{shown}' is not a version number" if shown else "the form sent no expected_version"
         return await _not_saved(request, service, name, source, 400, unknown_base=reason)
     try:

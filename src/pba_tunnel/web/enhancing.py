@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from ..errors import ConflictError, EnhanceRequestError, InvalidParameterError, PbaError
 from .context import author, error_page, page, read_form, service_of, view_of, wrote
 from .diffs import changed, side_by_side
-from .forms import version_number
+from .forms import shown_value, version_number
 
 UNREACHABLE_PROVIDERS = {"sampling"}  # asks the MCP client's model: there is no MCP client behind the page
 GOALS = ["clarity", "structure", "examples", "concise", "custom"]
@@ -108,7 +108,7 @@ async def enhance_accept(request: Request) -> Response:
     expected = version_number(sent)
     if expected is None:  # never saved over a version nobody saw
         refused = InvalidParameterError(
-            f"expected_version '{sent[:40]}' is not a version number: run the enhancement again",
+            f"expected_version '{shown_value(sent)}' is not a version number: run the enhancement again",
             parameter="expected_version",
         )
         return error_page(request, refused)

@@ -11,6 +11,13 @@ from ..templates.spec import ArgumentSpec
 
 FIELD_PREFIX = "arg-"
 MAX_VERSION = 2**31 - 1  # the store's version column is a 32-bit integer
+SHOWN_VALUE = 40  # characters of a refused value repeated on an error page
+
+
+def shown_value(value: object) -> str:
+    """A refused value as an error page repeats it: cut to a few words (the page escapes it)."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE] + "…"
 
 
 def version_number(value: object) -> int | None:

@@ -9,9 +9,7 @@ from ..errors import InvalidParameterError, PbaError
 from .context import author, error_page, page, read_form, service_of, view_of, wrote
 from .diffs import changed, side_by_side
 from .editing import ORIGIN
-from .forms import version_number
-
-SHOWN_VALUE = 40  # characters of a refused parameter value repeated on the error page
+from .forms import shown_value, version_number
 
 
 def _version_parameter(request: Request, parameter: str, newest: int, default: int) -> int:
@@ -22,7 +20,7 @@ def _version_parameter(request: Request, parameter: str, newest: int, default: i
         return default
     number = version_number(value)
     if number is None or number > newest:
-        shown = value if len(value) <= SHOWN_VALUE else value[:SHOWN_VALUE] + "…"
+        shown = shown_value(value)
         raise InvalidParameterError(
             f"'{parameter}' must be a version number from 1 to {newest}, not '{shown}'", parameter=parameter
         )
