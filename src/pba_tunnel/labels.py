@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import BaseModel
 
 from .errors import AdminRequiredError, InvalidLabelError, LabelNotFoundError, VersionNotShownError
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from .templates.spec import ParsedTemplate
 
 ItemT = TypeVar("ItemT", "TemplateSummary", "SearchHit")  # what a listing or a search shows of a template
+ShownT = TypeVar("ShownT", bound=BaseModel)
 LATEST = "latest"  # implicit: always the newest version; never stored
 LABEL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
@@ -31,6 +34,20 @@ def check_label(label: str) -> str:
             f"'{label}' is not a label name: use lowercase letters, digits, '-' and '_' (at most 100)", label=label
         )
     return label
+
+
+def as_version(item: ShownT, parsed: ParsedTemplate) -> ShownT:
+    """``item`` with the listing fields (title, description, category, tags, arguments) of the version ``parsed``
+    is: the template row keeps the newest version's copies, which a view of an older version must not show."""
+    spec = parsed.spec
+    fields = {
+        "title": spec.title,
+        "description": spec.description,
+        "category": spec.category,
+        "tags": list(spec.tags),
+        "arguments": list(spec.arguments),
+    }
+    return item.model_copy(update={k: v for k, v in fields.items() if k in type(item).model_fields})
 
 
 @dataclass(frozen=True)
@@ -152,14 +169,21 @@ class LabelOps:
 
     async def viewed(self, name: str, view: LabelView) -> StoredTemplate:
         """The version of ``name`` that ``view`` shows, with no other label (LabelNotFoundError: the view hides the
-        template). Its ``current_version`` stays: a write names the version it follows."""
-        try:
-            stored = await self._store.get(name, label=view.label)
-        except LabelNotFoundError:
+        template): every field that version's, and ``current_version`` too, so no newer hidden version shows."""
+        entry = await self.labelled(name, view.label)
+        if entry is None:
             if not view.fallback_latest:
-                raise
+                raise LabelNotFoundError(f"template '{name}' has no label '{view.label}'", name=name, label=view.label)
             stored = await self._store.get(name)
-        return stored.model_copy(update={"labels": {k: v for k, v in stored.labels.items() if k == view.label}})
+            return stored.model_copy(update={"labels": {}})
+        stored, parsed = entry
+        return as_version(stored, parsed).model_copy(
+            update={
+                "labels": {view.label: stored.version},
+                "current_version": stored.version,
+                "updated_at": stored.created_at,
+            }
+        )
 
     async def only_one_shown(self, name: str, view: LabelView | None) -> None:
         """Refuse what shows several versions of ``name`` (its history, label moves) to a client with ``view``,
@@ -213,10 +237,13 @@ class LabelOps:
         """Every label in use."""
         return await self._store.label_names()
 
-    async def shown_as(self, view: LabelView, items: Sequence[ItemT]) -> list[ItemT]:
-        """``items`` (search hits) as a client with ``view`` sees them: at the label's version (title, description,
-        arguments too where the item has them), without those lacking the label unless the view falls back to the
-        newest. Only for search, which ranks first; listings page through ``list_templates(view=…)`` instead."""
+    async def shown_as(
+        self, view: LabelView, items: Sequence[ItemT], matches: Callable[[ItemT, str], bool] | None = None
+    ) -> list[ItemT]:
+        """``items`` (search hits, found in the newest versions) as a client with ``view`` sees them: each as the
+        version it shows is, without those it hides, and without those whose shown version fails ``matches`` (given
+        the item as shown and that version's source): a word only a hidden version has finds nothing. Only for
+        search, which ranks first; listings page through ``list_templates(view=…)`` instead."""
         listing = await self._store.label_listing(view.label, [item.name for item in items])
         shown = []
         for item in items:
@@ -225,9 +252,17 @@ class LabelOps:
                 if view.fallback_latest:
                     shown.append(item)
                 continue
-            update = {k: v for k, v in fields.items() if k in type(item).model_fields}
-            if "snippet" in type(item).model_fields and fields["version"] != item.version:
-                # The snippet quotes the newest text, which this view does not show: quote the shown version's.
-                update.update(snippet=fields["description"], matched=[])
-            shown.append(item.model_copy(update=update))
+            if fields["version"] == item.version:
+                shown.append(item)
+                continue
+            entry = await self.labelled(item.name, view.label)
+            if entry is None or entry[0].version != fields["version"]:
+                continue  # the label moved meanwhile
+            stored, parsed = entry
+            update: dict[str, object] = {"version": stored.version}
+            if "snippet" in type(item).model_fields:  # the snippet quoted the newest text
+                update.update(snippet=parsed.spec.description, matched=[])
+            item = as_version(item, parsed).model_copy(update=update)
+            if matches is None or matches(item, stored.source):
+                shown.append(item)
         return shown

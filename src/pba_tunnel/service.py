@@ -11,7 +11,7 @@ import anyio
 from .changes import ChangeWatch
 from .config import Settings
 from .errors import PbaError, VersionNotShownError
-from .labels import LATEST, LabelOps, LabelView
+from .labels import LATEST, LabelOps, LabelView, as_version
 from .recent import Recent
 from .service_records import RecordOps
 from .service_search import SearchOps
@@ -183,8 +183,8 @@ class TemplateService(WriteOps, RecordOps, SearchOps, LabelOps):
         view: LabelView | None = None,
     ) -> Page[TemplateSummary]:
         """One page of templates (of one kind, or all with None), ordered by name; internal ones when asked. Through
-        ``view``: full pages of the templates it shows, each at the version it shows, and no deleted one."""
-        return await self._store.list_templates(
+        ``view``: the templates it shows, each as the version it shows is, and no deleted one."""
+        page, older = await self._store.list_shown(
             category=category,
             tag=tag,
             cursor=cursor,
@@ -195,6 +195,21 @@ class TemplateService(WriteOps, RecordOps, SearchOps, LabelOps):
             label=None if view is None else view.label,
             fallback=view is not None and view.fallback_latest,
         )
+        if view is None or not older:
+            return page
+        # Shown at an older version (usually few): its tags are that version's, and the tag filter, which matched
+        # the newest tags, must hold for them too (a tag only the older version has is missed, never leaked).
+        items = []
+        for item in page.items:
+            if item.name in older:
+                entry = await self.labelled(item.name, view.label)
+                if entry is None:
+                    continue  # the label moved since the listing was read
+                item = as_version(item, entry[1])
+                if tag is not None and tag not in item.tags:
+                    continue
+            items.append(item)
+        return page.model_copy(update={"items": items})
 
     async def count(self, *, include_deleted: bool = False, kind: Kind | None = "prompt") -> int:
         """How many templates (of one kind, or all with None) the store holds."""
@@ -216,14 +231,26 @@ class TemplateService(WriteOps, RecordOps, SearchOps, LabelOps):
         )
 
     async def search(
-        self, query: str, *, category: str | None = None, tags: list[str] | None = None, limit: int = 10
+        self,
+        query: str,
+        *,
+        category: str | None = None,
+        tags: list[str] | None = None,
+        limit: int = 10,
+        view: LabelView | None = None,
     ) -> SearchResult:
-        """Templates matching ``query`` (words, "phrases", prefix*, -exclusions, category:/tag: filters)."""
-        from .search.engine import Searcher
+        """Templates matching ``query`` (words, "phrases", prefix*, -exclusions, category:/tag: filters); through
+        ``view``, each as the version it shows, kept only when that version matches too."""
+        from .search.engine import Searcher, hit_matches
 
         if self._searcher is None:
             self._searcher = Searcher(self)
-        return await self._searcher.search(query, category=category, tags=tags, limit=max(1, min(limit, 100)))
+        found = await self._searcher.search(query, category=category, tags=tags, limit=max(1, min(limit, 100)))
+        if view is None:
+            return found
+        # Ranked by the newest text: a hit shown at an older version must match in that version's text too.
+        matches = partial(hit_matches, query, category=category, tags=tags, any_word=found.mode != "all")
+        return found.model_copy(update={"results": await self.shown_as(view, found.results, matches)})
 
     async def render(
         self,

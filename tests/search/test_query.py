@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pba_tunnel.search.query import QueryError, parse_query
+from pba_tunnel.search.query import QueryError, parse_query, text_matches
 from pba_tunnel.store.matching import MatchTerm, TextMatch, tsquery_text
 
 
@@ -93,3 +93,21 @@ def test_postgresql_gets_the_same_query_as_quoted_tsquery_lexemes() -> None:
 def test_a_tsquery_lexeme_cannot_close_its_quotes() -> None:
     term = MatchTerm(("it's", "a\\b", "x' | 'y"), prefix=True)
     assert tsquery_text(TextMatch((term,))) == "('it''s' <-> 'a\\\\b' <-> 'x'' | ''y':*)"
+
+
+@pytest.mark.parametrize(
+    ("query", "any_word", "expected"),
+    [
+        ("code review", False, True),
+        ("code zebra", False, False),
+        ("code zebra", True, True),
+        ('"review code"', False, False),
+        ('"code review"', False, True),
+        ("revi*", False, True),
+        ("code -draft", False, False),
+        ("tag:sql", False, True),  # filters are checked apart from the text
+    ],
+)
+def test_one_template_text_is_matched_word_for_word(query: str, any_word: bool, expected: bool) -> None:
+    text = "Code-review of a first Draft"
+    assert text_matches(parse_query(query), text, any_word=any_word) is expected

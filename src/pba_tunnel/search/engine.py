@@ -11,7 +11,7 @@ from .fuzzy import BATCH, SHORTLIST, IndexBuilder, NameIndex, build_index
 from .models import Mode, SearchHit, SearchResult
 from .plain import Candidates
 from .plain import search as plain_search
-from .query import Query, parse_query
+from .query import Query, parse_query, text_matches
 
 if TYPE_CHECKING:
     from ..store import FullTextHit, PromptLabel, StoredTemplate, TemplateSummary
@@ -61,7 +61,7 @@ def _rerank(query: Query, hits: list[SearchHit]) -> list[SearchHit]:
     return sorted(hits, key=key, reverse=True)
 
 
-def _passes(summary: TemplateSummary, categories: list[str], tags: list[str]) -> bool:
+def _passes(summary: TemplateSummary | SearchHit, categories: list[str], tags: list[str]) -> bool:
     category = (summary.category or "").lower()
     in_category = all(category == c or category.startswith(f"{c}/") for c in categories)
     return in_category and all(t in [x.lower() for x in summary.tags] for t in tags)
@@ -200,3 +200,17 @@ class Searcher:
             limit=limit,
         )
         return SearchResult(query=text, mode="all", results=hits)
+
+
+def hit_matches(
+    text: str, hit: SearchHit, source: str, *, category: str | None, tags: list[str] | None, any_word: bool
+) -> bool:
+    """Whether ``hit`` (as one version is, with that version's ``source``) matches the query ``text`` and the
+    filters: search ranks the newest versions, and a label view checks the version it shows with this."""
+    query = parse_query(text)
+    categories = [*query.categories, *([category.lower()] if category else [])]
+    wanted_tags = [*query.tags, *(t.lower() for t in tags or [])]
+    if not _passes(hit, categories, wanted_tags):
+        return False
+    fields = [hit.name, hit.title or "", hit.description, hit.category or "", *hit.tags, source]
+    return text_matches(query, "\n".join(fields), any_word=any_word)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..errors import QueryError
 from ..store.matching import MatchTerm, TextMatch, fts5_expression
 
-__all__ = ["Query", "QueryError", "Term", "parse_query"]
+__all__ = ["Query", "QueryError", "Term", "parse_query", "text_matches"]
 
 _TOKEN = re.compile(r'(-?)(?:(category|tag):("[^"]*"?|\S*)|"([^"]*)"?|(\S+))', re.IGNORECASE)
 _WORD_CHARS = re.compile(r"[\w]+", re.UNICODE)
@@ -155,3 +155,25 @@ def parse_query(text: str) -> Query:
     if not query.terms and not (query.categories or query.tags):
         raise QueryError("the query is empty: type a few words, e.g. code review")
     return query
+
+
+def _found(term: Term, words: tuple[str, ...]) -> bool:
+    size = len(term.words)
+    for start in range(len(words) - size + 1):
+        window = words[start : start + size]
+        last = window[-1]
+        if window[:-1] == term.words[:-1] and (
+            last.startswith(term.words[-1]) if term.prefix else last == term.words[-1]
+        ):
+            return True
+    return False
+
+
+def text_matches(query: Query, text: str, *, any_word: bool = False) -> bool:
+    """Whether ``text`` holds every included term of ``query`` (any, with ``any_word``) and no excluded one, word
+    for word: one template checked in memory, without the stemming a full-text index adds."""
+    words = _words(text)
+    found = [_found(term, words) for term in query.included]
+    if found and not (any(found) if any_word else all(found)):
+        return False
+    return not any(_found(term, words) for term in query.excluded)

@@ -64,10 +64,7 @@ async def _render(service: TemplateService, args: m.RenderInput, caller: Caller)
 
 
 async def _search(service: TemplateService, args: m.SearchInput, caller: Caller) -> m.SearchOut:
-    found = await service.search(args.query, category=args.category, tags=args.tags, limit=args.limit)
-    if caller.view is not None:  # ranked by the newest text; shown at the label's version, if it has one
-        found = found.model_copy(update={"results": await service.shown_as(caller.view, found.results)})
-    return found
+    return await service.search(args.query, category=args.category, tags=args.tags, limit=args.limit, view=caller.view)
 
 
 async def _list(service: TemplateService, args: m.ListInput, caller: Caller) -> m.ListOut:

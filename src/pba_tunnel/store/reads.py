@@ -54,13 +54,20 @@ _LABELLED_VERSION = _VERSION.join(_L, and_(_L.c.template_id == _T.c.id, _L.c.lab
 
 def _listing(shown: LabelShown | None) -> Select[Any]:
     """Template rows as a listing shows them, with the version shown as ``shown_version``: each at its newest
-    version, or at the one a label shows (title, description and arguments of that version; the rest is the
-    template's own: category and tags, by which listings filter, are the newest version's)."""
+    version, or at the one a label shows (title, description and arguments from the label, category and time from
+    that version; tags stay the newest version's, for the caller to replace where the shown version is older)."""
     if shown is None:
         return select(_T, _T.c.current_version.label("shown_version"))
-    decided = {"title": shown.title, "description": shown.description, "arguments_json": shown.arguments_json}
+    decided = {
+        "title": shown.title,
+        "description": shown.description,
+        "arguments_json": shown.arguments_json,
+        "category": _V.c.category,
+        "updated_at": _V.c.created_at,
+    }
     columns = [decided[c.name].label(c.name) if c.name in decided else c for c in _T.c]
-    return select(*columns, shown.version.label("shown_version")).select_from(shown.source)
+    at_shown = shown.source.join(_V, and_(_V.c.template_id == _T.c.id, _V.c.version == shown.version))
+    return select(*columns, shown.version.label("shown_version")).select_from(at_shown)
 
 
 # By the fallback of the label seen (None: no label); the filters and the page are added per call.
@@ -130,7 +137,37 @@ class TemplateReads(StoreBase):
         """One page of templates ordered by name (internal ones only when asked). With ``label``: the templates a
         client that sees that label is shown, at that label's version (the rest at their newest with
         ``fallback``), and never a deleted one: such a client cannot reach it."""
+        return (
+            await self.list_shown(
+                category=category,
+                tag=tag,
+                cursor=cursor,
+                limit=limit,
+                include_deleted=include_deleted,
+                kind=kind,
+                include_internal=include_internal,
+                label=label,
+                fallback=fallback,
+            )
+        )[0]
+
+    async def list_shown(
+        self,
+        *,
+        category: str | None = None,
+        tag: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        include_deleted: bool = False,
+        kind: Kind | None = "prompt",
+        include_internal: bool = False,
+        label: str | None = None,
+        fallback: bool = False,
+    ) -> tuple[Page[TemplateSummary], set[str]]:
+        """``list_templates``, and the names shown at a version older than their newest: their tags are left empty
+        (the stored ones are the newest version's) and ``tag`` matched the newest tags, for the caller to redo."""
         limit = max(1, min(limit, MAX_PAGE))
+        shown_category = _T.c.category if label is None else _V.c.category
         query = _LISTINGS[None if label is None else fallback].order_by(_T.c.name).limit(limit + 1)
         if kind is not None:
             query = query.where(_T.c.kind == kind)
@@ -139,7 +176,7 @@ class TemplateReads(StoreBase):
         if not include_internal:
             query = query.where(_T.c.internal.is_(False))
         if category:
-            query = query.where(or_(_T.c.category == category, _T.c.category.startswith(f"{category}/")))
+            query = query.where(or_(shown_category == category, shown_category.startswith(f"{category}/")))
         if tag:
             tagged = select(TAGS.c.template_id).where(TAGS.c.tag == tag)
             query = query.where(_T.c.id.in_(tagged))
@@ -147,9 +184,15 @@ class TemplateReads(StoreBase):
             query = query.where(_T.c.name > decode_cursor(cursor))
         async with self._read() as connection:
             rows = (await connection.execute(query, None if label is None else {"label": label})).mappings().all()
-        items = [TemplateSummary(**summary_fields(r), version=r["shown_version"]) for r in rows[:limit]]
+        older = {r["name"] for r in rows[:limit] if r["shown_version"] != r["current_version"]}
+        items = [
+            TemplateSummary(
+                **{**summary_fields(r), **({"tags": []} if r["name"] in older else {})}, version=r["shown_version"]
+            )
+            for r in rows[:limit]
+        ]
         next_cursor = encode_cursor(items[-1].name) if len(rows) > limit else None
-        return Page[TemplateSummary](items=items, next_cursor=next_cursor)
+        return Page[TemplateSummary](items=items, next_cursor=next_cursor), older
 
     async def prompt_rows(self, *, cursor: str | None, limit: int) -> tuple[list[PromptRow], str | None]:
         """One page of live, listed prompts as bare rows (no validation): the listing clients call most."""

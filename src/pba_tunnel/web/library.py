@@ -53,12 +53,13 @@ async def library(request: Request) -> Response:
         page_size = service.settings.web_page_size  # the listing walks pages by cursor: 100,000 cost the same
         view = LabelView.of(label)  # a label filter shows each template at that label's version
         if query:
-            found = await service.search(query, category=category, tags=[tag] if tag else None, limit=page_size)
+            found = await service.search(
+                query, category=category, tags=[tag] if tag else None, limit=page_size, view=view
+            )
             notice = found.notice
-            hits = found.results if view is None else await service.shown_as(view, found.results)
             rows = [
                 Row(h.name, h.title, h.description, h.category, h.tags, h.version, snippet=h.snippet, fuzzy=h.fuzzy)
-                for h in hits
+                for h in found.results
             ]
         else:
             listing = await service.list_templates(

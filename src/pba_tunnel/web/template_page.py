@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import LabelNotFoundError, NotFoundError, PbaError
-from ..labels import check_label
+from ..labels import as_version, check_label
 from .context import error_page, page, read_form, service_of, view_of
 from .forms import argument_fields, copies, submitted_arguments
 from .security import viewer_of
@@ -46,10 +46,10 @@ async def _show(
         stored = await service.get(name, include_deleted=True)
         return page(request, "template.html", stored=stored, spec=None, fields=[], deleted=True, labels={}, **extra)
     # The listing fields of the row are the current version's: the version shown speaks for itself.
-    spec = parsed.spec
-    fields_shown = {"title": spec.title, "description": spec.description, "tags": list(spec.tags)}
-    stored = stored.model_copy(update={**fields_shown, "category": spec.category or stored.category})
+    stored = as_version(stored, parsed)
     view = view_of(request)
+    if view is not None:  # a token fixed to a label learns of no newer version
+        stored = stored.model_copy(update={"current_version": stored.version, "updated_at": stored.created_at})
     labels = {
         label_name: v.version
         for v in await service.history(name)
