@@ -207,7 +207,7 @@ class LabelOps:
         from .store.cursors import MAX_PAGE
 
         async def fetch(cursor: str | None) -> tuple[list[TemplateSummary], str | None]:
-            page = await self._store.list_templates(
+            page, _older = await self._store.list_shown(
                 cursor=cursor, limit=MAX_PAGE, label=view.label, fallback=view.fallback_latest
             )
             return page.items, page.next_cursor

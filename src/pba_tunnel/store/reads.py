@@ -121,36 +121,6 @@ class TemplateReads(StoreBase):
             newest=current[0],
         )
 
-    async def list_templates(
-        self,
-        *,
-        category: str | None = None,
-        tag: str | None = None,
-        cursor: str | None = None,
-        limit: int = 100,
-        include_deleted: bool = False,
-        kind: Kind | None = "prompt",
-        include_internal: bool = False,
-        label: str | None = None,
-        fallback: bool = False,
-    ) -> Page[TemplateSummary]:
-        """One page of templates ordered by name (internal ones only when asked). With ``label``: the templates a
-        client that sees that label is shown, at that label's version (the rest at their newest with
-        ``fallback``), and never a deleted one: such a client cannot reach it."""
-        return (
-            await self.list_shown(
-                category=category,
-                tag=tag,
-                cursor=cursor,
-                limit=limit,
-                include_deleted=include_deleted,
-                kind=kind,
-                include_internal=include_internal,
-                label=label,
-                fallback=fallback,
-            )
-        )[0]
-
     async def list_shown(
         self,
         *,
@@ -164,8 +134,11 @@ class TemplateReads(StoreBase):
         label: str | None = None,
         fallback: bool = False,
     ) -> tuple[Page[TemplateSummary], set[str]]:
-        """``list_templates``, and the names shown at a version older than their newest: their tags are left empty
-        (the stored ones are the newest version's) and ``tag`` matched the newest tags, for the caller to redo."""
+        """One page of templates ordered by name (internal ones only when asked). With ``label``: the templates a
+        client that sees that label is shown, at that label's version (the rest at their newest with
+        ``fallback``), and never a deleted one: such a client cannot reach it. Also the names shown at a version
+        older than their newest: their tags are left empty (the stored ones are the newest version's) and ``tag``
+        matched the newest tags, for the caller to redo."""
         limit = max(1, min(limit, MAX_PAGE))
         shown_category = _T.c.category if label is None else _V.c.category
         query = _LISTINGS[None if label is None else fallback].order_by(_T.c.name).limit(limit + 1)
