@@ -244,19 +244,19 @@ class LabelOps:
         version it shows is, without those it hides, and without those whose shown version fails ``matches`` (given
         the item as shown and that version's source): a word only a hidden version has finds nothing. Only for
         search, which ranks first; listings page through ``list_templates(view=…)`` instead."""
-        listing = await self._store.label_listing(view.label, [item.name for item in items])
+        versions = await self._store.label_versions(view.label, [item.name for item in items])
         shown = []
         for item in items:
-            fields = listing.get(item.name)
-            if fields is None:
+            version = versions.get(item.name)
+            if version is None:
                 if view.fallback_latest:
                     shown.append(item)
                 continue
-            if fields["version"] == item.version:
+            if version == item.version:
                 shown.append(item)
                 continue
             entry = await self.labelled(item.name, view.label)
-            if entry is None or entry[0].version != fields["version"]:
+            if entry is None or entry[0].version != version:
                 continue  # the label moved meanwhile
             stored, parsed = entry
             update: dict[str, object] = {"version": stored.version}

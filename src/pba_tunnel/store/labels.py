@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import ConflictError, NotFoundError, VersionNotFoundError
-from ..templates.spec import ArgumentSpec
 from .connections import StoreBase, bump_generation
 from .models import CHANGES, utcnow
 from .records import ChangeInfo, TemplateWrite
@@ -31,8 +28,6 @@ def _labelled_pages(fallback: bool) -> PromptPages:
 
 
 _LABELLED_PAGES, _LABELLED_OR_LATEST_PAGES = _labelled_pages(False), _labelled_pages(True)
-
-TemplateSummaryFields = dict[str, Any]  # the fields of a TemplateSummary a label's version decides
 
 
 @dataclass(frozen=True)
@@ -145,24 +140,14 @@ class LabelStore(StoreBase):
         async with self._read_statement() as connection:
             return await prompt_row_page(connection, pages, cursor, limit, label=label)
 
-    async def label_listing(self, label: str, names: Sequence[str]) -> dict[str, TemplateSummaryFields]:
-        """For those of ``names`` that have ``label``: its version and that version's title, description and
-        arguments."""
+    async def label_versions(self, label: str, names: Sequence[str]) -> dict[str, int]:
+        """For those of ``names`` that have ``label``: the version it points at."""
         if not names:
             return {}
         query = (
-            select(_T.c.name, _L.c.version, _L.c.title, _L.c.description, _L.c.arguments_json)
+            select(_T.c.name, _L.c.version)
             .join(_L, _L.c.template_id == _T.c.id)
             .where(_L.c.label == label, _T.c.name.in_(list(names)))
         )
         async with self._read() as connection:
-            rows = await connection.execute(query)
-            return {
-                row.name: {
-                    "version": row.version,
-                    "title": row.title,
-                    "description": row.description,
-                    "arguments": [ArgumentSpec.model_validate(a) for a in json.loads(row.arguments_json)],
-                }
-                for row in rows
-            }
+            return {row.name: row.version for row in await connection.execute(query)}
